@@ -1,0 +1,79 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, enumVar, intVar, numberVar, optionalVar, portVar, readEnv, urlVar } from "./env.ts";
+
+const readers = {
+  HTTP_PORT: portVar(8082),
+  POOL: intVar(10, 1, 100),
+  FACTOR: numberVar(0.5, 0, 1),
+  MODE: enumVar(["a", "b"], "a"),
+  DATABASE_URL: urlVar("postgres://localhost/x", ["postgres:", "postgresql:"]),
+  EXTRA: optionalVar(intVar(0, 0)),
+};
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    readEnv(env, readers);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("readEnv", () => {
+  test("applies every default when nothing is set", () => {
+    expect(readEnv({}, readers)).toEqual({
+      HTTP_PORT: 8082,
+      POOL: 10,
+      FACTOR: 0.5,
+      MODE: "a",
+      DATABASE_URL: "postgres://localhost/x",
+      EXTRA: undefined,
+    });
+  });
+
+  test("treats an empty variable as unset", () => {
+    expect(readEnv({ HTTP_PORT: "", EXTRA: "" }, readers).HTTP_PORT).toBe(8082);
+  });
+
+  test("accepts a port written as 8081 or :8081", () => {
+    expect(readEnv({ HTTP_PORT: ":8081" }, readers).HTTP_PORT).toBe(8081);
+    expect(readEnv({ HTTP_PORT: "8081" }, readers).HTTP_PORT).toBe(8081);
+  });
+
+  test.each(["abc", "0", "65536", ":", "80a", "-1", "8081.5"])("rejects port %p naming the variable", (raw) => {
+    const [problem] = problemsOf({ HTTP_PORT: raw });
+    expect(problem).toStartWith(`HTTP_PORT: got ${JSON.stringify(raw)}, expected a port 1-65535`);
+  });
+
+  test.each(["0", "101", "1.5", "ten"])("rejects integer %p outside its range", (raw) => {
+    expect(problemsOf({ POOL: raw })[0]).toContain("POOL: got");
+    expect(problemsOf({ POOL: raw })[0]).toContain("an integer from 1 to 100");
+  });
+
+  test.each(["1.5", "-0.1", "x", "1e3"])("rejects number %p", (raw) => {
+    expect(problemsOf({ FACTOR: raw })[0]).toContain("a number from 0 to 1");
+  });
+
+  test("accepts a decimal number", () => {
+    expect(readEnv({ FACTOR: "0.25" }, readers).FACTOR).toBe(0.25);
+  });
+
+  test("rejects an unknown word and lists the accepted ones", () => {
+    expect(problemsOf({ MODE: "c" })).toEqual(['MODE: got "c", expected one of a, b (default a)']);
+  });
+
+  test.each(["not a url", "http://localhost/x", "postgres://"])("rejects URL %p", (raw) => {
+    expect(problemsOf({ DATABASE_URL: raw })[0]).toContain("DATABASE_URL: got");
+  });
+
+  test("validates an optional variable when it is set", () => {
+    expect(readEnv({ EXTRA: "5" }, readers).EXTRA).toBe(5);
+    expect(problemsOf({ EXTRA: "x" })[0]).toContain("or unset");
+  });
+
+  test("reports every problem at once", () => {
+    const problems = problemsOf({ HTTP_PORT: "x", POOL: "0", MODE: "z" });
+    expect(problems.map((p) => p.split(":")[0])).toEqual(["HTTP_PORT", "POOL", "MODE"]);
+  });
+});

@@ -1,0 +1,112 @@
+import { z } from "zod";
+
+/** The environment a service reads its configuration from; tests pass a plain object. */
+export type EnvRecord = Readonly<Record<string, string | undefined>>;
+
+/** Every problem found in the environment, one line each, naming the variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** A variable's reader: the accepted values (for messages) and a zod schema for the raw string. */
+export interface EnvVar<T> {
+  readonly accepts: string;
+  readonly schema: z.ZodType<T, string | undefined>;
+}
+
+type Readers = Record<string, EnvVar<unknown>>;
+type ConfigOf<R extends Readers> = { [K in keyof R]: R[K] extends EnvVar<infer T> ? T : never };
+
+/**
+ * Reads every variable named in `readers` from `env`. Collects all problems before failing, so a
+ * user fixes their configuration in one pass instead of one restart per mistake.
+ */
+export function readEnv<R extends Readers>(env: EnvRecord, readers: R): ConfigOf<R> {
+  const problems: string[] = [];
+  const config: Record<string, unknown> = {};
+  for (const [name, reader] of Object.entries(readers)) {
+    const raw = env[name];
+    const parsed = reader.schema.safeParse(raw === "" ? undefined : raw);
+    if (parsed.success) config[name] = parsed.data;
+    else problems.push(`${name}: got ${JSON.stringify(raw)}, expected ${reader.accepts}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config as ConfigOf<R>;
+}
+
+function envVar<T>(accepts: string, fallback: T, parse: (raw: string) => T | undefined): EnvVar<T> {
+  const schema = z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return fallback;
+      const value = parse(raw.trim());
+      if (value === undefined) {
+        ctx.addIssue({ code: "custom", message: accepts });
+        return z.NEVER;
+      }
+      return value;
+    });
+  return { accepts, schema };
+}
+
+/** A TCP port written `8082` or `:8082` (the article's form). */
+export function portVar(fallback: number): EnvVar<number> {
+  return envVar(`a port 1-65535 written as 8082 or :8082 (default :${fallback})`, fallback, (raw) => {
+    const match = /^:?(\d{1,5})$/.exec(raw);
+    const port = match ? Number(match[1]) : NaN;
+    return port >= 1 && port <= 65535 ? port : undefined;
+  });
+}
+
+/** An integer within [min, max]. */
+export function intVar(fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): EnvVar<number> {
+  return envVar(`an integer from ${min} to ${max} (default ${fallback})`, fallback, (raw) => {
+    if (!/^-?\d+$/.test(raw)) return undefined;
+    const value = Number(raw);
+    return value >= min && value <= max ? value : undefined;
+  });
+}
+
+/** A decimal number within [min, max]. */
+export function numberVar(fallback: number, min: number, max: number): EnvVar<number> {
+  return envVar(`a number from ${min} to ${max} (default ${fallback})`, fallback, (raw) => {
+    if (!/^-?(\d+\.?\d*|\.\d+)$/.test(raw)) return undefined;
+    const value = Number(raw);
+    return value >= min && value <= max ? value : undefined;
+  });
+}
+
+/** One of a fixed set of words. */
+export function enumVar<const T extends string>(values: readonly T[], fallback: T): EnvVar<T> {
+  return envVar(`one of ${values.join(", ")} (default ${fallback})`, fallback, (raw) =>
+    (values as readonly string[]).includes(raw) ? (raw as T) : undefined,
+  );
+}
+
+/** An absolute URL whose scheme is one of `protocols` (e.g. ["postgres:", "postgresql:"]). */
+export function urlVar(fallback: string, protocols: readonly string[]): EnvVar<string> {
+  const schemes = protocols.map((p) => `${p}//`).join(" or ");
+  return envVar(`a URL starting with ${schemes} (default ${fallback})`, fallback, (raw) => {
+    if (!URL.canParse(raw)) return undefined;
+    const url = new URL(raw);
+    return protocols.includes(url.protocol) && url.hostname !== "" ? raw : undefined;
+  });
+}
+
+/** An optional value: `undefined` when unset, else parsed like `inner` would parse it. */
+export function optionalVar<T>(inner: EnvVar<T>, accepts = inner.accepts): EnvVar<T | undefined> {
+  return envVar<T | undefined>(`${accepts}, or unset`, undefined, (raw) => {
+    const parsed = inner.schema.safeParse(raw);
+    return parsed.success ? parsed.data : undefined;
+  });
+}
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** LOG_LEVEL, shared by both services. */
+export const logLevelVar = (): EnvVar<LogLevel> => enumVar(LOG_LEVELS, "info");

@@ -1,0 +1,24 @@
+/** Answers `/readyz`: the service's own check, overridden once the service starts draining. */
+export class Readiness {
+  #draining = false;
+
+  constructor(private readonly check: () => boolean | Promise<boolean> = () => true) {}
+
+  /** From now on `/readyz` answers 503, so load balancers stop sending new requests. */
+  startDraining(): void {
+    this.#draining = true;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  async isReady(): Promise<boolean> {
+    if (this.#draining) return false;
+    try {
+      return await this.check();
+    } catch {
+      return false;
+    }
+  }
+}

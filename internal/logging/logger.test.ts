@@ -1,0 +1,49 @@
+import { describe, expect, test } from "bun:test";
+import { PassThrough } from "node:stream";
+import { createLogger, maskUrlPassword } from "./logger.ts";
+
+function captureLines(): { stream: PassThrough; lines: () => Record<string, unknown>[] } {
+  const stream = new PassThrough();
+  const chunks: string[] = [];
+  stream.on("data", (chunk: Buffer) => chunks.push(chunk.toString()));
+  const lines = () =>
+    chunks
+      .join("")
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { stream, lines };
+}
+
+describe("createLogger", () => {
+  test("writes one JSON object per line with app, level word, ISO time and msg", () => {
+    const { stream, lines } = captureLines();
+    const logger = createLogger({ app: "storagesvc", level: "info", destination: stream });
+    logger.info({ request_id: "r1" }, "hello");
+    const [line] = lines();
+    expect(line).toMatchObject({ app: "storagesvc", level: "info", msg: "hello", request_id: "r1" });
+    expect(new Date(String(line?.time)).toISOString()).toBe(String(line?.time));
+  });
+
+  test("drops lines below the configured level", () => {
+    const { stream, lines } = captureLines();
+    const logger = createLogger({ app: "booksvc", level: "warn", destination: stream });
+    logger.info("quiet");
+    logger.warn("loud");
+    expect(lines().map((l) => l.msg)).toEqual(["loud"]);
+  });
+});
+
+describe("maskUrlPassword", () => {
+  test("replaces the password and keeps the rest", () => {
+    expect(maskUrlPassword("postgres://pg:s3cret@db:5432/crud")).toBe("postgres://pg:***@db:5432/crud");
+  });
+
+  test("leaves a URL without password unchanged", () => {
+    expect(maskUrlPassword("postgres://db:5432/crud")).toBe("postgres://db:5432/crud");
+  });
+
+  test("never echoes an unparseable value, which might be a secret", () => {
+    expect(maskUrlPassword("host with s3cret")).not.toContain("s3cret");
+  });
+});
