@@ -1,0 +1,39 @@
+import { z } from "zod";
+
+/** One book as storagesvc serves it. Unknown fields are dropped. */
+export const bookSchema = z.object({
+  id: z.number().int(),
+  title: z.string(),
+  author: z.string(),
+  desc: z.string(),
+});
+
+/** The list `GET /books` answers (may be empty; never `null`). */
+export const bookListSchema = z.array(bookSchema);
+
+export type Book = z.infer<typeof bookSchema>;
+
+/** Validates an already-parsed value; `undefined` when it is not a book list. Never throws. */
+export function toBookList(value: unknown): Book[] | undefined {
+  const result = bookListSchema.safeParse(value);
+  return result.success ? result.data : undefined;
+}
+
+/**
+ * Parses a response body as a book list; `undefined` for anything else (not
+ * JSON, `null`, an object, a book with a missing or mistyped field). Never throws.
+ */
+export function parseBookList(text: string): Book[] | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return toBookList(value);
+}
+
+/** The canonical JSON of a validated list: what is cached and served. */
+export function bookListJson(books: readonly Book[]): string {
+  return JSON.stringify(books.map(({ id, title, author, desc }) => ({ id, title, author, desc })));
+}

@@ -1,0 +1,248 @@
+import { bookListJson, parseBookList, type Book } from "./books.ts";
+
+/**
+ * Why one upstream attempt failed:
+ * - `network`: connection refused or reset, also mid-body;
+ * - `timeout`: the attempt's own timer (`attemptTimeoutMs`) fired;
+ * - `aborted`: the caller's signal fired (request deadline, client gone);
+ *   `cause` is the signal's reason;
+ * - `server`: a 5xx answer;
+ * - `client`: a 4xx answer (not retried, not a breaker failure);
+ * - `invalid`: a 2xx answer whose body is not a valid book list (not JSON,
+ *   not a list of books, not JSON content, larger than `maxBodyBytes`), or a
+ *   status outside 2xx/4xx/5xx.
+ */
+export type UpstreamErrorKind = "network" | "timeout" | "aborted" | "server" | "client" | "invalid";
+
+export class UpstreamError extends Error {
+  override readonly name = "UpstreamError";
+  readonly kind: UpstreamErrorKind;
+  /** HTTP status, when the upstream answered. */
+  readonly status: number | undefined;
+  /** From a `Retry-After` header on a 503 or 429 (seconds or HTTP date), in ms, ≥ 0. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    kind: UpstreamErrorKind,
+    message: string,
+    options: { cause?: unknown; status?: number; retryAfterMs?: number } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.kind = kind;
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+export function isUpstreamError(err: unknown): err is UpstreamError {
+  return err instanceof UpstreamError;
+}
+
+/**
+ * True when `err` says the upstream is unhealthy: what a breaker counts and a
+ * retry retries. False for a 4xx (`client`: the upstream works, the request
+ * is wrong) and for `aborted` (the caller gave up; that says nothing about
+ * the upstream). Anything that is not an `UpstreamError` counts as a failure.
+ */
+export function isUpstreamFailure(err: unknown): boolean {
+  if (!(err instanceof UpstreamError)) return true;
+  return err.kind !== "client" && err.kind !== "aborted";
+}
+
+/**
+ * Parses a `Retry-After` value: delay-seconds or an HTTP date. Returns ms
+ * (≥ 0), or `undefined` when absent or malformed.
+ */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // An HTTP date always names the weekday and GMT; Date.parse would accept much more.
+  if (!/^[A-Za-z]{3},\s/.test(trimmed)) return undefined;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+export interface UpstreamClientOptions {
+  /** The books endpoint (STORAGESVC_URL). */
+  url: string;
+  /** Limit on one attempt, from sending the request to the last body byte. */
+  attemptTimeoutMs: number;
+  /** Largest accepted body; a larger one is cancelled and is `invalid`. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Injected for tests. Default `globalThis.fetch` (pooled keep-alive connections). */
+  fetch?: typeof globalThis.fetch;
+  /** Clock for `Retry-After` dates. Default `Date.now`. */
+  now?: () => number;
+}
+
+export interface FetchBooksOptions {
+  /** The caller's signal (request deadline, client disconnect): ends the attempt as `aborted`. */
+  signal?: AbortSignal;
+  /** Sent as `X-Request-Id`. */
+  requestId?: string;
+}
+
+export interface UpstreamBooks {
+  /** The validated list. */
+  books: Book[];
+  /** Its canonical JSON (only the four known fields): what is cached and served. */
+  json: string;
+}
+
+export interface UpstreamClient {
+  /** One attempt. Resolves with a valid book list or rejects with an `UpstreamError`. */
+  fetchBooks(options?: FetchBooksOptions): Promise<UpstreamBooks>;
+}
+
+/** How much of an error body is read to keep the connection reusable; beyond it, it is cancelled. */
+const ERROR_BODY_DRAIN_BYTES = 64 * 1024;
+
+/**
+ * The client of storagesvc's `GET /books`. Each call is one attempt (retries
+ * and the breaker are the caller's policies): it has its own timeout, always
+ * consumes or cancels the response body (so the pooled connection is reused
+ * or closed, never leaked), caps the body size, validates the list, and turns
+ * every failure into an `UpstreamError` with a `kind`.
+ */
+export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
+  const {
+    url,
+    attemptTimeoutMs,
+    maxBodyBytes = 1024 * 1024,
+    fetch: fetchImpl = globalThis.fetch,
+    now = Date.now,
+  } = options;
+
+  return {
+    async fetchBooks({ signal: callerSignal, requestId }: FetchBooksOptions = {}): Promise<UpstreamBooks> {
+      if (callerSignal?.aborted) {
+        throw new UpstreamError("aborted", "request aborted before the upstream call", { cause: callerSignal.reason });
+      }
+      const timer = AbortSignal.timeout(attemptTimeoutMs);
+      const signal = callerSignal === undefined ? timer : AbortSignal.any([callerSignal, timer]);
+      const classifyThrown = (err: unknown, during: string): UpstreamError => {
+        if (callerSignal?.aborted) {
+          return new UpstreamError("aborted", `request aborted ${during}`, { cause: callerSignal.reason });
+        }
+        if (timer.aborted) {
+          return new UpstreamError("timeout", `upstream attempt timed out after ${attemptTimeoutMs} ms ${during}`, {
+            cause: err,
+          });
+        }
+        if (err instanceof UpstreamError) return err;
+        return new UpstreamError("network", `upstream connection failed ${during}`, { cause: err });
+      };
+
+      const headers: Record<string, string> = { Accept: "application/json" };
+      if (requestId !== undefined) headers["X-Request-Id"] = requestId;
+
+      let response: Response;
+      try {
+        response = await fetchImpl(url, { method: "GET", headers, signal });
+      } catch (err) {
+        throw classifyThrown(err, "before the response");
+      }
+
+      const { status } = response;
+      if (status < 200 || status >= 300) {
+        await drainSmallBody(response);
+        const retryAfterMs = status === 503 || status === 429 ? parseRetryAfter(response.headers.get("retry-after"), now()) : undefined;
+        const kind = status >= 500 && status < 600 ? "server" : status >= 400 && status < 500 ? "client" : "invalid";
+        throw new UpstreamError(kind, `upstream answered ${status}`, {
+          status,
+          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        });
+      }
+
+      const contentType = response.headers.get("content-type");
+      if (contentType !== null && !isJsonContentType(contentType)) {
+        cancelBody(response);
+        throw new UpstreamError("invalid", `upstream answered ${status} with content type ${contentType}`, { status });
+      }
+      const declaredLength = Number(response.headers.get("content-length") ?? NaN);
+      if (declaredLength > maxBodyBytes) {
+        cancelBody(response);
+        throw new UpstreamError("invalid", `upstream body of ${declaredLength} bytes exceeds ${maxBodyBytes}`, { status });
+      }
+
+      let text: string;
+      try {
+        text = await readBodyCapped(response, maxBodyBytes);
+      } catch (err) {
+        throw classifyThrown(err, "while reading the body");
+      }
+      const books = parseBookList(text);
+      if (books === undefined) {
+        throw new UpstreamError("invalid", `upstream answered ${status} with a body that is not a book list`, { status });
+      }
+      return { books, json: bookListJson(books) };
+    },
+  };
+}
+
+function isJsonContentType(value: string): boolean {
+  const mediaType = value.split(";", 1)[0]!.trim().toLowerCase();
+  return mediaType === "application/json" || mediaType.endsWith("+json");
+}
+
+/** Cancels an unread body, which releases (closes) its connection. */
+function cancelBody(response: Response): void {
+  if (response.body === null || response.bodyUsed) return;
+  // The cancellation only frees the socket; its outcome cannot change this attempt's result.
+  response.body.cancel().catch(() => {});
+}
+
+/**
+ * Reads the body up to `maxBytes` and decodes it as UTF-8. Over the cap, the
+ * rest is cancelled and an `invalid` UpstreamError is thrown; a stream error
+ * (reset, abort) is rethrown for the caller to classify.
+ */
+async function readBodyCapped(response: Response, maxBytes: number): Promise<string> {
+  const body = response.body;
+  if (body === null) return "";
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        throw new UpstreamError("invalid", `upstream body exceeds ${maxBytes} bytes`, { status: response.status });
+      }
+      chunks.push(value);
+    }
+  } catch (err) {
+    // Stop the transfer; the cancellation's own outcome does not matter here.
+    reader.cancel().catch(() => {});
+    throw err;
+  } finally {
+    reader.releaseLock();
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(concat(chunks, total));
+  } catch (err) {
+    throw new UpstreamError("invalid", "upstream body is not UTF-8", { status: response.status, cause: err });
+  }
+}
+
+/** Reads a small error body to the end so the connection can be reused; cancels a large one. */
+async function drainSmallBody(response: Response): Promise<void> {
+  try {
+    await readBodyCapped(response, ERROR_BODY_DRAIN_BYTES);
+  } catch {
+    // The body of an error answer is never used: a failure to drain it only costs the connection.
+  }
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}

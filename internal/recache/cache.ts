@@ -1,0 +1,24 @@
+/**
+ * The cache the article called `Get`/`Put`: the last good answer, stored with
+ * a lifetime and with the time it was stored (so callers can send `Age`).
+ *
+ * Implementations: `MemoryCache` (in-process, for tests and `bun run start`)
+ * and `RedisCache` (ioredis). Both throw `CacheError` on any failure; the
+ * caller decides to count and swallow it. A stored value that does not
+ * decode reads as a miss (`undefined`), never as data.
+ */
+export interface CacheEntry {
+  /** The value exactly as it was put. */
+  value: string;
+  /** When it was put, epoch milliseconds (of the writer's clock). */
+  storedAt: number;
+}
+
+export interface Cache {
+  /** The entry under `key`, or `undefined` when absent, expired or malformed. Throws `CacheError`. */
+  get(key: string): Promise<CacheEntry | undefined>;
+  /** Stores `value` under `key` for `ttlSeconds` (> 0), stamped with the current time. Throws `CacheError`. */
+  put(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Releases connections. Idempotent. */
+  close(): Promise<void>;
+}

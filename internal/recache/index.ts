@@ -1,0 +1,10 @@
+export type { Cache, CacheEntry } from "./cache.ts";
+export { CacheError, isCacheError, type CacheOperation } from "./cache-error.ts";
+export { encodeEntry, decodeEntry } from "./entry.ts";
+export { MemoryCache, type MemoryCacheOptions } from "./memory-cache.ts";
+export { RedisCache, type RedisCacheOptions } from "./redis-cache.ts";
+export {
+  createRedisClient,
+  parseRedisAddr,
+  type RedisClientOptions,
+} from "./redis-client.ts";
