@@ -27,12 +27,18 @@ export class ServiceProcess {
   }
 
   /** Starts `cmd/<name>/main.ts` (or a compiled binary) with exactly `env` plus PATH/HOME. */
-  static start(options: { entry: string | string[]; port: number; env: Record<string, string>; args?: string[] }): ServiceProcess {
+  static start(options: {
+    entry: string | string[];
+    port: number;
+    env: Record<string, string>;
+    args?: string[];
+    cwd?: string;
+  }): ServiceProcess {
     const command = Array.isArray(options.entry)
       ? options.entry
       : [process.execPath, join(REPO_ROOT, options.entry)];
     const child = Bun.spawn([...command, ...(options.args ?? [])], {
-      cwd: REPO_ROOT,
+      cwd: options.cwd ?? REPO_ROOT,
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...options.env },
       stdin: "ignore",
       stdout: "pipe",
