@@ -1,0 +1,185 @@
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "./ports.ts";
+
+/**
+ * A throwaway PostgreSQL cluster for outage tests: its own data directory in a temp dir, its own
+ * port, unix sockets in the temp dir. Tests stop, start and restart it at will (same port, same
+ * data) to play "the database went away"; `destroy()` removes every trace. The machine's shared
+ * PostgreSQL is never touched.
+ *
+ * initdb and pg_ctl refuse to run as root; when we are root they run as the `postgres` user.
+ */
+export class PgCluster {
+  #running = false;
+  #destroyed = false;
+  readonly #onExit = () => this.#killSync();
+
+  private constructor(
+    /** The temp dir holding `data/`, the server log and the unix sockets. */
+    readonly dir: string,
+    readonly port: number,
+    private readonly bin: string,
+  ) {
+    process.on("exit", this.#onExit);
+  }
+
+  /**
+   * Creates (initdb) a cluster that is NOT started yet: call `start()`. Passing `port` lets a test
+   * point a service at a port where nothing listens yet and bring the database up there later.
+   */
+  static async create(options: { port?: number } = {}): Promise<PgCluster> {
+    const bin = postgresBinDir();
+    const port = options.port ?? (await freePort());
+    const dir = mkdtempSync(join(tmpdir(), "pgcluster-"));
+    const cluster = new PgCluster(dir, port, bin);
+    try {
+      if (isRoot()) chownSync(dir, ...postgresIds());
+      await cluster.#run("initdb", [
+        "-D", cluster.dataDir,
+        "-U", "postgres",
+        "--auth=trust",
+        "--encoding=UTF8",
+        "--no-sync",
+        "--no-instructions",
+      ]);
+    } catch (error) {
+      await cluster.destroy();
+      throw new Error(`initdb failed in ${dir}`, { cause: error });
+    }
+    return cluster;
+  }
+
+  get dataDir(): string {
+    return join(this.dir, "data");
+  }
+
+  get logFile(): string {
+    return join(this.dir, "server.log");
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** `postgres://postgres@127.0.0.1:<port>/<database>` (trust auth: no password needed). */
+  url(database = "postgres"): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
+  }
+
+  /** Starts the server and waits until it accepts connections. */
+  async start(): Promise<void> {
+    if (this.#destroyed) throw new Error("cluster destroyed");
+    const options = [
+      `-p ${this.port}`,
+      `-k ${this.dir}`,
+      "-c listen_addresses=127.0.0.1",
+      // A throwaway cluster: durability is not the point, speed is.
+      "-c fsync=off",
+      "-c synchronous_commit=off",
+      "-c full_page_writes=off",
+    ].join(" ");
+    await this.#run("pg_ctl", ["-D", this.dataDir, "-l", this.logFile, "-w", "-t", "30", "-o", options, "start"]);
+    this.#running = true;
+  }
+
+  /**
+   * Stops the server. `fast` (default) disconnects clients with an admin-shutdown error and shuts
+   * down cleanly; `immediate` is closer to a crash.
+   */
+  async stop(mode: "fast" | "immediate" = "fast"): Promise<void> {
+    if (!this.#running) return;
+    await this.#run("pg_ctl", ["-D", this.dataDir, "-m", mode, "-w", "-t", "30", "stop"]);
+    this.#running = false;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  /** Stops the server if it runs and removes the temp dir. Safe to call more than once. */
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return;
+    try {
+      await this.stop("immediate");
+    } catch {
+      this.#killSync();
+    } finally {
+      this.#destroyed = true;
+      process.off("exit", this.#onExit);
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.destroy();
+  }
+
+  /** Last lines of the server log, for failure messages. */
+  async logTail(lines = 30): Promise<string> {
+    const file = Bun.file(this.logFile);
+    if (!(await file.exists())) return "";
+    return (await file.text()).split("\n").slice(-lines).join("\n");
+  }
+
+  async #run(tool: string, args: string[]): Promise<void> {
+    const command = asPostgresUser([join(this.bin, tool), ...args]);
+    const child = Bun.spawn(command, { stdin: "ignore", stdout: "pipe", stderr: "pipe", cwd: this.dir });
+    const [code, stdout, stderr] = await Promise.all([
+      child.exited,
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+    ]);
+    if (code !== 0) {
+      const log = await this.logTail();
+      throw new Error(`${tool} ${args.at(-1)} exited ${code}:\n${stderr}\n${stdout}\n${log}`);
+    }
+  }
+
+  /** Last resort when the test process exits with the cluster still up: never leave a server behind. */
+  #killSync(): void {
+    if (!this.#running || this.#destroyed) return;
+    Bun.spawnSync(asPostgresUser([join(this.bin, "pg_ctl"), "-D", this.dataDir, "-m", "immediate", "-w", "stop"]), {
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    this.#running = false;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** `$PG_BIN`, else the newest /usr/lib/postgresql/<version>/bin that has initdb. */
+export function postgresBinDir(): string {
+  const fromEnv = process.env.PG_BIN;
+  if (fromEnv) return fromEnv;
+  const root = "/usr/lib/postgresql";
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((name) => existsSync(join(root, name, "bin", "initdb")))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  const newest = versions[0];
+  if (newest === undefined) throw new Error(`no PostgreSQL server binaries under ${root} (set PG_BIN)`);
+  return join(root, newest, "bin");
+}
+
+function isRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
+function asPostgresUser(command: string[]): string[] {
+  return isRoot() ? ["runuser", "-u", "postgres", "--", ...command] : command;
+}
+
+function postgresIds(): [number, number] {
+  const id = (flag: string) => {
+    const result = Bun.spawnSync(["id", flag, "postgres"], { stdout: "pipe", stderr: "pipe" });
+    const value = Number(result.stdout.toString().trim());
+    if (result.exitCode !== 0 || !Number.isInteger(value)) throw new Error("no `postgres` user on this machine");
+    return value;
+  };
+  return [id("-u"), id("-g")];
+}
