@@ -23,7 +23,7 @@ describe("PgCluster", () => {
       await expect(sql`select n from marks`).rejects.toBeDefined();
 
       await cluster.start();
-      expect(await sql`select n from marks`).toEqual([{ n: 1 }]);
+      expect([...(await sql`select n from marks`)]).toEqual([{ n: 1 }]);
     } finally {
       await sql.end({ timeout: 1 });
     }
