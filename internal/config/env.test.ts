@@ -77,3 +77,15 @@ describe("readEnv", () => {
     expect(problems.map((p) => p.split(":")[0])).toEqual(["HTTP_PORT", "POOL", "MODE"]);
   });
 });
+
+describe("urlVar problem lines", () => {
+  test.each([
+    ["mysql://u:s3cret@host/db", "mysql://u:***@host/db"],
+    ["postgres://u:s3cret@", "postgres://u:***@"],
+    ["mysql://u:p@ss/w0rd@h:3306/db", "mysql://u:***@h:3306/db"],
+    ["http://localhost/x", "http://localhost/x"],
+  ])("never echo the password of a rejected URL (%p)", (raw, shown) => {
+    const [problem] = problemsOf({ DATABASE_URL: raw });
+    expect(problem).toStartWith(`DATABASE_URL: got ${JSON.stringify(shown)}, expected`);
+  });
+});

@@ -15,6 +15,8 @@ export class ConfigError extends Error {
 export interface EnvVar<T> {
   readonly accepts: string;
   readonly schema: z.ZodType<T, string | undefined>;
+  /** How a rejected raw value is shown in the problem line; secrets must not be echoed. */
+  readonly show?: (raw: string) => string;
 }
 
 type Readers = Record<string, EnvVar<unknown>>;
@@ -31,7 +33,10 @@ export function readEnv<R extends Readers>(env: EnvRecord, readers: R): ConfigOf
     const raw = env[name];
     const parsed = reader.schema.safeParse(raw === "" ? undefined : raw);
     if (parsed.success) config[name] = parsed.data;
-    else problems.push(`${name}: got ${JSON.stringify(raw)}, expected ${reader.accepts}`);
+    else {
+      const shown = raw !== undefined && reader.show ? reader.show(raw) : raw;
+      problems.push(`${name}: got ${JSON.stringify(shown)}, expected ${reader.accepts}`);
+    }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config as ConfigOf<R>;
@@ -90,11 +95,20 @@ export function enumVar<const T extends string>(values: readonly T[], fallback: 
 /** An absolute URL whose scheme is one of `protocols` (e.g. ["postgres:", "postgresql:"]). */
 export function urlVar(fallback: string, protocols: readonly string[]): EnvVar<string> {
   const schemes = protocols.map((p) => `${p}//`).join(" or ");
-  return envVar(`a URL starting with ${schemes} (default ${fallback})`, fallback, (raw) => {
+  const reader = envVar(`a URL starting with ${schemes} (default ${fallback})`, fallback, (raw) => {
     if (!URL.canParse(raw)) return undefined;
     const url = new URL(raw);
     return protocols.includes(url.protocol) && url.hostname !== "" ? raw : undefined;
   });
+  return { ...reader, show: maskUserinfoPassword };
+}
+
+/**
+ * `scheme://user:secret@host` → `scheme://user:***@host`, even when the rest does not parse.
+ * Masks up to the last `@`, so a password containing `@` or `/` is hidden whole.
+ */
+function maskUserinfoPassword(raw: string): string {
+  return raw.replace(/^([^/?#]*\/\/[^/?#@:]*):.*@/, "$1:***@");
 }
 
 /** An optional value: `undefined` when unset, else parsed like `inner` would parse it. */
