@@ -1,0 +1,79 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError } from "../config/env.ts";
+import { DEFAULT_DATABASE_URL, readStoragesvcConfig } from "./config.ts";
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    readStoragesvcConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("readStoragesvcConfig", () => {
+  test("uses the contract's defaults when nothing is set", () => {
+    expect(readStoragesvcConfig({})).toEqual({
+      HTTP_PORT: 8082,
+      DATABASE_URL: DEFAULT_DATABASE_URL,
+      DB_POOL_MAX: 10,
+      LOG_LEVEL: "info",
+    });
+    expect(DEFAULT_DATABASE_URL).toBe("postgres://pg:pass@localhost:5432/crud");
+  });
+
+  test("reads every variable when set", () => {
+    expect(
+      readStoragesvcConfig({
+        HTTP_PORT: ":9000",
+        DATABASE_URL: "postgresql://u@db.internal:6543/books",
+        DB_POOL_MAX: "25",
+        LOG_LEVEL: "debug",
+      }),
+    ).toEqual({ HTTP_PORT: 9000, DATABASE_URL: "postgresql://u@db.internal:6543/books", DB_POOL_MAX: 25, LOG_LEVEL: "debug" });
+  });
+
+  test("ignores variables it does not know", () => {
+    expect(readStoragesvcConfig({ REDIS_ADDR: "nonsense", HTTP_PORT: "8082" }).HTTP_PORT).toBe(8082);
+  });
+
+  test.each(["abc", "0", "65536", ":", "-1", "80 82", "8082.0"])("rejects HTTP_PORT %p", (raw) => {
+    const problems = problemsOf({ HTTP_PORT: raw });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toStartWith("HTTP_PORT: ");
+    expect(problems[0]).toContain("a port 1-65535");
+  });
+
+  test.each([
+    "not a url",
+    "mysql://u@localhost/crud",
+    "http://localhost:5432/crud",
+    "postgres://",
+    "localhost:5432/crud",
+  ])("rejects DATABASE_URL %p", (raw) => {
+    const problems = problemsOf({ DATABASE_URL: raw });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toStartWith("DATABASE_URL: ");
+    expect(problems[0]).toContain("postgres://");
+  });
+
+  test.each(["0", "-3", "1001", "ten", "2.5"])("rejects DB_POOL_MAX %p", (raw) => {
+    const problems = problemsOf({ DB_POOL_MAX: raw });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toStartWith("DB_POOL_MAX: ");
+    expect(problems[0]).toContain("an integer from 1 to 1000");
+  });
+
+  test.each(["verbose", "INFO", "trace", "fatal"])("rejects LOG_LEVEL %p", (raw) => {
+    const problems = problemsOf({ LOG_LEVEL: raw });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toStartWith("LOG_LEVEL: ");
+    expect(problems[0]).toContain("debug, info, warn, error");
+  });
+
+  test("reports every bad variable at once, one line each", () => {
+    const problems = problemsOf({ HTTP_PORT: "x", DATABASE_URL: "mysql://h/db", DB_POOL_MAX: "0", LOG_LEVEL: "loud" });
+    expect(problems.map((problem) => problem.split(":")[0])).toEqual(["HTTP_PORT", "DATABASE_URL", "DB_POOL_MAX", "LOG_LEVEL"]);
+  });
+});
