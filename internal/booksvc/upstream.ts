@@ -114,18 +114,66 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     now = Date.now,
   } = options;
 
+  async function attempt(signal: AbortSignal, headers: Record<string, string>, classifyThrown: (err: unknown, during: string) => UpstreamError): Promise<UpstreamBooks> {
+    let response: Response;
+    try {
+      response = await fetchImpl(url, { method: "GET", headers, signal });
+    } catch (err) {
+      throw classifyThrown(err, "before the response");
+    }
+
+    const { status } = response;
+    if (status < 200 || status >= 300) {
+      await drainSmallBody(response);
+      const retryAfterMs =
+        status === 503 || status === 429 ? parseRetryAfter(response.headers.get("retry-after"), now()) : undefined;
+      const kind = status >= 500 && status < 600 ? "server" : status >= 400 && status < 500 ? "client" : "invalid";
+      throw new UpstreamError(kind, `upstream answered ${status}`, {
+        status,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      });
+    }
+
+    const contentType = response.headers.get("content-type");
+    if (contentType !== null && !isJsonContentType(contentType)) {
+      cancelBody(response);
+      throw new UpstreamError("invalid", `upstream answered ${status} with content type ${contentType}`, { status });
+    }
+    const declaredLength = Number(response.headers.get("content-length") ?? NaN);
+    if (declaredLength > maxBodyBytes) {
+      cancelBody(response);
+      throw new UpstreamError("invalid", `upstream body of ${declaredLength} bytes exceeds ${maxBodyBytes}`, { status });
+    }
+
+    let text: string;
+    try {
+      text = await readBodyCapped(response, maxBodyBytes);
+    } catch (err) {
+      throw classifyThrown(err, "while reading the body");
+    }
+    const books = parseBookList(text);
+    if (books === undefined) {
+      throw new UpstreamError("invalid", `upstream answered ${status} with a body that is not a book list`, { status });
+    }
+    return { books, json: bookListJson(books) };
+  }
+
   return {
     async fetchBooks({ signal: callerSignal, requestId }: FetchBooksOptions = {}): Promise<UpstreamBooks> {
       if (callerSignal?.aborted) {
         throw new UpstreamError("aborted", "request aborted before the upstream call", { cause: callerSignal.reason });
       }
-      const timer = AbortSignal.timeout(attemptTimeoutMs);
-      const signal = callerSignal === undefined ? timer : AbortSignal.any([callerSignal, timer]);
+      const attemptTimer = new AbortController();
+      const timer = setTimeout(
+        () => attemptTimer.abort(new DOMException(`attempt timed out after ${attemptTimeoutMs} ms`, "TimeoutError")),
+        attemptTimeoutMs,
+      );
+      const signal = callerSignal === undefined ? attemptTimer.signal : AbortSignal.any([callerSignal, attemptTimer.signal]);
       const classifyThrown = (err: unknown, during: string): UpstreamError => {
         if (callerSignal?.aborted) {
           return new UpstreamError("aborted", `request aborted ${during}`, { cause: callerSignal.reason });
         }
-        if (timer.aborted) {
+        if (attemptTimer.signal.aborted) {
           return new UpstreamError("timeout", `upstream attempt timed out after ${attemptTimeoutMs} ms ${during}`, {
             cause: err,
           });
@@ -136,47 +184,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
       const headers: Record<string, string> = { Accept: "application/json" };
       if (requestId !== undefined) headers["X-Request-Id"] = requestId;
-
-      let response: Response;
       try {
-        response = await fetchImpl(url, { method: "GET", headers, signal });
-      } catch (err) {
-        throw classifyThrown(err, "before the response");
+        return await attempt(signal, headers, classifyThrown);
+      } finally {
+        // Every body is consumed or cancelled inside `attempt`, so the timer is no longer needed.
+        clearTimeout(timer);
       }
-
-      const { status } = response;
-      if (status < 200 || status >= 300) {
-        await drainSmallBody(response);
-        const retryAfterMs = status === 503 || status === 429 ? parseRetryAfter(response.headers.get("retry-after"), now()) : undefined;
-        const kind = status >= 500 && status < 600 ? "server" : status >= 400 && status < 500 ? "client" : "invalid";
-        throw new UpstreamError(kind, `upstream answered ${status}`, {
-          status,
-          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-        });
-      }
-
-      const contentType = response.headers.get("content-type");
-      if (contentType !== null && !isJsonContentType(contentType)) {
-        cancelBody(response);
-        throw new UpstreamError("invalid", `upstream answered ${status} with content type ${contentType}`, { status });
-      }
-      const declaredLength = Number(response.headers.get("content-length") ?? NaN);
-      if (declaredLength > maxBodyBytes) {
-        cancelBody(response);
-        throw new UpstreamError("invalid", `upstream body of ${declaredLength} bytes exceeds ${maxBodyBytes}`, { status });
-      }
-
-      let text: string;
-      try {
-        text = await readBodyCapped(response, maxBodyBytes);
-      } catch (err) {
-        throw classifyThrown(err, "while reading the body");
-      }
-      const books = parseBookList(text);
-      if (books === undefined) {
-        throw new UpstreamError("invalid", `upstream answered ${status} with a body that is not a book list`, { status });
-      }
-      return { books, json: bookListJson(books) };
     },
   };
 }

@@ -1,0 +1,293 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { DEFAULT_BOOKS, startFakeUpstream, type FakeUpstream } from "../../tests/support/fake-upstream.ts";
+import {
+  createUpstreamClient,
+  isUpstreamFailure,
+  parseRetryAfter,
+  UpstreamError,
+  type UpstreamClient,
+  type UpstreamErrorKind,
+} from "./upstream.ts";
+
+const ATTEMPT_TIMEOUT_MS = 300;
+
+let upstream: FakeUpstream;
+let client: UpstreamClient;
+
+beforeAll(async () => {
+  upstream = await startFakeUpstream();
+  client = createUpstreamClient({ url: upstream.url, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS });
+});
+
+afterEach(() => {
+  upstream.ok();
+  upstream.delay(0);
+});
+
+afterAll(async () => {
+  await upstream.close();
+});
+
+/** Runs one attempt that must fail, and returns its UpstreamError after checking the kind. */
+async function failure(kind: UpstreamErrorKind, c: UpstreamClient = client, signal?: AbortSignal): Promise<UpstreamError> {
+  const outcome = await c.fetchBooks(signal === undefined ? {} : { signal }).then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  if (!("error" in outcome)) throw new Error(`expected an UpstreamError of kind ${kind}, got books`);
+  expect(outcome.error).toBeInstanceOf(UpstreamError);
+  const err = outcome.error as UpstreamError;
+  expect(err.kind).toBe(kind);
+  return err;
+}
+
+async function eventually(check: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not reached in time");
+    await Bun.sleep(10);
+  }
+}
+
+describe("a successful attempt", () => {
+  test("returns the validated books and their canonical JSON", async () => {
+    const result = await client.fetchBooks({ requestId: "r-ok" });
+    expect(result.books).toEqual([...DEFAULT_BOOKS]);
+    expect(JSON.parse(result.json)).toEqual([...DEFAULT_BOOKS]);
+  });
+
+  test("drops unknown fields from the canonical JSON", async () => {
+    upstream.ok([{ id: 7, title: "T", author: "A", desc: "D", password: "secret" }]);
+    const result = await client.fetchBooks();
+    expect(result.json).toBe('[{"id":7,"title":"T","author":"A","desc":"D"}]');
+  });
+
+  test("accepts an empty list", async () => {
+    upstream.ok([]);
+    expect((await client.fetchBooks()).books).toEqual([]);
+  });
+
+  test("forwards X-Request-Id and asks for JSON without closing the connection", async () => {
+    await client.fetchBooks({ requestId: "req-123" });
+    expect(upstream.lastHeaders?.["x-request-id"]).toBe("req-123");
+    expect(upstream.lastHeaders?.["accept"]).toBe("application/json");
+    expect(upstream.lastHeaders?.["connection"]?.toLowerCase()).not.toBe("close");
+  });
+});
+
+describe("network failures", () => {
+  test("connection refused is a network failure", async () => {
+    const gone = await startFakeUpstream();
+    await gone.close();
+    const c = createUpstreamClient({ url: gone.url, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS });
+    const err = await failure("network", c);
+    expect(err.status).toBeUndefined();
+    expect(err.cause).toBeDefined();
+    expect(isUpstreamFailure(err)).toBe(true);
+  });
+
+  test("a connection closed before any answer is a network failure", async () => {
+    upstream.closeImmediately();
+    await failure("network");
+  });
+
+  test("a reset in the middle of the body is a network failure", async () => {
+    upstream.resetMidBody();
+    const err = await failure("network");
+    expect(isUpstreamFailure(err)).toBe(true);
+  });
+});
+
+describe("timeouts", () => {
+  test("an upstream that never answers fails as timeout at the attempt timeout", async () => {
+    upstream.hang();
+    const started = performance.now();
+    const err = await failure("timeout");
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(ATTEMPT_TIMEOUT_MS - 20);
+    expect(elapsed).toBeLessThan(ATTEMPT_TIMEOUT_MS + 300);
+    expect(isUpstreamFailure(err)).toBe(true);
+  });
+
+  test("a body that stalls after the headers fails as timeout", async () => {
+    upstream.stallMidBody();
+    await failure("timeout");
+  });
+
+  test("an answer slower than the attempt timeout fails as timeout", async () => {
+    upstream.delay(ATTEMPT_TIMEOUT_MS + 200);
+    await failure("timeout");
+  });
+
+  test("the caller's own abort is reported as aborted, not timeout, and is not an upstream failure", async () => {
+    upstream.hang();
+    const controller = new AbortController();
+    const reason = new DOMException("request deadline", "TimeoutError");
+    setTimeout(() => controller.abort(reason), 50);
+    const started = performance.now();
+    const err = await failure("aborted", client, controller.signal);
+    expect(performance.now() - started).toBeLessThan(ATTEMPT_TIMEOUT_MS);
+    expect(err.cause).toBe(reason);
+    expect(isUpstreamFailure(err)).toBe(false);
+  });
+
+  test("an already aborted caller signal makes no attempt", async () => {
+    const before = upstream.attempts;
+    await failure("aborted", client, AbortSignal.abort());
+    expect(upstream.attempts).toBe(before);
+  });
+});
+
+describe("HTTP error answers", () => {
+  test.each([500, 502, 503, 504])("%i is a server failure carrying the status", async (code) => {
+    upstream.status(code);
+    const err = await failure("server");
+    expect(err.status).toBe(code);
+    expect(isUpstreamFailure(err)).toBe(true);
+  });
+
+  test.each([400, 404, 429])("%i is a client error, not an upstream failure", async (code) => {
+    upstream.status(code);
+    const err = await failure("client");
+    expect(err.status).toBe(code);
+    expect(isUpstreamFailure(err)).toBe(false);
+  });
+
+  test("Retry-After in seconds on a 503 is parsed", async () => {
+    upstream.status(503, '{"error":"busy"}', { "Retry-After": "3" });
+    expect((await failure("server")).retryAfterMs).toBe(3000);
+  });
+
+  test("Retry-After as an HTTP date on a 503 is parsed", async () => {
+    const at = new Date(Date.now() + 5000);
+    at.setMilliseconds(0);
+    upstream.status(503, '{"error":"busy"}', { "Retry-After": at.toUTCString() });
+    const ms = (await failure("server")).retryAfterMs;
+    expect(ms).toBeGreaterThan(3000);
+    expect(ms).toBeLessThanOrEqual(5000);
+  });
+
+  test("Retry-After on a 429 is parsed", async () => {
+    upstream.status(429, '{"error":"slow down"}', { "Retry-After": "2" });
+    expect((await failure("client")).retryAfterMs).toBe(2000);
+  });
+
+  test("Retry-After on a 500 is ignored", async () => {
+    upstream.status(500, '{"error":"x"}', { "Retry-After": "2" });
+    expect((await failure("server")).retryAfterMs).toBeUndefined();
+  });
+});
+
+describe("invalid answers", () => {
+  test("a 200 whose body is not JSON is invalid", async () => {
+    upstream.garbage();
+    const err = await failure("invalid");
+    expect(err.status).toBe(200);
+    expect(isUpstreamFailure(err)).toBe(true);
+  });
+
+  test("a 200 HTML page is invalid", async () => {
+    upstream.html200();
+    await failure("invalid");
+  });
+
+  test.each([
+    ["null", "null"],
+    ["an object", '{"books":[]}'],
+    ["a book without an author", '[{"id":1,"title":"T","desc":""}]'],
+    ["a book with a string id", '[{"id":"1","title":"T","author":"A","desc":""}]'],
+  ])("a 200 JSON body that is %s is invalid", async (_name, body) => {
+    upstream.status(200, body);
+    await failure("invalid");
+  });
+
+  test("a huge body with a Content-Length is rejected without reading it", async () => {
+    const bytes = 64 * 1024 * 1024;
+    upstream.huge(bytes);
+    await failure("invalid");
+    await eventually(() => upstream.abortedBodies >= 1);
+    expect(upstream.hugeBytesSent).toBeLessThan(bytes / 2);
+  });
+
+  test("a huge chunked body is cancelled once it passes the cap", async () => {
+    const before = upstream.abortedBodies;
+    const bytes = 64 * 1024 * 1024;
+    upstream.huge(bytes, { declareLength: false });
+    await failure("invalid");
+    await eventually(() => upstream.abortedBodies > before);
+    expect(upstream.hugeBytesSent).toBeLessThan(bytes / 2);
+  });
+
+  test("a valid list just over a small cap is invalid", async () => {
+    const small = createUpstreamClient({ url: upstream.url, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS, maxBodyBytes: 50 });
+    await failure("invalid", small);
+  });
+});
+
+describe("connections", () => {
+  test("one keep-alive connection carries successes, error answers and invalid bodies", async () => {
+    const fresh = await startFakeUpstream();
+    try {
+      const c = createUpstreamClient({ url: fresh.url, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS });
+      fresh.queue(
+        { kind: "ok" },
+        { kind: "status", code: 500 },
+        { kind: "status", code: 404 },
+        { kind: "status", code: 503, headers: { "Retry-After": "1" } },
+        { kind: "garbage" },
+        { kind: "ok" },
+      );
+      const outcomes: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        outcomes.push(await c.fetchBooks().then(() => "ok", (e: UpstreamError) => e.kind));
+      }
+      expect(outcomes).toEqual(["ok", "server", "client", "server", "invalid", "ok"]);
+      expect(fresh.attempts).toBe(6);
+      expect(fresh.connections).toBe(1);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  test("large error bodies are cancelled, so their connections are closed rather than leaked", async () => {
+    const fresh = await startFakeUpstream();
+    try {
+      // Keep every Response reachable, so only the client's own cancel (not garbage collection) can free the sockets.
+      const responses: Response[] = [];
+      const keepingFetch = Object.assign(
+        async (input: string | URL | Request, init?: RequestInit) => {
+          const response = await fetch(input, init);
+          responses.push(response);
+          return response;
+        },
+        { preconnect: fetch.preconnect },
+      );
+      // A long attempt timeout: its abort would otherwise close a leaked connection too.
+      const c = createUpstreamClient({ url: fresh.url, attemptTimeoutMs: 10_000, fetch: keepingFetch });
+      fresh.status(500, JSON.stringify({ error: "x".repeat(1024 * 1024) }));
+      for (let i = 0; i < 5; i++) await failure("server", c);
+      // A leak keeps all five open; at most one idle pooled connection may remain.
+      await eventually(() => fresh.openConnections <= 1, 1000);
+      expect(responses).toHaveLength(5);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
+describe("parseRetryAfter", () => {
+  const now = Date.UTC(2025, 0, 1, 12, 0, 0);
+  test.each([
+    ["0", 0],
+    ["120", 120_000],
+    [" 5 ", 5000],
+    ["Wed, 01 Jan 2025 12:00:30 GMT", 30_000],
+    ["Wed, 01 Jan 2025 11:59:00 GMT", 0],
+  ])("%p → %p ms", (value, expected) => {
+    expect(parseRetryAfter(value, now)).toBe(expected);
+  });
+
+  test.each([null, "", "-1", "1.5", "soon", "2025-01-01T12:00:30Z"])("%p is not a delay", (value) => {
+    expect(parseRetryAfter(value, now)).toBeUndefined();
+  });
+});
