@@ -1,0 +1,37 @@
+import { isBrokenCircuitError } from 'cockatiel';
+import type { Breaker } from '../breaker.ts';
+import { type Deadline, DeadlineExceededError } from '../deadline.ts';
+import type { Outcome, Strategy } from '../outcome.ts';
+import type { Retry } from '../retry.ts';
+
+/**
+ * `combined`: retries (at most RETRY_MAX_RETRIES) through the breaker. An open
+ * breaker ends the retrying at once: `retry` must be built with a shouldRetry that
+ * refuses while `breaker.isRejecting()` (see buildStrategy), so the failure that
+ * opens the breaker is not followed by a sleep. Retries exhausted, breaker open,
+ * or no time left for another attempt: the cache answers. A 4xx is answered 502.
+ */
+export function combinedStrategy(retry: Retry, breaker: Breaker): Strategy {
+  return {
+    name: 'combined',
+    usesCache: true,
+    async execute<T>(call: (signal: AbortSignal) => Promise<T>, deadline: Deadline): Promise<Outcome<T>> {
+      if (breaker.isRejecting()) {
+        return { kind: 'fallback', retryAfterMs: breaker.retryAfterMs(), cause: 'breaker open' };
+      }
+      try {
+        return { kind: 'fresh', value: await retry.execute((signal) => breaker.execute(call, signal), deadline) };
+      } catch (error) {
+        if (
+          breaker.isFailure(error) ||
+          isBrokenCircuitError(error) ||
+          error instanceof DeadlineExceededError ||
+          deadline.expired()
+        ) {
+          return { kind: 'fallback', retryAfterMs: breaker.retryAfterMs(), cause: error };
+        }
+        return { kind: 'failed', status: 502, error };
+      }
+    },
+  };
+}
