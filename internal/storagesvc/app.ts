@@ -1,0 +1,28 @@
+import type { Registry } from "prom-client";
+import { createServiceApp, type Readiness, type ServiceApp } from "../httpx/index.ts";
+import type { Logger } from "../logging/logger.ts";
+import { DatabaseUnavailableError, describeError } from "./database-error.ts";
+import type { BookSource } from "./ready-books.ts";
+
+export interface StoragesvcAppOptions {
+  books: BookSource;
+  logger: Logger;
+  registry: Registry;
+  readiness: Readiness;
+}
+
+/** The shared service routes plus `GET /books`. A database failure is `503` without detail. */
+export function createStoragesvcApp({ books, logger, registry, readiness }: StoragesvcAppOptions): ServiceApp {
+  const app = createServiceApp({ logger, registry, readiness });
+  app.get("/books", async (c) => {
+    try {
+      return c.json(await books.list());
+    } catch (error) {
+      if (!(error instanceof DatabaseUnavailableError)) throw error;
+      // The cause stays in our log; the client only learns that the database is unavailable.
+      logger.warn({ request_id: c.get("requestId"), error: describeError(error) }, "books unavailable");
+      return c.json({ error: "database unavailable" }, 503);
+    }
+  });
+  return app;
+}

@@ -1,0 +1,110 @@
+import type { Logger } from "../logging/logger.ts";
+import type { BooksRepository } from "./books-repository.ts";
+import { describeError } from "./database-error.ts";
+
+export interface SchemaKeeperOptions {
+  repository: Pick<BooksRepository, "migrate" | "seedIfEmpty">;
+  logger: Logger;
+  /** First pause between attempts; doubles after each failure up to `maxDelayMs`. */
+  initialDelayMs?: number;
+  /**
+   * Longest pause between attempts. Kept at 1 s so the service is serving again within about a
+   * second of the database returning.
+   */
+  maxDelayMs?: number;
+}
+
+/**
+ * Makes the books schema ready in the background: `migrate()` then `seedIfEmpty()`, retried with
+ * capped exponential backoff while the database is unreachable. It never throws, so a database
+ * outage at start never stops the service from starting. `markStale()` (the table vanished, e.g.
+ * a fresh database came back) sends it to work again.
+ */
+export class SchemaKeeper {
+  #ready = false;
+  #wake: (() => void) | undefined;
+  readonly #repository: SchemaKeeperOptions["repository"];
+  readonly #logger: Logger;
+  readonly #initialDelayMs: number;
+  readonly #maxDelayMs: number;
+
+  constructor({ repository, logger, initialDelayMs = 100, maxDelayMs = 1_000 }: SchemaKeeperOptions) {
+    this.#repository = repository;
+    this.#logger = logger;
+    this.#initialDelayMs = initialDelayMs;
+    this.#maxDelayMs = maxDelayMs;
+  }
+
+  /** True once the table exists and is seeded, until `markStale()`. */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** The schema can no longer be trusted (the table is missing): prepare it again. */
+  markStale(): void {
+    if (!this.#ready) return;
+    this.#ready = false;
+    this.#logger.warn("books table missing; preparing the schema again");
+    this.#wake?.();
+  }
+
+  /** Keeps the schema ready until `signal` aborts; resolves once the current attempt has ended. */
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      if (this.#ready) await this.#untilStaleOrAborted(signal);
+      else await this.#prepare(signal);
+    }
+  }
+
+  async #prepare(signal: AbortSignal): Promise<void> {
+    const started = Date.now();
+    let delayMs = this.#initialDelayMs;
+    let lastProblem: string | undefined;
+    for (let attempt = 1; !signal.aborted; attempt++) {
+      try {
+        await this.#repository.migrate();
+        const seeded = await this.#repository.seedIfEmpty();
+        this.#ready = true;
+        this.#logger.info({ attempts: attempt, waited_ms: Date.now() - started, seeded }, "books schema ready");
+        return;
+      } catch (error) {
+        const problem = describeError(error);
+        // One warning per distinct problem, not one per attempt: an outage must not flood the log.
+        if (problem !== lastProblem) {
+          this.#logger.warn({ err: error, attempt, retry_in_ms: delayMs }, "database not ready; retrying");
+          lastProblem = problem;
+        } else {
+          this.#logger.debug({ attempt, retry_in_ms: delayMs, error: problem }, "database still not ready");
+        }
+      }
+      await sleep(delayMs, signal);
+      delayMs = Math.min(delayMs * 2, this.#maxDelayMs);
+    }
+  }
+
+  #untilStaleOrAborted(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#wake = undefined;
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      this.#wake = done;
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+}
+
+/** Waits `ms`, or less when `signal` aborts; the timer is always cleared. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
