@@ -1,5 +1,5 @@
-import type { IBackoff, IBackoffFactory, IRetryBackoffContext } from 'cockatiel';
-import { DeadlineExceededError } from './deadline.ts';
+import type { IBackoff, IBackoffFactory, IRetryBackoffContext } from "cockatiel";
+import { DeadlineExceededError } from "./deadline.ts";
 
 /** The article's exponential backoff (cenkalti/backoff defaults). */
 export interface BackoffOptions {
@@ -60,7 +60,7 @@ export function deadlineBackoff(
 ): IBackoffFactory<IRetryBackoffContext<unknown>> {
   const random = deps.random ?? Math.random;
   const step = (context: IRetryBackoffContext<unknown>): IBackoff<IRetryBackoffContext<unknown>> => {
-    const error = 'error' in context.result ? context.result.error : undefined;
+    const error = "error" in context.result ? context.result.error : undefined;
     const wanted = Math.max(backoffDelay(context.attempt - 1, options, random), deps.retryAfterMsOf?.(error) ?? 0);
     const remaining = deps.remainingMs(context);
     if (remaining !== undefined && wanted >= remaining) {

@@ -1,14 +1,14 @@
-import { afterEach, describe, expect, setSystemTime, test } from 'bun:test';
-import { BrokenCircuitError, CircuitState } from 'cockatiel';
-import { createBreaker } from './breaker.ts';
+import { afterEach, describe, expect, setSystemTime, test } from "bun:test";
+import { BrokenCircuitError, CircuitState } from "cockatiel";
+import { createBreaker } from "./breaker.ts";
 
 class ClientError extends Error {}
 const isFailure = (e: unknown) => !(e instanceof ClientError);
 const signal = new AbortController().signal;
-const T0 = new Date('2030-01-01T00:00:00Z').getTime();
+const T0 = new Date("2030-01-01T00:00:00Z").getTime();
 const at = (ms: number) => setSystemTime(new Date(T0 + ms));
-const fail = (e: Error = new Error('upstream down')) => () => Promise.reject(e);
-const ok = () => Promise.resolve('books');
+const fail = (e: Error = new Error("upstream down")) => () => Promise.reject(e);
+const ok = () => Promise.resolve("books");
 
 function deferred<T>() {
   let resolve!: (v: T) => void;
@@ -22,49 +22,49 @@ function deferred<T>() {
 
 afterEach(() => setSystemTime());
 
-describe('createBreaker', () => {
-  test('opens after the threshold of consecutive failures and then refuses calls without making them', async () => {
+describe("createBreaker", () => {
+  test("opens after the threshold of consecutive failures and then refuses calls without making them", async () => {
     at(0);
     const b = createBreaker({ failureThreshold: 2, openMs: 5000, intervalMs: 10_000, isFailure });
-    await expect(b.execute(fail(), signal)).rejects.toThrow('upstream down');
-    expect(b.state()).toBe('closed');
-    await expect(b.execute(fail(), signal)).rejects.toThrow('upstream down');
-    expect(b.state()).toBe('open');
+    await expect(b.execute(fail(), signal)).rejects.toThrow("upstream down");
+    expect(b.state()).toBe("closed");
+    await expect(b.execute(fail(), signal)).rejects.toThrow("upstream down");
+    expect(b.state()).toBe("open");
     expect(b.isRejecting()).toBe(true);
     let called = false;
     await expect(
       b.execute(async () => {
         called = true;
-        return 'x';
+        return "x";
       }, signal),
     ).rejects.toBeInstanceOf(BrokenCircuitError);
     expect(called).toBe(false);
   });
 
-  test('a 4xx-like error passes through and does not count as a failure', async () => {
+  test("a 4xx-like error passes through and does not count as a failure", async () => {
     at(0);
     const b = createBreaker({ failureThreshold: 1, openMs: 5000, intervalMs: 10_000, isFailure });
-    await expect(b.execute(fail(new ClientError('404')), signal)).rejects.toBeInstanceOf(ClientError);
-    expect(b.state()).toBe('closed');
+    await expect(b.execute(fail(new ClientError("404")), signal)).rejects.toBeInstanceOf(ClientError);
+    expect(b.state()).toBe("closed");
     expect(b.isRejecting()).toBe(false);
   });
 
-  test('state and retryAfterMs follow the break time + openMs although cockatiel still says Open', async () => {
+  test("state and retryAfterMs follow the break time + openMs although cockatiel still says Open", async () => {
     at(0);
     const b = createBreaker({ failureThreshold: 1, openMs: 5000, intervalMs: 10_000, isFailure });
     await expect(b.execute(fail(), signal)).rejects.toThrow();
     expect(b.retryAfterMs()).toBe(5000);
     at(3000);
-    expect(b.state()).toBe('open');
+    expect(b.state()).toBe("open");
     expect(b.retryAfterMs()).toBe(2000);
     at(5000);
     expect(b.policy.state).toBe(CircuitState.Open);
-    expect(b.state()).toBe('half-open');
+    expect(b.state()).toBe("half-open");
     expect(b.retryAfterMs()).toBe(0);
     expect(b.isRejecting()).toBe(false);
   });
 
-  test('lets exactly one probe through; callers during the probe are refused at once, not queued', async () => {
+  test("lets exactly one probe through; callers during the probe are refused at once, not queued", async () => {
     at(0);
     const b = createBreaker({ failureThreshold: 1, openMs: 5000, intervalMs: 10_000, isFailure });
     await expect(b.execute(fail(), signal)).rejects.toThrow();
@@ -76,48 +76,48 @@ describe('createBreaker', () => {
       return probe.promise;
     }, signal);
     expect(b.isRejecting()).toBe(true);
-    expect(b.state()).toBe('half-open');
+    expect(b.state()).toBe("half-open");
     await expect(b.execute(ok, signal)).rejects.toBeInstanceOf(BrokenCircuitError);
-    probe.resolve('books');
-    expect(await first).toBe('books');
+    probe.resolve("books");
+    expect(await first).toBe("books");
     expect(probes).toBe(1);
-    expect(b.state()).toBe('closed');
-    expect(await b.execute(ok, signal)).toBe('books');
+    expect(b.state()).toBe("closed");
+    expect(await b.execute(ok, signal)).toBe("books");
   });
 
-  test('a failed probe reopens the breaker for another openMs', async () => {
+  test("a failed probe reopens the breaker for another openMs", async () => {
     at(0);
     const b = createBreaker({ failureThreshold: 1, openMs: 5000, intervalMs: 10_000, isFailure });
     await expect(b.execute(fail(), signal)).rejects.toThrow();
     at(6000);
-    await expect(b.execute(fail(), signal)).rejects.toThrow('upstream down');
-    expect(b.state()).toBe('open');
+    await expect(b.execute(fail(), signal)).rejects.toThrow("upstream down");
+    expect(b.state()).toBe("open");
     expect(b.retryAfterMs()).toBe(5000);
   });
 
-  test('emits one event per transition: break, half-open, reset', async () => {
+  test("emits one event per transition: break, half-open, reset", async () => {
     at(0);
     const b = createBreaker({ failureThreshold: 1, openMs: 1000, intervalMs: 10_000, isFailure });
     const events: string[] = [];
-    b.policy.onBreak(() => events.push('break'));
-    b.policy.onHalfOpen(() => events.push('half-open'));
-    b.policy.onReset(() => events.push('reset'));
+    b.policy.onBreak(() => events.push("break"));
+    b.policy.onHalfOpen(() => events.push("half-open"));
+    b.policy.onReset(() => events.push("reset"));
     await expect(b.execute(fail(), signal)).rejects.toThrow();
     await expect(b.execute(ok, signal)).rejects.toBeInstanceOf(BrokenCircuitError);
     at(1000);
     await b.execute(ok, signal);
-    expect(events).toEqual(['break', 'half-open', 'reset']);
+    expect(events).toEqual(["break", "half-open", "reset"]);
   });
 
-  test('closed-state failures older than the interval are forgotten', async () => {
+  test("closed-state failures older than the interval are forgotten", async () => {
     at(0);
     const b = createBreaker({ failureThreshold: 2, openMs: 5000, intervalMs: 10_000, isFailure });
     await expect(b.execute(fail(), signal)).rejects.toThrow();
     at(10_000);
     await expect(b.execute(fail(), signal)).rejects.toThrow();
-    expect(b.state()).toBe('closed');
+    expect(b.state()).toBe("closed");
     at(10_500);
     await expect(b.execute(fail(), signal)).rejects.toThrow();
-    expect(b.state()).toBe('open');
+    expect(b.state()).toBe("open");
   });
 });

@@ -4,8 +4,8 @@ import {
   CircuitState,
   circuitBreaker,
   handleWhen,
-} from 'cockatiel';
-import { ConsecutiveWindowBreaker } from './window-breaker.ts';
+} from "cockatiel";
+import { ConsecutiveWindowBreaker } from "./window-breaker.ts";
 
 export interface BreakerOptions {
   /** Consecutive failures that open the breaker (BREAKER_FAILURE_THRESHOLD). */
@@ -19,7 +19,7 @@ export interface BreakerOptions {
 }
 
 /** 0 closed, 1 open, 2 half-open: the values of the booksvc_breaker_state gauge. */
-export type BreakerState = 'closed' | 'open' | 'half-open';
+export type BreakerState = "closed" | "open" | "half-open";
 
 export interface Breaker {
   /** The cockatiel policy, for subscribing to onBreak / onReset / onHalfOpen. */
@@ -71,13 +71,13 @@ export function createBreaker(options: BreakerOptions): Breaker {
     state() {
       switch (policy.state) {
         case CircuitState.Closed:
-          return 'closed';
+          return "closed";
         case CircuitState.HalfOpen:
-          return 'half-open';
+          return "half-open";
         case CircuitState.Open:
-          return openRemainingMs() > 0 ? 'open' : 'half-open';
+          return openRemainingMs() > 0 ? "open" : "half-open";
         default:
-          return 'open'; // Isolated: held open by hand.
+          return "open"; // Isolated: held open by hand.
       }
     },
     retryAfterMs() {

@@ -1,8 +1,8 @@
-import { describe, expect, test } from 'bun:test';
-import { DeadlineExceededError, startDeadline, untilAborted } from './deadline.ts';
+import { describe, expect, test } from "bun:test";
+import { DeadlineExceededError, startDeadline, untilAborted } from "./deadline.ts";
 
-describe('startDeadline', () => {
-  test('aborts its signal with DeadlineExceededError when the time is up', async () => {
+describe("startDeadline", () => {
+  test("aborts its signal with DeadlineExceededError when the time is up", async () => {
     const d = startDeadline(30);
     expect(d.expired()).toBe(false);
     expect(d.remainingMs()).toBeGreaterThan(0);
@@ -13,17 +13,17 @@ describe('startDeadline', () => {
     d.dispose();
   });
 
-  test('aborts when the parent aborts, without counting as expired', () => {
+  test("aborts when the parent aborts, without counting as expired", () => {
     const parent = new AbortController();
     const d = startDeadline(10_000, parent.signal);
-    parent.abort(new Error('client gone'));
+    parent.abort(new Error("client gone"));
     expect(d.signal.aborted).toBe(true);
-    expect((d.signal.reason as Error).message).toBe('client gone');
+    expect((d.signal.reason as Error).message).toBe("client gone");
     expect(d.expired()).toBe(false);
     d.dispose();
   });
 
-  test('starts aborted under an already aborted parent', () => {
+  test("starts aborted under an already aborted parent", () => {
     const parent = new AbortController();
     parent.abort();
     const d = startDeadline(10_000, parent.signal);
@@ -31,7 +31,7 @@ describe('startDeadline', () => {
     d.dispose();
   });
 
-  test('dispose stops the timer', async () => {
+  test("dispose stops the timer", async () => {
     const d = startDeadline(10);
     d.dispose();
     await Bun.sleep(30);

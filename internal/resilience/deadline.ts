@@ -20,8 +20,8 @@ export interface Deadline {
 
 /** Thrown when no further attempt fits before the request deadline. */
 export class DeadlineExceededError extends Error {
-  override readonly name = 'DeadlineExceededError';
-  constructor(message = 'request deadline exceeded', options?: { cause?: unknown }) {
+  override readonly name = "DeadlineExceededError";
+  constructor(message = "request deadline exceeded", options?: { cause?: unknown }) {
     super(message, options);
   }
 }
@@ -40,7 +40,7 @@ export function startDeadline(timeoutMs: number, parent?: AbortSignal): Deadline
   }, Math.max(0, timeoutMs));
   const onParentAbort = (): void => controller.abort(parent?.reason);
   if (parent?.aborted) onParentAbort();
-  else parent?.addEventListener('abort', onParentAbort, { once: true });
+  else parent?.addEventListener("abort", onParentAbort, { once: true });
 
   return {
     signal: controller.signal,
@@ -49,7 +49,7 @@ export function startDeadline(timeoutMs: number, parent?: AbortSignal): Deadline
     expired: () => timedOut || Date.now() >= at,
     dispose() {
       clearTimeout(timer);
-      parent?.removeEventListener('abort', onParentAbort);
+      parent?.removeEventListener("abort", onParentAbort);
     },
   };
 }
@@ -57,5 +57,5 @@ export function startDeadline(timeoutMs: number, parent?: AbortSignal): Deadline
 /** Resolves when `signal` aborts (at once if it already has). Never rejects. */
 export function untilAborted(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
 }

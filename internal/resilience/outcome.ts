@@ -1,7 +1,7 @@
-import type { Deadline } from './deadline.ts';
+import type { Deadline } from "./deadline.ts";
 
 /** The strategies of the contract (RESILIENCE_STRATEGY). */
-export const strategyNames = ['none', 'retry', 'breaker', 'combined'] as const;
+export const strategyNames = ["none", "retry", "breaker", "combined"] as const;
 export type StrategyName = (typeof strategyNames)[number];
 
 /**
@@ -12,9 +12,9 @@ export type StrategyName = (typeof strategyNames)[number];
  * - failed: answer `status` (502 upstream failure or 4xx, 504 deadline reached).
  */
 export type Outcome<T> =
-  | { kind: 'fresh'; value: T }
-  | { kind: 'fallback'; retryAfterMs: number; cause: unknown }
-  | { kind: 'failed'; status: 502 | 504; error: unknown };
+  | { kind: "fresh"; value: T }
+  | { kind: "fallback"; retryAfterMs: number; cause: unknown }
+  | { kind: "failed"; status: 502 | 504; error: unknown };
 
 export interface Strategy {
   readonly name: StrategyName;

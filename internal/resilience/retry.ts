@@ -1,6 +1,6 @@
-import { RetryPolicy, handleWhen, retry } from 'cockatiel';
-import { type BackoffOptions, deadlineBackoff } from './backoff.ts';
-import { type Deadline, DeadlineExceededError } from './deadline.ts';
+import { RetryPolicy, handleWhen, retry } from "cockatiel";
+import { type BackoffOptions, deadlineBackoff } from "./backoff.ts";
+import { type Deadline, DeadlineExceededError } from "./deadline.ts";
 
 export interface RetryOptions {
   backoff: BackoffOptions;
@@ -46,7 +46,7 @@ export function createRetry(options: RetryOptions): Retry {
     async execute(fn, deadline) {
       deadlines.set(deadline.signal, deadline);
       return policy.execute(({ signal }) => {
-        if (signal.aborted) throw new DeadlineExceededError('request ended before the attempt', { cause: signal.reason });
+        if (signal.aborted) throw new DeadlineExceededError("request ended before the attempt", { cause: signal.reason });
         return fn(signal);
       }, deadline.signal);
     },

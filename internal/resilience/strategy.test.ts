@@ -1,11 +1,11 @@
-import { describe, expect, test } from 'bun:test';
-import type { BackoffOptions } from './backoff.ts';
-import { startDeadline } from './deadline.ts';
-import type { Outcome, StrategyName } from './outcome.ts';
-import { type StrategyOptions, buildStrategy, isStrategyName } from './strategy.ts';
+import { describe, expect, test } from "bun:test";
+import type { BackoffOptions } from "./backoff.ts";
+import { startDeadline } from "./deadline.ts";
+import type { Outcome, StrategyName } from "./outcome.ts";
+import { type StrategyOptions, buildStrategy, isStrategyName } from "./strategy.ts";
 
 class ClientError extends Error {}
-const isFailure = (e: unknown) => e instanceof Error && !(e instanceof ClientError) && e.name !== 'AbortError';
+const isFailure = (e: unknown) => e instanceof Error && !(e instanceof ClientError) && e.name !== "AbortError";
 const backoff: BackoffOptions = { initialIntervalMs: 20, multiplier: 1.5, randomizationFactor: 0, maxIntervalMs: 1000 };
 
 function build(name: StrategyName, over: Partial<StrategyOptions> = {}) {
@@ -19,7 +19,7 @@ function build(name: StrategyName, over: Partial<StrategyOptions> = {}) {
   });
 }
 
-type Behaviour = 'ok' | 'fail' | 'client';
+type Behaviour = "ok" | "fail" | "client";
 /** An upstream that answers per `script` (last entry repeats) and counts calls. */
 function upstream(...script: Behaviour[]) {
   let calls = 0;
@@ -28,9 +28,9 @@ function upstream(...script: Behaviour[]) {
     call: async (_signal: AbortSignal): Promise<string> => {
       const b = script[Math.min(calls, script.length - 1)];
       calls++;
-      if (b === 'fail') throw new Error('upstream down');
-      if (b === 'client') throw new ClientError('404');
-      return 'books';
+      if (b === "fail") throw new Error("upstream down");
+      if (b === "client") throw new ClientError("404");
+      return "books";
     },
   };
 }
@@ -46,170 +46,170 @@ async function run<T>(strategy: { execute: (c: (s: AbortSignal) => Promise<T>, d
   }
 }
 
-describe('strategy selection', () => {
-  test('knows the four names of the contract and nothing else', () => {
-    for (const n of ['none', 'retry', 'breaker', 'combined']) expect(isStrategyName(n)).toBe(true);
-    expect(isStrategyName('retries')).toBe(false);
-    expect(build('none').strategy.name).toBe('none');
-    expect(build('combined').breaker).toBeDefined();
-    expect(build('combined').retry).toBeDefined();
-    expect(build('retry').breaker).toBeUndefined();
-    expect(build('breaker').retry).toBeUndefined();
+describe("strategy selection", () => {
+  test("knows the four names of the contract and nothing else", () => {
+    for (const n of ["none", "retry", "breaker", "combined"]) expect(isStrategyName(n)).toBe(true);
+    expect(isStrategyName("retries")).toBe(false);
+    expect(build("none").strategy.name).toBe("none");
+    expect(build("combined").breaker).toBeDefined();
+    expect(build("combined").retry).toBeDefined();
+    expect(build("retry").breaker).toBeUndefined();
+    expect(build("breaker").retry).toBeUndefined();
   });
 });
 
-describe('every strategy answers a healthy upstream fresh with one call', () => {
-  for (const name of ['none', 'retry', 'breaker', 'combined'] as const) {
+describe("every strategy answers a healthy upstream fresh with one call", () => {
+  for (const name of ["none", "retry", "breaker", "combined"] as const) {
     test(name, async () => {
-      const up = upstream('ok');
+      const up = upstream("ok");
       const { outcome } = await run(build(name).strategy, up.call);
-      expect(outcome).toEqual({ kind: 'fresh', value: 'books' });
+      expect(outcome).toEqual({ kind: "fresh", value: "books" });
       expect(up.calls()).toBe(1);
     });
   }
 });
 
-describe('a 4xx is answered 502 at once, not retried, and does not open a breaker', () => {
-  for (const name of ['none', 'retry', 'breaker', 'combined'] as const) {
+describe("a 4xx is answered 502 at once, not retried, and does not open a breaker", () => {
+  for (const name of ["none", "retry", "breaker", "combined"] as const) {
     test(name, async () => {
       const built = build(name);
-      const up = upstream('client');
+      const up = upstream("client");
       const { outcome } = await run(built.strategy, up.call);
-      expect(outcome.kind).toBe('failed');
-      expect(outcome.kind === 'failed' && outcome.status).toBe(502);
+      expect(outcome.kind).toBe("failed");
+      expect(outcome.kind === "failed" && outcome.status).toBe(502);
       expect(up.calls()).toBe(1);
-      expect(built.breaker?.state() ?? 'closed').toBe('closed');
+      expect(built.breaker?.state() ?? "closed").toBe("closed");
     });
   }
 });
 
-describe('none', () => {
-  test('answers a failure 502 at once after one call', async () => {
-    const up = upstream('fail');
-    const { outcome } = await run(build('none').strategy, up.call);
-    expect(outcome.kind === 'failed' && outcome.status).toBe(502);
+describe("none", () => {
+  test("answers a failure 502 at once after one call", async () => {
+    const up = upstream("fail");
+    const { outcome } = await run(build("none").strategy, up.call);
+    expect(outcome.kind === "failed" && outcome.status).toBe(502);
     expect(up.calls()).toBe(1);
   });
 });
 
-describe('retry', () => {
-  test('retries until the upstream answers', async () => {
-    const up = upstream('fail', 'fail', 'ok');
-    const { outcome } = await run(build('retry').strategy, up.call);
-    expect(outcome).toEqual({ kind: 'fresh', value: 'books' });
+describe("retry", () => {
+  test("retries until the upstream answers", async () => {
+    const up = upstream("fail", "fail", "ok");
+    const { outcome } = await run(build("retry").strategy, up.call);
+    expect(outcome).toEqual({ kind: "fresh", value: "books" });
     expect(up.calls()).toBe(3);
   });
 
-  test('answers 504 at the request deadline, never earlier, never from the cache', async () => {
-    const up = upstream('fail');
-    const { outcome, ms } = await run(build('retry').strategy, up.call, 300);
-    expect(outcome.kind === 'failed' && outcome.status).toBe(504);
+  test("answers 504 at the request deadline, never earlier, never from the cache", async () => {
+    const up = upstream("fail");
+    const { outcome, ms } = await run(build("retry").strategy, up.call, 300);
+    expect(outcome.kind === "failed" && outcome.status).toBe(504);
     expect(ms).toBeGreaterThanOrEqual(295);
     expect(ms).toBeLessThan(400);
     expect(up.calls()).toBeGreaterThan(3);
   });
 });
 
-describe('breaker', () => {
-  test('answers 502 for the failure that opens it, then the cache at once without calling', async () => {
-    const built = build('breaker');
-    const up = upstream('fail');
-    expect((await run(built.strategy, up.call)).outcome).toMatchObject({ kind: 'failed', status: 502 });
+describe("breaker", () => {
+  test("answers 502 for the failure that opens it, then the cache at once without calling", async () => {
+    const built = build("breaker");
+    const up = upstream("fail");
+    expect((await run(built.strategy, up.call)).outcome).toMatchObject({ kind: "failed", status: 502 });
     const { outcome, ms } = await run(built.strategy, up.call);
-    expect(outcome.kind).toBe('fallback');
-    expect(outcome.kind === 'fallback' && outcome.retryAfterMs).toBeGreaterThan(4000);
+    expect(outcome.kind).toBe("fallback");
+    expect(outcome.kind === "fallback" && outcome.retryAfterMs).toBeGreaterThan(4000);
     expect(ms).toBeLessThan(50);
     expect(up.calls()).toBe(1);
   });
 
-  test('failures below the threshold are answered 502', async () => {
-    const built = build('breaker', { breaker: { failureThreshold: 3, openMs: 5000, intervalMs: 10_000 } });
-    const up = upstream('fail');
-    for (let i = 0; i < 3; i++) expect((await run(built.strategy, up.call)).outcome).toMatchObject({ kind: 'failed', status: 502 });
-    expect((await run(built.strategy, up.call)).outcome.kind).toBe('fallback');
+  test("failures below the threshold are answered 502", async () => {
+    const built = build("breaker", { breaker: { failureThreshold: 3, openMs: 5000, intervalMs: 10_000 } });
+    const up = upstream("fail");
+    for (let i = 0; i < 3; i++) expect((await run(built.strategy, up.call)).outcome).toMatchObject({ kind: "failed", status: 502 });
+    expect((await run(built.strategy, up.call)).outcome.kind).toBe("fallback");
     expect(up.calls()).toBe(3);
   });
 
-  test('a failed half-open probe is answered from the cache, not with an error', async () => {
-    const built = build('breaker', { breaker: { failureThreshold: 1, openMs: 30, intervalMs: 10_000 } });
-    const up = upstream('fail');
+  test("a failed half-open probe is answered from the cache, not with an error", async () => {
+    const built = build("breaker", { breaker: { failureThreshold: 1, openMs: 30, intervalMs: 10_000 } });
+    const up = upstream("fail");
     await run(built.strategy, up.call);
     await Bun.sleep(40);
-    expect(built.breaker?.state()).toBe('half-open');
+    expect(built.breaker?.state()).toBe("half-open");
     const { outcome } = await run(built.strategy, up.call);
-    expect(outcome.kind).toBe('fallback');
+    expect(outcome.kind).toBe("fallback");
     expect(up.calls()).toBe(2);
-    expect(built.breaker?.state()).toBe('open');
+    expect(built.breaker?.state()).toBe("open");
   });
 
-  test('while the probe is in flight, other requests get the cache at once', async () => {
-    const built = build('breaker', { breaker: { failureThreshold: 1, openMs: 30, intervalMs: 10_000 } });
-    await run(built.strategy, upstream('fail').call);
+  test("while the probe is in flight, other requests get the cache at once", async () => {
+    const built = build("breaker", { breaker: { failureThreshold: 1, openMs: 30, intervalMs: 10_000 } });
+    await run(built.strategy, upstream("fail").call);
     await Bun.sleep(40);
     let release!: () => void;
-    const slow = (_s: AbortSignal) => new Promise<string>((resolve) => (release = () => resolve('books')));
+    const slow = (_s: AbortSignal) => new Promise<string>((resolve) => (release = () => resolve("books")));
     const d = startDeadline(2000);
     const probe = built.strategy.execute(slow, d);
-    const other = upstream('ok');
+    const other = upstream("ok");
     const { outcome, ms } = await run(built.strategy, other.call);
-    expect(outcome.kind).toBe('fallback');
+    expect(outcome.kind).toBe("fallback");
     expect(ms).toBeLessThan(50);
     expect(other.calls()).toBe(0);
     release();
-    expect(await probe).toEqual({ kind: 'fresh', value: 'books' });
+    expect(await probe).toEqual({ kind: "fresh", value: "books" });
     d.dispose();
-    expect(built.breaker?.state()).toBe('closed');
+    expect(built.breaker?.state()).toBe("closed");
   });
 });
 
-describe('combined', () => {
-  test('the failure that opens the breaker ends the retrying at once: cache, no sleep', async () => {
-    const built = build('combined');
-    const up = upstream('fail');
+describe("combined", () => {
+  test("the failure that opens the breaker ends the retrying at once: cache, no sleep", async () => {
+    const built = build("combined");
+    const up = upstream("fail");
     const { outcome, ms } = await run(built.strategy, up.call);
-    expect(outcome.kind).toBe('fallback');
+    expect(outcome.kind).toBe("fallback");
     expect(ms).toBeLessThan(15); // the first backoff sleep alone would be 20 ms
     expect(up.calls()).toBe(1);
   });
 
-  test('retries through a closed breaker until it opens, then serves the cache', async () => {
-    const built = build('combined', { breaker: { failureThreshold: 3, openMs: 5000, intervalMs: 10_000 } });
-    const up = upstream('fail');
+  test("retries through a closed breaker until it opens, then serves the cache", async () => {
+    const built = build("combined", { breaker: { failureThreshold: 3, openMs: 5000, intervalMs: 10_000 } });
+    const up = upstream("fail");
     const { outcome } = await run(built.strategy, up.call);
-    expect(outcome.kind).toBe('fallback');
+    expect(outcome.kind).toBe("fallback");
     expect(up.calls()).toBe(3);
-    expect(built.breaker?.state()).toBe('open');
+    expect(built.breaker?.state()).toBe("open");
   });
 
-  test('retries at most RETRY_MAX_RETRIES times, then serves the cache', async () => {
-    const built = build('combined', { maxRetries: 2, breaker: { failureThreshold: 100, openMs: 5000, intervalMs: 10_000 } });
-    const up = upstream('fail');
+  test("retries at most RETRY_MAX_RETRIES times, then serves the cache", async () => {
+    const built = build("combined", { maxRetries: 2, breaker: { failureThreshold: 100, openMs: 5000, intervalMs: 10_000 } });
+    const up = upstream("fail");
     const { outcome } = await run(built.strategy, up.call);
-    expect(outcome.kind).toBe('fallback');
+    expect(outcome.kind).toBe("fallback");
     expect(up.calls()).toBe(3);
   });
 
-  test('a retry that succeeds is fresh', async () => {
-    const built = build('combined', { breaker: { failureThreshold: 3, openMs: 5000, intervalMs: 10_000 } });
-    const up = upstream('fail', 'ok');
-    expect((await run(built.strategy, up.call)).outcome).toEqual({ kind: 'fresh', value: 'books' });
+  test("a retry that succeeds is fresh", async () => {
+    const built = build("combined", { breaker: { failureThreshold: 3, openMs: 5000, intervalMs: 10_000 } });
+    const up = upstream("fail", "ok");
+    expect((await run(built.strategy, up.call)).outcome).toEqual({ kind: "fresh", value: "books" });
     expect(up.calls()).toBe(2);
   });
 
-  test('serves the cache before the deadline when no further retry fits', async () => {
-    const built = build('combined', { maxRetries: 100, breaker: { failureThreshold: 100, openMs: 5000, intervalMs: 10_000 } });
-    const up = upstream('fail');
+  test("serves the cache before the deadline when no further retry fits", async () => {
+    const built = build("combined", { maxRetries: 100, breaker: { failureThreshold: 100, openMs: 5000, intervalMs: 10_000 } });
+    const up = upstream("fail");
     const { outcome, ms } = await run(built.strategy, up.call, 120);
-    expect(outcome.kind).toBe('fallback');
+    expect(outcome.kind).toBe("fallback");
     expect(ms).toBeLessThan(120);
   });
 
-  test('while open, answers from the cache without calling', async () => {
-    const built = build('combined');
-    const up = upstream('fail');
+  test("while open, answers from the cache without calling", async () => {
+    const built = build("combined");
+    const up = upstream("fail");
     await run(built.strategy, up.call);
     const { outcome } = await run(built.strategy, up.call);
-    expect(outcome.kind).toBe('fallback');
+    expect(outcome.kind).toBe("fallback");
     expect(up.calls()).toBe(1);
   });
 });

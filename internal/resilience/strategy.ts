@@ -1,11 +1,11 @@
-import type { BackoffOptions } from './backoff.ts';
-import { type Breaker, createBreaker } from './breaker.ts';
-import { type Strategy, type StrategyName, strategyNames } from './outcome.ts';
-import { type Retry, createRetry } from './retry.ts';
-import { breakerStrategy } from './strategies/breaker.ts';
-import { combinedStrategy } from './strategies/combined.ts';
-import { noneStrategy } from './strategies/none.ts';
-import { retryStrategy } from './strategies/retry.ts';
+import type { BackoffOptions } from "./backoff.ts";
+import { type Breaker, createBreaker } from "./breaker.ts";
+import { type Strategy, type StrategyName, strategyNames } from "./outcome.ts";
+import { type Retry, createRetry } from "./retry.ts";
+import { breakerStrategy } from "./strategies/breaker.ts";
+import { combinedStrategy } from "./strategies/combined.ts";
+import { noneStrategy } from "./strategies/none.ts";
+import { retryStrategy } from "./strategies/retry.ts";
 
 export interface StrategyOptions {
   name: StrategyName;
@@ -39,17 +39,17 @@ export function buildStrategy(o: StrategyOptions): BuiltStrategy {
   const newBreaker = (): Breaker => createBreaker({ ...o.breaker, isFailure: o.isFailure });
 
   switch (o.name) {
-    case 'none':
+    case "none":
       return { strategy: noneStrategy() };
-    case 'retry': {
+    case "retry": {
       const retry = retryWith(Number.POSITIVE_INFINITY, o.isFailure);
       return { strategy: retryStrategy(retry), retry };
     }
-    case 'breaker': {
+    case "breaker": {
       const breaker = newBreaker();
       return { strategy: breakerStrategy(breaker), breaker };
     }
-    case 'combined': {
+    case "combined": {
       const breaker = newBreaker();
       // An open breaker ends the retrying at once: no sleep after the failure that opened it.
       const retry = retryWith(o.maxRetries, (error) => o.isFailure(error) && !breaker.isRejecting());

@@ -1,16 +1,16 @@
-import { describe, expect, test } from 'bun:test';
-import { CircuitState } from 'cockatiel';
-import { ConsecutiveWindowBreaker } from './window-breaker.ts';
+import { describe, expect, test } from "bun:test";
+import { CircuitState } from "cockatiel";
+import { ConsecutiveWindowBreaker } from "./window-breaker.ts";
 
-describe('ConsecutiveWindowBreaker', () => {
-  test('opens on the threshold-th consecutive failure', () => {
+describe("ConsecutiveWindowBreaker", () => {
+  test("opens on the threshold-th consecutive failure", () => {
     const b = new ConsecutiveWindowBreaker(3, 10_000, () => 0);
     expect(b.failure(CircuitState.Closed)).toBe(false);
     expect(b.failure(CircuitState.Closed)).toBe(false);
     expect(b.failure(CircuitState.Closed)).toBe(true);
   });
 
-  test('a success resets the consecutive count', () => {
+  test("a success resets the consecutive count", () => {
     const b = new ConsecutiveWindowBreaker(2, 10_000, () => 0);
     expect(b.failure(CircuitState.Closed)).toBe(false);
     b.success(CircuitState.Closed);
@@ -18,7 +18,7 @@ describe('ConsecutiveWindowBreaker', () => {
     expect(b.failure(CircuitState.Closed)).toBe(true);
   });
 
-  test('closed-state failure counts are cleared once the interval has passed', () => {
+  test("closed-state failure counts are cleared once the interval has passed", () => {
     let now = 1_000;
     const b = new ConsecutiveWindowBreaker(2, 10_000, () => now);
     expect(b.failure(CircuitState.Closed)).toBe(false);
@@ -28,12 +28,12 @@ describe('ConsecutiveWindowBreaker', () => {
     expect(b.failure(CircuitState.Closed)).toBe(true);
   });
 
-  test('threshold 1 opens on the first failure', () => {
+  test("threshold 1 opens on the first failure", () => {
     const b = new ConsecutiveWindowBreaker(1, 10_000, () => 0);
     expect(b.failure(CircuitState.Closed)).toBe(true);
   });
 
-  test('rejects a threshold below 1 and a non-positive interval', () => {
+  test("rejects a threshold below 1 and a non-positive interval", () => {
     expect(() => new ConsecutiveWindowBreaker(0, 10)).toThrow(RangeError);
     expect(() => new ConsecutiveWindowBreaker(1, 0)).toThrow(RangeError);
   });

@@ -1,4 +1,4 @@
-import { CircuitState, type IBreaker } from 'cockatiel';
+import { CircuitState, type IBreaker } from "cockatiel";
 
 /**
  * gobreaker's ReadyToTrip(ConsecutiveFailures >= threshold) with its closed-state

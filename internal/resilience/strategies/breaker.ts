@@ -1,7 +1,7 @@
-import { isBrokenCircuitError } from 'cockatiel';
-import type { Breaker } from '../breaker.ts';
-import type { Deadline } from '../deadline.ts';
-import type { Outcome, Strategy } from '../outcome.ts';
+import { isBrokenCircuitError } from "cockatiel";
+import type { Breaker } from "../breaker.ts";
+import type { Deadline } from "../deadline.ts";
+import type { Outcome, Strategy } from "../outcome.ts";
 
 /**
  * `breaker`: a failure while closed is answered 502 (the one that opens the breaker
@@ -11,20 +11,20 @@ import type { Outcome, Strategy } from '../outcome.ts';
  */
 export function breakerStrategy(breaker: Breaker): Strategy {
   return {
-    name: 'breaker',
+    name: "breaker",
     usesCache: true,
     async execute<T>(call: (signal: AbortSignal) => Promise<T>, deadline: Deadline): Promise<Outcome<T>> {
       if (breaker.isRejecting()) {
-        return { kind: 'fallback', retryAfterMs: breaker.retryAfterMs(), cause: 'breaker open' };
+        return { kind: "fallback", retryAfterMs: breaker.retryAfterMs(), cause: "breaker open" };
       }
-      const isProbe = breaker.state() === 'half-open';
+      const isProbe = breaker.state() === "half-open";
       try {
-        return { kind: 'fresh', value: await breaker.execute(call, deadline.signal) };
+        return { kind: "fresh", value: await breaker.execute(call, deadline.signal) };
       } catch (error) {
         if (isBrokenCircuitError(error) || (isProbe && breaker.isFailure(error))) {
-          return { kind: 'fallback', retryAfterMs: breaker.retryAfterMs(), cause: error };
+          return { kind: "fallback", retryAfterMs: breaker.retryAfterMs(), cause: error };
         }
-        return { kind: 'failed', status: deadline.expired() ? 504 : 502, error };
+        return { kind: "failed", status: deadline.expired() ? 504 : 502, error };
       }
     },
   };

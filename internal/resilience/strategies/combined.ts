@@ -1,8 +1,8 @@
-import { isBrokenCircuitError } from 'cockatiel';
-import type { Breaker } from '../breaker.ts';
-import { type Deadline, DeadlineExceededError } from '../deadline.ts';
-import type { Outcome, Strategy } from '../outcome.ts';
-import type { Retry } from '../retry.ts';
+import { isBrokenCircuitError } from "cockatiel";
+import type { Breaker } from "../breaker.ts";
+import { type Deadline, DeadlineExceededError } from "../deadline.ts";
+import type { Outcome, Strategy } from "../outcome.ts";
+import type { Retry } from "../retry.ts";
 
 /**
  * `combined`: retries (at most RETRY_MAX_RETRIES) through the breaker. An open
@@ -13,14 +13,14 @@ import type { Retry } from '../retry.ts';
  */
 export function combinedStrategy(retry: Retry, breaker: Breaker): Strategy {
   return {
-    name: 'combined',
+    name: "combined",
     usesCache: true,
     async execute<T>(call: (signal: AbortSignal) => Promise<T>, deadline: Deadline): Promise<Outcome<T>> {
       if (breaker.isRejecting()) {
-        return { kind: 'fallback', retryAfterMs: breaker.retryAfterMs(), cause: 'breaker open' };
+        return { kind: "fallback", retryAfterMs: breaker.retryAfterMs(), cause: "breaker open" };
       }
       try {
-        return { kind: 'fresh', value: await retry.execute((signal) => breaker.execute(call, signal), deadline) };
+        return { kind: "fresh", value: await retry.execute((signal) => breaker.execute(call, signal), deadline) };
       } catch (error) {
         if (
           breaker.isFailure(error) ||
@@ -28,9 +28,9 @@ export function combinedStrategy(retry: Retry, breaker: Breaker): Strategy {
           error instanceof DeadlineExceededError ||
           deadline.expired()
         ) {
-          return { kind: 'fallback', retryAfterMs: breaker.retryAfterMs(), cause: error };
+          return { kind: "fallback", retryAfterMs: breaker.retryAfterMs(), cause: error };
         }
-        return { kind: 'failed', status: 502, error };
+        return { kind: "failed", status: 502, error };
       }
     },
   };

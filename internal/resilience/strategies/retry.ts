@@ -1,6 +1,6 @@
-import { type Deadline, DeadlineExceededError, untilAborted } from '../deadline.ts';
-import type { Outcome, Strategy } from '../outcome.ts';
-import type { Retry } from '../retry.ts';
+import { type Deadline, DeadlineExceededError, untilAborted } from "../deadline.ts";
+import type { Outcome, Strategy } from "../outcome.ts";
+import type { Retry } from "../retry.ts";
 
 /**
  * `retry`: retries with the backoff until success or the request deadline, then 504;
@@ -13,17 +13,17 @@ import type { Retry } from '../retry.ts';
  */
 export function retryStrategy(retry: Retry): Strategy {
   return {
-    name: 'retry',
+    name: "retry",
     usesCache: false,
     async execute<T>(call: (signal: AbortSignal) => Promise<T>, deadline: Deadline): Promise<Outcome<T>> {
       try {
-        return { kind: 'fresh', value: await retry.execute(call, deadline) };
+        return { kind: "fresh", value: await retry.execute(call, deadline) };
       } catch (error) {
         if (error instanceof DeadlineExceededError || deadline.expired()) {
           await untilAborted(deadline.signal);
-          return { kind: 'failed', status: 504, error };
+          return { kind: "failed", status: 504, error };
         }
-        return { kind: 'failed', status: 502, error };
+        return { kind: "failed", status: 502, error };
       }
     },
   };
