@@ -1,0 +1,47 @@
+import { describe, expect, test } from "bun:test";
+import { DatabaseUnavailableError } from "./database-error.ts";
+import { readyBooks } from "./ready-books.ts";
+
+const book = { id: 1, title: "One book", author: "John Doe", desc: "" };
+
+function schema(ready: boolean) {
+  const state = { ready, staleMarks: 0 };
+  return {
+    state,
+    get ready() {
+      return state.ready;
+    },
+    markStale() {
+      state.staleMarks++;
+      state.ready = false;
+    },
+  };
+}
+
+describe("readyBooks", () => {
+  test("refuses with DatabaseUnavailableError, without querying, until the schema is ready", async () => {
+    let queries = 0;
+    const books = readyBooks({ list: async () => (queries++, [book]) }, schema(false));
+    await expect(books.list()).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    expect(queries).toBe(0);
+  });
+
+  test("lists once the schema is ready", async () => {
+    expect(await readyBooks({ list: async () => [book] }, schema(true)).list()).toEqual([book]);
+  });
+
+  test("a missing table hands the schema back to the keeper", async () => {
+    const keeper = schema(true);
+    const missing = new DatabaseUnavailableError("listing books failed", { cause: Object.assign(new Error("relation does not exist"), { code: "42P01" }) });
+    const books = readyBooks({ list: () => Promise.reject(missing) }, keeper);
+    await expect(books.list()).rejects.toBe(missing);
+    expect(keeper.state).toEqual({ ready: false, staleMarks: 1 });
+  });
+
+  test("a connection failure leaves the schema ready (the table is still there when the database returns)", async () => {
+    const keeper = schema(true);
+    const refused = new DatabaseUnavailableError("listing books failed", { cause: Object.assign(new Error("refused"), { code: "ECONNREFUSED" }) });
+    await expect(readyBooks({ list: () => Promise.reject(refused) }, keeper).list()).rejects.toBe(refused);
+    expect(keeper.state).toEqual({ ready: true, staleMarks: 0 });
+  });
+});
