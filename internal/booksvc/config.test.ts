@@ -1,0 +1,125 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError } from "../config/env.ts";
+import { DEFAULT_STORAGESVC_URL, readBooksvcConfig } from "./config.ts";
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    readBooksvcConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("readBooksvcConfig", () => {
+  test("uses the contract's defaults when nothing is set", () => {
+    expect(readBooksvcConfig({})).toEqual({
+      HTTP_PORT: 8081,
+      STORAGESVC_URL: DEFAULT_STORAGESVC_URL,
+      REDIS_ADDR: undefined,
+      REDIS_URL: undefined,
+      RESILIENCE_STRATEGY: "combined",
+      UPSTREAM_TIMEOUT_MS: 2000,
+      REQUEST_TIMEOUT_MS: 10_000,
+      RETRY_INITIAL_INTERVAL_MS: 500,
+      RETRY_MULTIPLIER: 1.5,
+      RETRY_RANDOMIZATION_FACTOR: 0.5,
+      RETRY_MAX_INTERVAL_MS: 60_000,
+      RETRY_MAX_RETRIES: 7,
+      BREAKER_FAILURE_THRESHOLD: 1,
+      BREAKER_OPEN_MS: 5000,
+      BREAKER_INTERVAL_MS: 10_000,
+      CACHE_TTL_S: 600,
+      CACHE_KEY: "booksvc:books",
+      LOG_LEVEL: "info",
+    });
+    expect(DEFAULT_STORAGESVC_URL).toBe("http://localhost:8082/books");
+  });
+
+  test("reads every variable when set", () => {
+    const config = readBooksvcConfig({
+      HTTP_PORT: ":9001",
+      STORAGESVC_URL: "https://storage.internal/books",
+      REDIS_ADDR: "cache:6380",
+      RESILIENCE_STRATEGY: "breaker",
+      UPSTREAM_TIMEOUT_MS: "150",
+      REQUEST_TIMEOUT_MS: "900",
+      RETRY_INITIAL_INTERVAL_MS: "10",
+      RETRY_MULTIPLIER: "2",
+      RETRY_RANDOMIZATION_FACTOR: "0",
+      RETRY_MAX_INTERVAL_MS: "100",
+      RETRY_MAX_RETRIES: "0",
+      BREAKER_FAILURE_THRESHOLD: "3",
+      BREAKER_OPEN_MS: "250",
+      BREAKER_INTERVAL_MS: "1000",
+      CACHE_TTL_S: "5",
+      CACHE_KEY: "test:books",
+      LOG_LEVEL: "debug",
+    });
+    expect(config).toMatchObject({
+      HTTP_PORT: 9001,
+      STORAGESVC_URL: "https://storage.internal/books",
+      REDIS_ADDR: "cache:6380",
+      RESILIENCE_STRATEGY: "breaker",
+      UPSTREAM_TIMEOUT_MS: 150,
+      REQUEST_TIMEOUT_MS: 900,
+      RETRY_MULTIPLIER: 2,
+      RETRY_RANDOMIZATION_FACTOR: 0,
+      RETRY_MAX_RETRIES: 0,
+      BREAKER_FAILURE_THRESHOLD: 3,
+      CACHE_TTL_S: 5,
+      CACHE_KEY: "test:books",
+      LOG_LEVEL: "debug",
+    });
+  });
+
+  test("accepts REDIS_URL instead of REDIS_ADDR", () => {
+    expect(readBooksvcConfig({ REDIS_URL: "redis://:pw@localhost:6379/2" }).REDIS_URL).toBe("redis://:pw@localhost:6379/2");
+  });
+
+  test.each([
+    ["RESILIENCE_STRATEGY", "retries", "one of none, retry, breaker, combined"],
+    ["HTTP_PORT", "80a", "a port 1-65535"],
+    ["STORAGESVC_URL", "localhost:8082/books", "http://"],
+    ["STORAGESVC_URL", "ftp://host/books", "http://"],
+    ["REDIS_ADDR", "localhost", "host:port"],
+    ["REDIS_ADDR", "redis://localhost:6379", "host:port"],
+    ["REDIS_URL", "localhost:6379", "redis://"],
+    ["UPSTREAM_TIMEOUT_MS", "2s", "an integer"],
+    ["REQUEST_TIMEOUT_MS", "0", "an integer from 1"],
+    ["RETRY_INITIAL_INTERVAL_MS", "-5", "an integer from 1"],
+    ["RETRY_MULTIPLIER", "0.5", "a number from 1"],
+    ["RETRY_RANDOMIZATION_FACTOR", "1.5", "a number from 0 to 1"],
+    ["RETRY_MAX_INTERVAL_MS", "x", "an integer"],
+    ["RETRY_MAX_RETRIES", "-1", "an integer from 0"],
+    ["BREAKER_FAILURE_THRESHOLD", "0", "an integer from 1"],
+    ["BREAKER_OPEN_MS", "1.5", "an integer"],
+    ["BREAKER_INTERVAL_MS", "soon", "an integer"],
+    ["CACHE_TTL_S", "0", "an integer from 1"],
+    ["CACHE_KEY", "two words", "a non-empty key"],
+    ["LOG_LEVEL", "verbose", "debug, info, warn, error"],
+  ])("rejects %s=%p, naming it and what is accepted", (name, raw, accepted) => {
+    const problems = problemsOf({ [name]: raw });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toStartWith(`${name}: `);
+    expect(problems[0]).toContain(accepted);
+  });
+
+  test("reports every bad variable at once, one line each", () => {
+    const problems = problemsOf({ RESILIENCE_STRATEGY: "x", HTTP_PORT: "x", CACHE_TTL_S: "x" });
+    expect(problems.map((p) => p.split(":")[0]).sort()).toEqual(["CACHE_TTL_S", "HTTP_PORT", "RESILIENCE_STRATEGY"]);
+  });
+
+  test("refuses REDIS_ADDR and REDIS_URL together", () => {
+    const problems = problemsOf({ REDIS_ADDR: "localhost:6379", REDIS_URL: "redis://localhost:6379" });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toStartWith("REDIS_URL: ");
+  });
+
+  test("never echoes a Redis password in a problem line", () => {
+    const problems = problemsOf({ REDIS_URL: "http://user:hunter2@localhost:6379" });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).not.toContain("hunter2");
+  });
+});
