@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Redis } from "ioredis";
+import { SHARED_REDIS_ADDR, skipWithoutSharedRedis } from "../../tests/support/redis-server.ts";
+import type { Cache } from "./cache.ts";
+import { CacheError } from "./cache-error.ts";
+import { RedisCache } from "./redis-cache.ts";
+import { createRedisClient } from "./redis-client.ts";
+
+// Against the machine's Redis; every key is unique to this run. Under CI an unreachable Redis fails these tests.
+const skip = await skipWithoutSharedRedis();
+const prefix = `recache-test:${process.pid}:${Date.now().toString(36)}:${Math.random().toString(36).slice(2, 8)}:`;
+
+describe.skipIf(skip)("RedisCache on the machine's Redis", () => {
+  let client: Redis;
+  let cache: RedisCache;
+  const errors: Error[] = [];
+  const used: string[] = [];
+  const key = () => {
+    const k = `${prefix}${used.length + 1}`;
+    used.push(k);
+    return k;
+  };
+
+  beforeAll(async () => {
+    client = createRedisClient({ addr: SHARED_REDIS_ADDR, onError: (err) => errors.push(err) });
+    await new Promise<void>((resolve, reject) => {
+      if (client.status === "ready") return resolve();
+      const timer = setTimeout(() => reject(new Error(`Redis at ${SHARED_REDIS_ADDR} not ready within 3 s`)), 3000);
+      client.once("ready", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    cache = new RedisCache(client, { now: () => 1_700_000_000_000 }) satisfies Cache;
+  });
+
+  afterAll(async () => {
+    if (client === undefined) return;
+    if (used.length > 0) await client.del(...used);
+    await cache.close();
+  });
+
+  test("returns what was put, with the time it was stored", async () => {
+    const k = key();
+    await cache.put(k, '[{"id":1}]', 60);
+    expect(await cache.get(k)).toEqual({ value: '[{"id":1}]', storedAt: 1_700_000_000_000 });
+  });
+
+  test("misses a key that was never put", async () => {
+    expect(await cache.get(key())).toBeUndefined();
+  });
+
+  test("stores with the TTL in Redis (PTTL)", async () => {
+    const k = key();
+    await cache.put(k, "v", 600);
+    const pttl = await client.pttl(k);
+    expect(pttl).toBeGreaterThan(599_000);
+    expect(pttl).toBeLessThanOrEqual(600_000);
+  });
+
+  test("an entry is gone once its TTL has passed", async () => {
+    const k = key();
+    await cache.put(k, "v", 0.1);
+    expect((await cache.get(k))?.value).toBe("v");
+    await Bun.sleep(250);
+    expect(await cache.get(k)).toBeUndefined();
+  });
+
+  test("a new put replaces the value and restarts the TTL", async () => {
+    const k = key();
+    await cache.put(k, "old", 5);
+    await cache.put(k, "new", 600);
+    expect((await cache.get(k))?.value).toBe("new");
+    expect(await client.pttl(k)).toBeGreaterThan(599_000);
+  });
+
+  test("a value written by someone else in another format reads as a miss", async () => {
+    const k = key();
+    await client.set(k, '[{"id":1,"title":"One book","author":"John Doe","desc":""}]', "EX", 60);
+    expect(await cache.get(k)).toBeUndefined();
+  });
+
+  test("a Redis error (wrong type under the key) is a CacheError with the cause", async () => {
+    const k = key();
+    await client.rpush(k, "x");
+    await client.expire(k, 60);
+    const err = await cache.get(k).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CacheError);
+    expect((err as CacheError).operation).toBe("get");
+    expect(String((err as CacheError).cause)).toContain("WRONGTYPE");
+  });
+
+  test("a client built from a redis:// URL works the same", async () => {
+    const viaUrl = createRedisClient({ url: `redis://${SHARED_REDIS_ADDR}`, onError: (err) => errors.push(err) });
+    const other = new RedisCache(viaUrl);
+    try {
+      await new Promise<void>((resolve) => viaUrl.once("ready", () => resolve()));
+      const k = key();
+      await other.put(k, "via-url", 60);
+      expect((await cache.get(k))?.value).toBe("via-url");
+    } finally {
+      await other.close();
+    }
+  });
+
+  test("no connection error was reported while Redis was up", () => {
+    expect(errors).toEqual([]);
+  });
+});

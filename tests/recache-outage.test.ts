@@ -1,0 +1,144 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import type { Redis } from "ioredis";
+import { CacheError, createRedisClient, RedisCache } from "../internal/recache/index.ts";
+import { startThrowawayRedis, type ThrowawayRedis } from "./support/redis-server.ts";
+import { freePort } from "./support/ports.ts";
+
+// A Redis outage must make cache calls fail fast (the caller then serves without the cache), report the
+// outage once, and recover by itself. The server here is a throwaway redis-server that the tests kill.
+
+/** The contract: a cache call never adds more than 250 ms; allow scheduling slack. */
+const FAIL_FAST_MS = 300;
+
+async function timed<T>(promise: Promise<T>): Promise<{ ms: number; error: unknown }> {
+  const started = performance.now();
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  return { ms: performance.now() - started, error };
+}
+
+function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return (async () => {
+    for (;;) {
+      if (await check()) return;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await Bun.sleep(25);
+    }
+  })();
+}
+
+/** Whether the cache round-trips right now (any failure counts as no). */
+async function works(cache: RedisCache, key: string): Promise<boolean> {
+  try {
+    const value = `v-${Math.random()}`;
+    await cache.put(key, value, 60);
+    return (await cache.get(key))?.value === value;
+  } catch {
+    return false;
+  }
+}
+
+describe("RedisCache during a Redis outage", () => {
+  let server: ThrowawayRedis;
+  let client: Redis;
+  let cache: RedisCache;
+  const errors: Error[] = [];
+  let recoveries = 0;
+
+  beforeAll(async () => {
+    server = await startThrowawayRedis();
+    client = createRedisClient({
+      addr: server.addr,
+      maxReconnectDelayMs: 200,
+      onError: (err) => errors.push(err),
+      onReady: () => void (recoveries += 1),
+    });
+    cache = new RedisCache(client);
+    await waitFor(() => client.status === "ready", 3000, "the client to be ready");
+  });
+
+  afterEach(async () => {
+    server.thaw();
+    if (!server.running) await server.restart();
+  });
+
+  afterAll(async () => {
+    await cache?.close();
+    await server?.close();
+  });
+
+  test("works while the server is up", async () => {
+    expect(await works(cache, "k")).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  test("with the server killed, get and put reject with CacheError fast, and the outage is reported once", async () => {
+    expect(await works(cache, "k")).toBe(true);
+    const errorsBefore = errors.length;
+    await server.kill();
+
+    for (let i = 0; i < 5; i++) {
+      const get = await timed(cache.get("k"));
+      expect(get.error).toBeInstanceOf(CacheError);
+      expect(get.ms).toBeLessThan(FAIL_FAST_MS);
+      const put = await timed(cache.put("k", "v", 60));
+      expect(put.error).toBeInstanceOf(CacheError);
+      expect(put.ms).toBeLessThan(FAIL_FAST_MS);
+      await Bun.sleep(100); // let several reconnection attempts fail meanwhile
+    }
+    // Several reconnection attempts have failed by now; only the first error was reported.
+    expect(errors.length).toBe(errorsBefore + 1);
+  });
+
+  test("after the server restarts on the same port, the client works again by itself", async () => {
+    await server.kill();
+    await timed(cache.get("k")); // fails; the client is now reconnecting
+    const recoveriesBefore = recoveries;
+    await server.restart();
+    await waitFor(() => works(cache, "k2"), 5000, "the cache to work again");
+    expect(recoveries).toBe(recoveriesBefore + 1);
+  });
+
+  test("with the server frozen (accepting, never answering), calls reject at the command timeout", async () => {
+    expect(await works(cache, "k3")).toBe(true);
+    server.freeze();
+    const get = await timed(cache.get("k3"));
+    expect(get.error).toBeInstanceOf(CacheError);
+    expect(String((get.error as CacheError).cause)).toMatch(/timed out/i);
+    expect(get.ms).toBeGreaterThanOrEqual(200);
+    expect(get.ms).toBeLessThan(FAIL_FAST_MS + 50);
+    const put = await timed(cache.put("k3", "v", 60));
+    expect(put.error).toBeInstanceOf(CacheError);
+    expect(put.ms).toBeLessThan(FAIL_FAST_MS + 50);
+    server.thaw();
+    await waitFor(() => works(cache, "k3"), 5000, "the cache to work after thawing");
+  });
+});
+
+describe("RedisCache started while Redis is down", () => {
+  test("fails fast instead of queueing, then works once Redis comes up", async () => {
+    const port = await freePort();
+    const errors: Error[] = [];
+    const client = createRedisClient({ addr: `127.0.0.1:${port}`, maxReconnectDelayMs: 200, onError: (e) => errors.push(e) });
+    const cache = new RedisCache(client);
+    let server: ThrowawayRedis | undefined;
+    try {
+      for (let i = 0; i < 3; i++) {
+        const get = await timed(cache.get("k"));
+        expect(get.error).toBeInstanceOf(CacheError);
+        expect(get.ms).toBeLessThan(FAIL_FAST_MS);
+      }
+      await waitFor(() => errors.length > 0, 2000, "the connection error to be reported");
+
+      server = await startThrowawayRedis({ port });
+      await waitFor(() => works(cache, "k"), 5000, "the client created before its server to work");
+      expect(errors.length).toBe(1);
+    } finally {
+      await cache.close();
+      await server?.close();
+    }
+  });
+});

@@ -1,0 +1,63 @@
+import { describe, expect, test } from "bun:test";
+import { DEFAULT_BOOKS, startFakeUpstream } from "./fake-upstream.ts";
+
+describe("fake upstream", () => {
+  test("serves the article's books by default and records the request", async () => {
+    const upstream = await startFakeUpstream();
+    try {
+      const response = await fetch(upstream.url, { headers: { "X-Request-Id": "abc" } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toBe("application/json");
+      expect(await response.json()).toEqual([...DEFAULT_BOOKS]);
+      expect(upstream.attempts).toBe(1);
+      expect(upstream.lastHeaders?.["x-request-id"]).toBe("abc");
+      expect(upstream.requests[0]).toMatchObject({ method: "GET", path: "/books", connection: 1 });
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  test("queued behaviours are used once each, in order, then the default resumes", async () => {
+    const upstream = await startFakeUpstream();
+    try {
+      upstream.status(503);
+      upstream.queue({ kind: "status", code: 500 }, { kind: "ok", books: [] });
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const response = await fetch(upstream.url);
+        await response.arrayBuffer();
+        statuses.push(response.status);
+      }
+      expect(statuses).toEqual([500, 200, 503]);
+      expect(upstream.connections).toBe(1);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  test("delay holds the answer back", async () => {
+    const upstream = await startFakeUpstream();
+    try {
+      upstream.delay(150);
+      const started = performance.now();
+      await (await fetch(upstream.url)).arrayBuffer();
+      expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  test("close ends a hung request and leaves no connection open", async () => {
+    const upstream = await startFakeUpstream();
+    upstream.hang();
+    const pending = fetch(upstream.url).then(
+      () => "answered",
+      () => "failed",
+    );
+    await upstream.waitForAttempts(1);
+    expect(upstream.openConnections).toBe(1);
+    await upstream.close();
+    expect(await pending).toBe("failed");
+    expect(upstream.openConnections).toBe(0);
+  });
+});
