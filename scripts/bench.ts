@@ -1,0 +1,281 @@
+/**
+ * `bun run bench`: the healthy path's throughput and latency, side by side in one run.
+ *
+ * Targets: a bare Bun server answering storagesvc's JSON (the ceiling), storagesvc direct, booksvc
+ * in front of it with each strategy, and booksvc answering from its cache with storagesvc cut off
+ * (a fault proxy in between, cut after warming). Every target runs as its own process; the load
+ * generator is a separate `bun` process per measurement (scripts/bench/load.ts). Rounds go over
+ * the targets in rotated order so drift (thermal, noisy neighbours, GC) spreads over all of them,
+ * and the rounds of a target are aggregated. Then, for each binary, start-to-first-200 (median of
+ * several starts) and RSS idle / after load. `--json` prints it all as JSON; see --help.
+ */
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { type FaultProxy, startFaultProxy } from "../internal/faultproxy/index.ts";
+import { freePort } from "../tests/support/ports.ts";
+import { createFreshDatabase, type FreshDatabase } from "../tests/support/postgres.ts";
+import type { LoadOptions, LoadResult } from "./bench/load.ts";
+import { parseOptions, USAGE, type BenchOptions } from "./bench/options.ts";
+import { type BenchProcess, REPO_ROOT, spawnProcess, tailLogs, waitFor200 } from "./bench/processes.ts";
+import { aggregate, type Check, checksText, checkTargets, startupTable, type TargetRow, throughputTable } from "./bench/report.ts";
+import { measureStartup, type StartupResult } from "./bench/startup.ts";
+
+const STRATEGIES = ["none", "retry", "breaker", "combined"] as const;
+type Service = "storagesvc" | "booksvc";
+
+interface Target {
+  name: string;
+  proc: BenchProcess;
+  path: string;
+  expectHeader?: string;
+}
+
+const log = (message: string): void => {
+  process.stderr.write(`bench: ${message}\n`);
+};
+
+async function machine(): Promise<Record<string, string | number>> {
+  const cpuinfo = await Bun.file("/proc/cpuinfo").text().catch(() => "");
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? "unknown";
+  const nproc = (await Bun.$`nproc`.nothrow().quiet().text()).trim();
+  return {
+    nproc: Number(nproc) || cpus().length,
+    memory_gib: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    cpu_model: model,
+    bun: Bun.version,
+    kernel: (await Bun.$`uname -r`.nothrow().quiet().text()).trim(),
+  };
+}
+
+/** Newest mtime of the TypeScript a binary is built from. */
+async function newestSource(): Promise<number> {
+  let newest = 0;
+  for (const dir of ["cmd", "internal"]) {
+    for (const file of await readdir(join(REPO_ROOT, dir), { recursive: true })) {
+      if (!file.endsWith(".ts") || file.endsWith(".test.ts")) continue;
+      newest = Math.max(newest, (await stat(join(REPO_ROOT, dir, file))).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+/** Builds dist/ when a binary is missing or older than its sources, so we never bench stale code. */
+async function ensureBinaries(): Promise<void> {
+  const sources = await newestSource();
+  const stale: Service[] = [];
+  for (const service of ["storagesvc", "booksvc"] as const) {
+    const built = await stat(join(REPO_ROOT, "dist", service)).catch(() => undefined);
+    if (built === undefined || built.mtimeMs < sources) stale.push(service);
+  }
+  if (stale.length === 0) return;
+  log(`building ${stale.join(", ")} (missing or older than the sources)`);
+  const build = Bun.spawn([process.execPath, "run", "scripts/build.ts", ...stale], { cwd: REPO_ROOT, stdout: "ignore", stderr: "inherit" });
+  if ((await build.exited) !== 0) throw new Error("bun run build failed");
+}
+
+function serviceCommand(service: Service, options: BenchOptions): string[] {
+  if (!options.source) return [join(REPO_ROOT, "dist", service)];
+  const profile = options.profileDir === undefined ? [] : ["--cpu-prof-md", `--cpu-prof-dir=${options.profileDir}`];
+  return [process.execPath, ...profile, join(REPO_ROOT, "cmd", service, "main.ts")];
+}
+
+async function runLoadProcess(target: Target, options: BenchOptions): Promise<LoadResult> {
+  const load: LoadOptions = {
+    url: `${target.proc.url}${target.path}`,
+    concurrency: options.concurrency,
+    warmupMs: options.warmupS * 1000,
+    durationMs: options.durationS * 1000,
+    ...(target.expectHeader === undefined ? {} : { expectHeader: target.expectHeader }),
+  };
+  const child = Bun.spawn([process.execPath, join(import.meta.dir, "bench", "load.ts"), JSON.stringify(load)], {
+    cwd: REPO_ROOT,
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), (options.warmupS + options.durationS) * 1000 + 15_000);
+  try {
+    const [text, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+    if (code !== 0) throw new Error(`load generator for ${target.name} exited ${code}`);
+    return JSON.parse(text) as LoadResult;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function getOnce(url: string): Promise<{ status: number; headers: Headers; text: string }> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+  return { status: response.status, headers: response.headers, text: await response.text() };
+}
+
+async function main(): Promise<number> {
+  let options: BenchOptions;
+  try {
+    const parsed = parseOptions(process.argv.slice(2));
+    if (parsed === "help") {
+      console.log(USAGE);
+      return 0;
+    }
+    options = parsed;
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    return 2;
+  }
+  const wanted = (name: string): boolean => options.only.length === 0 || options.only.includes(name);
+  const startedAt = performance.now();
+  const info = await machine();
+  log(`${info.nproc} cores, ${info.memory_gib} GiB, ${info.cpu_model}, bun ${info.bun}`);
+  if (!options.source) await ensureBinaries();
+
+  const logDir = await mkdtemp(join(tmpdir(), "bookstore-bench-"));
+  const running: BenchProcess[] = [];
+  let database: FreshDatabase | undefined;
+  let proxy: FaultProxy | undefined;
+  let failed = true;
+  const cleanup = async (): Promise<void> => {
+    for (const proc of running.splice(0).reverse()) await proc.stop();
+    await proxy?.close();
+    proxy = undefined;
+    await database?.drop();
+    database = undefined;
+    if (failed) log(`service logs kept in ${logDir}`);
+    else await rm(logDir, { recursive: true, force: true });
+  };
+  const onSignal = (): void => {
+    log("interrupted; stopping everything");
+    cleanup().then(
+      () => process.exit(130),
+      () => process.exit(130),
+    );
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+
+  try {
+    let databaseUrl = process.env.DATABASE_URL;
+    if (databaseUrl === undefined) {
+      database = await createFreshDatabase("bookstore_bench");
+      databaseUrl = database.url;
+      log(`fresh database ${database.name}`);
+    }
+    const start = async (name: string, service: Service | "ceiling", env: Record<string, string>, readyPath: string): Promise<BenchProcess> => {
+      const port = await freePort();
+      const command = service === "ceiling" ? [process.execPath, join(import.meta.dir, "bench", "ceiling.ts")] : serviceCommand(service, options);
+      const proc = spawnProcess({ name, command, port, logDir, env: { HTTP_PORT: String(port), LOG_LEVEL: options.logLevel, ...env } });
+      running.push(proc);
+      let gone = false;
+      proc.exited.then(() => (gone = true)).catch(() => (gone = true));
+      try {
+        await waitFor200(`${proc.url}${readyPath}`, performance.now(), 20_000, () => gone, 20);
+      } catch (error) {
+        throw new Error(`${name} did not become ready:\n${await tailLogs(proc)}`, { cause: error });
+      }
+      return proc;
+    };
+
+    const storagesvc = await start("storagesvc", "storagesvc", { DATABASE_URL: databaseUrl }, "/readyz");
+    const books = await getOnce(`${storagesvc.url}/books`);
+    if (books.status !== 200 || !Array.isArray(JSON.parse(books.text))) throw new Error(`storagesvc /books answered ${books.status}: ${books.text}`);
+    const targets: Target[] = [];
+    if (wanted("ceiling")) {
+      targets.push({ name: "ceiling", proc: await start("ceiling", "ceiling", { CEILING_BODY: books.text }, "/"), path: "/books" });
+    }
+    if (wanted("storagesvc")) targets.push({ name: "storagesvc", proc: storagesvc, path: "/books" });
+    for (const strategy of STRATEGIES) {
+      const name = `booksvc-${strategy}`;
+      if (!wanted(name)) continue;
+      const proc = await start(name, "booksvc", { STORAGESVC_URL: `${storagesvc.url}/books`, RESILIENCE_STRATEGY: strategy }, "/readyz");
+      targets.push({ name, proc, path: "/", expectHeader: "cache-status: booksvc; fwd=miss" });
+    }
+    if (wanted("booksvc-cache")) {
+      proxy = await startFaultProxy({ target: { host: "127.0.0.1", port: storagesvc.port } });
+      const proc = await start("booksvc-cache", "booksvc", { STORAGESVC_URL: `http://127.0.0.1:${proxy.port}/books`, RESILIENCE_STRATEGY: "combined" }, "/readyz");
+      const warm = await getOnce(`${proc.url}/`);
+      if (warm.status !== 200) throw new Error(`booksvc-cache warm-up answered ${warm.status}: ${warm.text}`);
+      proxy.cut();
+      const deadline = performance.now() + 15_000;
+      for (;;) {
+        const answer = await getOnce(`${proc.url}/`);
+        if (answer.status === 200 && answer.headers.get("cache-status") === "booksvc; hit") break;
+        if (performance.now() > deadline) throw new Error(`booksvc-cache never answered from its cache (last: ${answer.status} ${answer.headers.get("cache-status")})`);
+        await Bun.sleep(50);
+      }
+      targets.push({ name: "booksvc-cache", proc, path: "/", expectHeader: "cache-status: booksvc; hit" });
+    }
+
+    const rssIdle = new Map<string, number | undefined>();
+    for (const target of targets) rssIdle.set(target.name, await target.proc.rssMiB());
+
+    const results = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
+    for (let round = 0; round < options.rounds; round++) {
+      const order = targets.map((_, i) => targets[(i + round) % targets.length] as Target);
+      for (const target of order) {
+        const result = await runLoadProcess(target, options);
+        results.get(target.name)?.push(result);
+        const problems = result.errors + result.unexpected > 0 ? `, ${result.errors} errors, ${result.unexpected} unexpected (${result.firstError})` : "";
+        log(`round ${round + 1}/${options.rounds} ${target.name}: ${Math.round(result.requests / result.seconds)} req/s, client ${result.clientCores.toFixed(2)} cores${problems}`);
+        await Bun.sleep(200); // let the target drain its log buffer before the next one starts
+      }
+    }
+    await Bun.sleep(300);
+    const rows: TargetRow[] = [];
+    for (const target of targets) {
+      rows.push({
+        ...aggregate(target.name, results.get(target.name) ?? []),
+        ratioToCeiling: undefined,
+        ratioToStoragesvc: undefined,
+        rssIdleMiB: target.name === "ceiling" ? undefined : rssIdle.get(target.name),
+        rssAfterLoadMiB: target.name === "ceiling" ? undefined : await target.proc.rssMiB(),
+      });
+    }
+    const ceiling = rows.find((r) => r.name === "ceiling");
+    const direct = rows.find((r) => r.name === "storagesvc");
+    for (const row of rows) {
+      if (ceiling && ceiling.rps > 0) row.ratioToCeiling = row.rps / ceiling.rps;
+      if (direct && direct.rps > 0 && row.name.startsWith("booksvc-")) row.ratioToStoragesvc = row.rps / direct.rps;
+    }
+
+    // Only storagesvc stays up for the startup runs: booksvc's first answer needs it.
+    for (const proc of running.splice(0).filter((p) => p !== storagesvc).reverse()) await proc.stop();
+    running.push(storagesvc);
+    const startups: StartupResult[] = [];
+    if (options.starts > 0) {
+      log(`start-to-first-200, ${options.starts} starts per binary`);
+      startups.push(
+        await measureStartup({
+          binary: options.source ? "storagesvc (source)" : "dist/storagesvc",
+          command: serviceCommand("storagesvc", { ...options, profileDir: undefined }),
+          env: (port) => ({ HTTP_PORT: String(port), LOG_LEVEL: options.logLevel, DATABASE_URL: databaseUrl }),
+          mainPath: "/books",
+          starts: options.starts,
+        }),
+        await measureStartup({
+          binary: options.source ? "booksvc (source)" : "dist/booksvc",
+          command: serviceCommand("booksvc", { ...options, profileDir: undefined }),
+          env: (port) => ({ HTTP_PORT: String(port), LOG_LEVEL: options.logLevel, STORAGESVC_URL: `${storagesvc.url}/books` }),
+          mainPath: "/",
+          starts: options.starts,
+        }),
+      );
+    }
+
+    const checks: Check[] = checkTargets(rows, startups);
+    const seconds = Math.round((performance.now() - startedAt) / 100) / 10;
+    const settings = { duration_s: options.durationS, warmup_s: options.warmupS, concurrency: options.concurrency, rounds: options.rounds, log_level: options.logLevel, services: options.source ? "source" : "dist binaries", cache: "in-memory" };
+    if (options.json) {
+      console.log(JSON.stringify({ machine: info, settings, throughput: rows, startup: startups, checks, seconds }, null, 2));
+    } else {
+      console.log(`machine: ${info.nproc} cores (${info.cpu_model}), ${info.memory_gib} GiB RAM, bun ${info.bun}, linux ${info.kernel}`);
+      console.log(`load: ${options.concurrency} keep-alive connections, ${options.rounds} rounds x (${options.warmupS} s warm-up + ${options.durationS} s) per target, rotated order; services: ${settings.services}, LOG_LEVEL=${options.logLevel}, in-memory cache\n`);
+      console.log(throughputTable(rows));
+      if (startups.length > 0) console.log(`\n${startupTable(startups)}`);
+      console.log(`\n${checksText(checks)}\n\n(${seconds} s)`);
+    }
+    failed = false;
+    return checks.every((c) => c.ok) ? 0 : 1;
+  } finally {
+    await cleanup();
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,80 @@
+/** Command-line options of `bun run bench`. */
+export interface BenchOptions {
+  /** Recorded seconds per target per round. */
+  durationS: number;
+  /** Unrecorded seconds before each recorded window (fresh connections, JIT, pools). */
+  warmupS: number;
+  /** Keep-alive connections, one request in flight each. */
+  concurrency: number;
+  /** Passes over all targets, each in a rotated order; results are aggregated over rounds. */
+  rounds: number;
+  /** Starts per binary for the start-to-first-200 median. */
+  starts: number;
+  json: boolean;
+  /** Run `bun cmd/<svc>/main.ts` instead of the compiled binaries. */
+  source: boolean;
+  /** Services' LOG_LEVEL; production's `info` unless asked otherwise. */
+  logLevel: string;
+  /** When set, services run from source with `--cpu-prof-md` writing here. */
+  profileDir: string | undefined;
+  /** Only these targets (by name); all when empty. */
+  only: string[];
+}
+
+export const DEFAULT_OPTIONS: BenchOptions = {
+  // 7 targets x 3 rounds x (1 s + 4 s) ~ 105 s of load, about 2 minutes in all on 2 cores.
+  durationS: 4,
+  warmupS: 1,
+  concurrency: 16,
+  rounds: 3,
+  starts: 7,
+  json: false,
+  source: false,
+  logLevel: "info",
+  profileDir: undefined,
+  only: [],
+};
+
+export const USAGE = `usage: bun run bench [options]
+  --duration <s>      recorded seconds per target per round (default ${DEFAULT_OPTIONS.durationS})
+  --warmup <s>        unrecorded warm-up seconds before each (default ${DEFAULT_OPTIONS.warmupS})
+  --concurrency <n>   keep-alive connections, one request in flight each (default ${DEFAULT_OPTIONS.concurrency})
+  --rounds <n>        passes over all targets, in rotated order (default ${DEFAULT_OPTIONS.rounds})
+  --starts <n>        starts per binary for the startup median (default ${DEFAULT_OPTIONS.starts}; 0 skips)
+  --json              print the results as JSON instead of tables
+  --source            run the services from source instead of dist/ binaries
+  --log-level <l>     services' LOG_LEVEL (default info, as in production)
+  --profile <dir>     run from source with bun --cpu-prof-md, profiles written to <dir>
+  --only <a,b>        only these targets (ceiling, storagesvc, booksvc-none, ..., booksvc-cache)
+env DATABASE_URL      use this database as is (default: a fresh database on 127.0.0.1:5432, dropped after)`;
+
+/** Parses argv; throws with a message naming the bad option. */
+export function parseOptions(argv: readonly string[]): BenchOptions | "help" {
+  const options = { ...DEFAULT_OPTIONS };
+  const positive = (flag: string, value: string | undefined, integer: boolean, allowZero = false): number => {
+    const n = Number(value);
+    const ok = Number.isFinite(n) && (allowZero ? n >= 0 : n > 0) && (!integer || Number.isInteger(n));
+    if (!ok) throw new Error(`${flag} needs a ${integer ? "whole " : ""}number${allowZero ? " >= 0" : " > 0"}, got ${value}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] ?? "";
+    const [name, inline] = flag.includes("=") ? [flag.slice(0, flag.indexOf("=")), flag.slice(flag.indexOf("=") + 1)] : [flag, undefined];
+    const value = (): string | undefined => inline ?? argv[++i];
+    switch (name) {
+      case "--duration": options.durationS = positive(name, value(), false); break;
+      case "--warmup": options.warmupS = positive(name, value(), false, true); break;
+      case "--concurrency": options.concurrency = positive(name, value(), true); break;
+      case "--rounds": options.rounds = positive(name, value(), true); break;
+      case "--starts": options.starts = positive(name, value(), true, true); break;
+      case "--json": options.json = true; break;
+      case "--source": options.source = true; break;
+      case "--log-level": options.logLevel = value() ?? "info"; break;
+      case "--profile": options.profileDir = value(); options.source = true; break;
+      case "--only": options.only = (value() ?? "").split(",").filter((s) => s !== ""); break;
+      case "-h": case "--help": return "help";
+      default: throw new Error(`unknown option ${flag}\n${USAGE}`);
+    }
+  }
+  return options;
+}

@@ -1,0 +1,127 @@
+/** Aggregates the rounds, checks the targets of issue 6, and prints the tables. */
+import { type HistogramJson, LatencyHistogram } from "./latency-histogram.ts";
+import type { LoadResult } from "./load.ts";
+import type { StartupResult } from "./startup.ts";
+
+export interface TargetRow {
+  name: string;
+  rps: number;
+  /** req/s of each round, in round order. */
+  roundsRps: number[];
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  requests: number;
+  errors: number;
+  unexpected: number;
+  ratioToCeiling: number | undefined;
+  /** booksvc rows only: req/s over storagesvc direct's. */
+  ratioToStoragesvc: number | undefined;
+  /** CPU the load generator used, in cores, averaged over rounds. */
+  clientCores: number;
+  rssIdleMiB: number | undefined;
+  rssAfterLoadMiB: number | undefined;
+}
+
+export interface Check {
+  what: string;
+  actual: string;
+  ok: boolean;
+}
+
+export function aggregate(name: string, results: readonly LoadResult[]): Omit<TargetRow, "ratioToCeiling" | "ratioToStoragesvc" | "rssIdleMiB" | "rssAfterLoadMiB"> {
+  const histogram = new LatencyHistogram();
+  let requests = 0;
+  let seconds = 0;
+  let errors = 0;
+  let unexpected = 0;
+  let cores = 0;
+  for (const result of results) {
+    histogram.merge(LatencyHistogram.fromJSON(result.histogram as HistogramJson));
+    requests += result.requests;
+    seconds += result.seconds;
+    errors += result.errors;
+    unexpected += result.unexpected;
+    cores += result.clientCores;
+  }
+  return {
+    name,
+    rps: seconds > 0 ? requests / seconds : 0,
+    roundsRps: results.map((r) => Math.round(r.requests / r.seconds)),
+    p50Ms: histogram.percentile(0.5),
+    p99Ms: histogram.percentile(0.99),
+    maxMs: histogram.maxMs,
+    requests,
+    errors,
+    unexpected,
+    clientCores: results.length > 0 ? cores / results.length : 0,
+  };
+}
+
+export function checkTargets(rows: readonly TargetRow[], startups: readonly StartupResult[]): Check[] {
+  const row = (name: string): TargetRow | undefined => rows.find((r) => r.name === name);
+  const checks: Check[] = [];
+  for (const r of rows) {
+    if (!r.name.startsWith("booksvc-") || r.name === "booksvc-cache" || r.ratioToStoragesvc === undefined) continue;
+    checks.push({ what: `${r.name} >= 0.6 x storagesvc direct`, actual: `${r.ratioToStoragesvc.toFixed(2)} x`, ok: r.ratioToStoragesvc >= 0.6 });
+  }
+  const none = row("booksvc-none");
+  const combined = row("booksvc-combined");
+  if (none && combined && none.rps > 0) {
+    const cost = 1 - combined.rps / none.rps;
+    checks.push({ what: "combined costs <= 5 % vs none", actual: `${(cost * 100).toFixed(1)} %`, ok: cost <= 0.05 });
+  }
+  const cache = row("booksvc-cache");
+  if (cache?.ratioToCeiling !== undefined) {
+    checks.push({ what: "booksvc from cache >= 0.5 x ceiling", actual: `${cache.ratioToCeiling.toFixed(2)} x`, ok: cache.ratioToCeiling >= 0.5 });
+  }
+  for (const s of startups) {
+    checks.push({ what: `${s.binary} start to first 200 < 60 ms (median)`, actual: `${s.healthzMs.toFixed(1)} ms`, ok: s.healthzMs < 60 });
+  }
+  for (const r of rows) {
+    if (r.errors + r.unexpected > 0) checks.push({ what: `${r.name} answers without errors`, actual: `${r.errors} errors, ${r.unexpected} unexpected`, ok: false });
+  }
+  return checks;
+}
+
+function table(header: string[], body: string[][], alignLeft = new Set([0])): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((line) => (line[i] ?? "").length)));
+  const format = (cells: string[]): string =>
+    `| ${cells.map((cell, i) => (alignLeft.has(i) ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join(" | ")} |`;
+  const rule = `|${widths.map((w, i) => (alignLeft.has(i) ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`;
+  return [format(header), rule, ...body.map(format)].join("\n");
+}
+
+const ms = (value: number): string => (value < 10 ? value.toFixed(2) : value.toFixed(1));
+const ratio = (value: number | undefined): string => (value === undefined ? "" : `${value.toFixed(2)}`);
+const mib = (value: number | undefined): string => (value === undefined || Number.isNaN(value) ? "" : value.toFixed(0));
+
+export function throughputTable(rows: readonly TargetRow[]): string {
+  return table(
+    ["target", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "x ceiling", "x storagesvc", "req/s per round", "RSS idle MiB", "RSS loaded MiB"],
+    rows.map((r) => [
+      r.name,
+      Math.round(r.rps).toString(),
+      ms(r.p50Ms),
+      ms(r.p99Ms),
+      ms(r.maxMs),
+      String(r.errors + r.unexpected),
+      ratio(r.ratioToCeiling),
+      ratio(r.ratioToStoragesvc),
+      r.roundsRps.join(" "),
+      mib(r.rssIdleMiB),
+      mib(r.rssAfterLoadMiB),
+    ]),
+  );
+}
+
+export function startupTable(startups: readonly StartupResult[]): string {
+  return table(
+    ["binary", "starts", "to first 200 /healthz ms (median)", "to first answer ms (median)", "RSS at start MiB", "each start /healthz ms"],
+    startups.map((s) => [s.binary, String(s.starts), s.healthzMs.toFixed(1), s.firstAnswerMs.toFixed(1), mib(s.rssAtStartMiB), s.allHealthzMs.join(" ")]),
+  );
+}
+
+export function checksText(checks: readonly Check[]): string {
+  return checks.map((c) => `${c.ok ? "ok  " : "FAIL"}  ${c.what}: ${c.actual}`).join("\n");
+}

@@ -1,0 +1,69 @@
+/**
+ * Start-to-first-200 of a compiled binary: spawn, then poll as fast as connection refusals come
+ * back until `/healthz` answers 200 (the process serves), then until the main route answers 200
+ * (the first real answer). Median over several starts, each a fresh process.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "../../tests/support/ports.ts";
+import { readRssMiB, spawnProcess, waitFor200 } from "./processes.ts";
+
+export interface StartupResult {
+  binary: string;
+  starts: number;
+  /** Median ms from spawn to the first 200 on /healthz. */
+  healthzMs: number;
+  /** Median ms from spawn to the first 200 on the main route (storagesvc /books, booksvc /). */
+  firstAnswerMs: number;
+  /** Every start's healthz time, in order. */
+  allHealthzMs: number[];
+  /** Median RSS right after the first answer, MiB. */
+  rssAtStartMiB: number;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+export async function measureStartup(options: {
+  binary: string;
+  command: string[];
+  env: (port: number) => Record<string, string>;
+  mainPath: string;
+  starts: number;
+}): Promise<StartupResult> {
+  const logDir = await mkdtemp(join(tmpdir(), `bench-startup-${options.binary}-`));
+  const healthz: number[] = [];
+  const firstAnswer: number[] = [];
+  const rss: number[] = [];
+  try {
+    for (let i = 0; i < options.starts; i++) {
+      const port = await freePort();
+      const started = performance.now();
+      const proc = spawnProcess({ name: `${options.binary}-${i}`, command: options.command, port, env: options.env(port), logDir });
+      let gone = false;
+      proc.exited.then(() => (gone = true)).catch(() => (gone = true));
+      try {
+        healthz.push(await waitFor200(`${proc.url}/healthz`, started, 10_000, () => gone));
+        firstAnswer.push(await waitFor200(`${proc.url}${options.mainPath}`, started, 10_000, () => gone));
+        rss.push((await readRssMiB(proc.pid)) ?? Number.NaN);
+      } finally {
+        await proc.stop();
+      }
+    }
+  } finally {
+    await rm(logDir, { recursive: true, force: true });
+  }
+  return {
+    binary: options.binary,
+    starts: options.starts,
+    healthzMs: median(healthz),
+    firstAnswerMs: median(firstAnswer),
+    allHealthzMs: healthz.map((ms) => Math.round(ms * 10) / 10),
+    rssAtStartMiB: median(rss),
+  };
+}
