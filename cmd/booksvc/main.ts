@@ -1,0 +1,24 @@
+import { startServer } from "../../internal/httpx/index.ts";
+import type { Logger } from "../../internal/logging/logger.ts";
+import { runMain, untilAborted } from "../../internal/process/run-main.ts";
+import { type BooksvcConfig, buildBooksvc, readBooksvcConfig } from "../../internal/booksvc/index.ts";
+
+/** booksvc: the books from storagesvc, kept answering by the chosen strategy. Serves until `signal` aborts. */
+export async function run(config: BooksvcConfig, { logger }: { logger: Logger }, signal: AbortSignal): Promise<void> {
+  const booksvc = buildBooksvc(config, { logger });
+  let server: ReturnType<typeof startServer>;
+  try {
+    server = startServer({ app: booksvc.app, port: config.HTTP_PORT, logger, readiness: booksvc.readiness });
+  } catch (error) {
+    await booksvc.close();
+    throw new Error(`cannot listen on port ${config.HTTP_PORT}`, { cause: error });
+  }
+
+  await untilAborted(signal);
+  await server.stop();
+  await booksvc.close();
+}
+
+if (import.meta.main) {
+  await runMain({ app: "booksvc", readConfig: readBooksvcConfig, run });
+}

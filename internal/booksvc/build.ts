@@ -1,0 +1,108 @@
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { Readiness, type ServiceApp } from "../httpx/index.ts";
+import { type Logger, maskUrlPassword } from "../logging/logger.ts";
+import { type Cache, createRedisClient, MemoryCache, RedisCache } from "../recache/index.ts";
+import { type BuiltStrategy, buildStrategy } from "../resilience/index.ts";
+import { createBooksvcApp } from "./app.ts";
+import type { BooksvcConfig } from "./config.ts";
+import { LastGood } from "./last-good.ts";
+import { createBooksvcMetrics } from "./metrics.ts";
+import { observePolicies } from "./policy-events.ts";
+import { createUpstreamClient, isUpstreamError, isUpstreamFailure } from "./upstream.ts";
+
+export interface BooksvcDeps {
+  logger: Logger;
+  /** Default: a new registry with the process metrics. */
+  registry?: Registry;
+  /** Default: from REDIS_URL / REDIS_ADDR, else in memory. */
+  cache?: Cache;
+  /** Jitter source for the backoff, for tests. */
+  random?: () => number;
+}
+
+export interface Booksvc {
+  app: ServiceApp;
+  readiness: Readiness;
+  registry: Registry;
+  policies: BuiltStrategy;
+  lastGood: LastGood;
+  /** Waits for pending cache writes, unsubscribes, closes the cache. Call after the server stopped. */
+  close(): Promise<void>;
+}
+
+/** Only an upstream that misbehaved counts: not a 4xx, not a request the client or deadline ended. */
+export function isFailure(error: unknown): boolean {
+  return isUpstreamError(error) && isUpstreamFailure(error);
+}
+
+/** The cache the configuration asks for: Redis when REDIS_URL or REDIS_ADDR is set, else in memory. */
+export function createCache(config: BooksvcConfig, logger: Logger): Cache {
+  if (config.REDIS_URL === undefined && config.REDIS_ADDR === undefined) {
+    logger.info("using an in-memory cache");
+    return new MemoryCache();
+  }
+  const where = config.REDIS_URL !== undefined ? maskUrlPassword(config.REDIS_URL) : config.REDIS_ADDR;
+  logger.info({ redis: where }, "using Redis as the cache");
+  const client = createRedisClient({
+    ...(config.REDIS_URL !== undefined ? { url: config.REDIS_URL } : { addr: config.REDIS_ADDR }),
+    onError: (err) => logger.warn({ err, redis: where }, "redis connection failed; serving without the cache"),
+    onReady: () => logger.info({ redis: where }, "redis connection ready again"),
+  });
+  return new RedisCache(client);
+}
+
+/** Builds booksvc from its configuration: policies once, shared by every request. */
+export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc {
+  const { logger } = deps;
+  const registry = deps.registry ?? new Registry();
+  if (deps.registry === undefined) collectDefaultMetrics({ register: registry });
+  const cache = deps.cache ?? createCache(config, logger);
+
+  const policies = buildStrategy({
+    name: config.RESILIENCE_STRATEGY,
+    backoff: {
+      initialIntervalMs: config.RETRY_INITIAL_INTERVAL_MS,
+      multiplier: config.RETRY_MULTIPLIER,
+      randomizationFactor: config.RETRY_RANDOMIZATION_FACTOR,
+      maxIntervalMs: config.RETRY_MAX_INTERVAL_MS,
+    },
+    maxRetries: config.RETRY_MAX_RETRIES,
+    breaker: {
+      failureThreshold: config.BREAKER_FAILURE_THRESHOLD,
+      openMs: config.BREAKER_OPEN_MS,
+      intervalMs: config.BREAKER_INTERVAL_MS,
+    },
+    isFailure,
+    retryAfterMsOf: (error) => (isUpstreamError(error) ? error.retryAfterMs : undefined),
+    random: deps.random,
+  });
+  const metrics = createBooksvcMetrics({ registry, breakerState: () => policies.breaker?.state() });
+  const subscriptions = observePolicies(policies, { logger, metrics, openMs: config.BREAKER_OPEN_MS });
+  const lastGood = new LastGood({ cache, key: config.CACHE_KEY, ttlSeconds: config.CACHE_TTL_S, metrics, logger });
+  const readiness = new Readiness();
+  const upstream = createUpstreamClient({ url: config.STORAGESVC_URL, attemptTimeoutMs: config.UPSTREAM_TIMEOUT_MS });
+  const app = createBooksvcApp({
+    upstream,
+    strategy: policies.strategy,
+    lastGood,
+    metrics,
+    logger,
+    registry,
+    readiness,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+  });
+  logger.info({ strategy: config.RESILIENCE_STRATEGY, upstream: maskUrlPassword(config.STORAGESVC_URL) }, "booksvc configured");
+
+  return {
+    app,
+    readiness,
+    registry,
+    policies,
+    lastGood,
+    async close() {
+      await lastGood.settled();
+      for (const s of subscriptions) s.dispose();
+      await cache.close();
+    },
+  };
+}

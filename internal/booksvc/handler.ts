@@ -1,0 +1,84 @@
+import type { Context } from "hono";
+import type { ServiceEnv } from "../httpx/index.ts";
+import type { Logger } from "../logging/logger.ts";
+import { type Outcome, type Strategy, startDeadline } from "../resilience/index.ts";
+import { CACHE_BUDGET_MS, type LastGood } from "./last-good.ts";
+import type { BooksvcMetrics } from "./metrics.ts";
+import { type UpstreamBooks, type UpstreamClient, isUpstreamError } from "./upstream.ts";
+
+export interface BooksHandlerOptions {
+  upstream: UpstreamClient;
+  strategy: Strategy;
+  lastGood: LastGood;
+  metrics: BooksvcMetrics;
+  logger: Logger;
+  /** REQUEST_TIMEOUT_MS: the limit on one client request, retries and cache read included. */
+  requestTimeoutMs: number;
+}
+
+const JSON_TYPE = { "Content-Type": "application/json" };
+
+/**
+ * `GET /`: the books through the configured strategy. Fresh answers carry
+ * `Cache-Status: booksvc; fwd=miss`; answers from the cache `Cache-Status: booksvc; hit`
+ * and `Age`; with nothing to serve, 503 with `Retry-After`. Never 200 with an empty body.
+ */
+export function booksHandler(o: BooksHandlerOptions) {
+  // A strategy that may fall back to the cache stops early enough to leave the cache its budget.
+  const reserveMs = o.strategy.usesCache ? Math.min(CACHE_BUDGET_MS, Math.floor(o.requestTimeoutMs / 2)) : 0;
+
+  return async function books(c: Context<ServiceEnv>): Promise<Response> {
+    const requestId = c.get("requestId");
+    const call = async (signal: AbortSignal): Promise<UpstreamBooks> => {
+      try {
+        const answer = await o.upstream.fetchBooks({ signal, requestId });
+        o.metrics.attempt("ok");
+        return answer;
+      } catch (error) {
+        o.metrics.attempt(isUpstreamError(error) ? error.kind : "unexpected");
+        throw error;
+      }
+    };
+
+    const deadline = startDeadline(o.requestTimeoutMs - reserveMs, c.req.raw.signal);
+    let outcome: Outcome<UpstreamBooks>;
+    try {
+      outcome = await o.strategy.execute(call, deadline);
+    } finally {
+      deadline.dispose();
+    }
+
+    switch (outcome.kind) {
+      case "fresh":
+        o.lastGood.remember(outcome.value.json);
+        o.metrics.answer("upstream");
+        return c.body(outcome.value.json, 200, { ...JSON_TYPE, "Cache-Status": "booksvc; fwd=miss" });
+
+      case "fallback": {
+        const cached = await o.lastGood.read();
+        if (cached !== undefined) {
+          o.metrics.answer("cache");
+          return c.body(cached.json, 200, {
+            ...JSON_TYPE,
+            "Cache-Status": "booksvc; hit",
+            Age: String(cached.ageSeconds),
+          });
+        }
+        o.metrics.answer("error");
+        o.logger.debug({ request_id: requestId, err: outcome.cause }, "no cached answer to fall back to");
+        const retryAfterS = Math.max(1, Math.ceil(outcome.retryAfterMs / 1000));
+        return c.json({ error: "books temporarily unavailable, no cached copy" }, 503, {
+          "Retry-After": String(retryAfterS),
+        });
+      }
+
+      case "failed":
+        o.metrics.answer("error");
+        // Detail stays in our log (debug: during an outage every request would log it).
+        o.logger.debug({ request_id: requestId, err: outcome.error, status: outcome.status }, "upstream failed");
+        return outcome.status === 504
+          ? c.json({ error: "upstream did not answer in time" }, 504)
+          : c.json({ error: "upstream failed" }, 502);
+    }
+  };
+}

@@ -1,0 +1,69 @@
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { BreakerState } from "../resilience/index.ts";
+
+/** Where an answer to `GET /` came from. */
+export type AnswerSource = "upstream" | "cache" | "error";
+
+/** booksvc's own metrics, on top of the shared request metrics. */
+export interface BooksvcMetrics {
+  /** One upstream attempt ended: `ok` or the failure kind (network, timeout, server, ...). */
+  attempt(outcome: string): void;
+  /** A retry was scheduled (cockatiel onRetry). */
+  retry(): void;
+  answer(source: AnswerSource): void;
+  /** A cache call failed or ran out of time. */
+  cacheError(operation: "get" | "put"): void;
+}
+
+const STATE_VALUE: Record<BreakerState, number> = { closed: 0, open: 1, "half-open": 2 };
+
+export interface BooksvcMetricsOptions {
+  registry: Registry;
+  /** The breaker's state now; undefined when the strategy has no breaker (reported as closed). */
+  breakerState: () => BreakerState | undefined;
+}
+
+export function createBooksvcMetrics({ registry, breakerState }: BooksvcMetricsOptions): BooksvcMetrics {
+  new Gauge({
+    name: "booksvc_breaker_state",
+    help: "Circuit breaker state: 0 closed, 1 open, 2 half-open (open period over, or probe in flight).",
+    registers: [registry],
+    collect() {
+      // Computed at scrape time from the break time + BREAKER_OPEN_MS, not from cockatiel's lagging state.
+      this.set(STATE_VALUE[breakerState() ?? "closed"]);
+    },
+  });
+  const attempts = new Counter({
+    name: "booksvc_upstream_attempts_total",
+    help: "Upstream attempts, by outcome (ok, network, timeout, aborted, server, client, invalid).",
+    labelNames: ["outcome"] as const,
+    registers: [registry],
+  });
+  const retries = new Counter({
+    name: "booksvc_upstream_retries_total",
+    help: "Upstream retries scheduled after a failed attempt.",
+    registers: [registry],
+  });
+  const answers = new Counter({
+    name: "booksvc_answers_total",
+    help: "Answers to GET /, by source (upstream, cache, error).",
+    labelNames: ["source"] as const,
+    registers: [registry],
+  });
+  const cacheErrors = new Counter({
+    name: "booksvc_cache_errors_total",
+    help: "Cache calls that failed or ran out of time, by operation.",
+    labelNames: ["operation"] as const,
+    registers: [registry],
+  });
+  // Export the label sets from the first scrape, so dashboards see zeros rather than gaps.
+  for (const source of ["upstream", "cache", "error"] as const) answers.inc({ source }, 0);
+  for (const operation of ["get", "put"] as const) cacheErrors.inc({ operation }, 0);
+
+  return {
+    attempt: (outcome) => attempts.inc({ outcome }),
+    retry: () => retries.inc(),
+    answer: (source) => answers.inc({ source }),
+    cacheError: (operation) => cacheErrors.inc({ operation }),
+  };
+}

@@ -1,0 +1,43 @@
+import type { IDisposable } from "cockatiel";
+import type { Logger } from "../logging/logger.ts";
+import type { BuiltStrategy } from "../resilience/index.ts";
+import type { BooksvcMetrics } from "./metrics.ts";
+import { isUpstreamError } from "./upstream.ts";
+
+/** A short, loggable account of why an upstream call failed. */
+function describeFailure(reason: unknown): Record<string, unknown> {
+  const error = typeof reason === "object" && reason !== null && "error" in reason ? reason.error : reason;
+  if (isUpstreamError(error)) return { kind: error.kind, status: error.status, message: error.message };
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+/**
+ * Logs and counts what the policies do, through cockatiel's events (the policies
+ * themselves know nothing of logs or metrics): one log line per breaker state
+ * change, a retry counter. Returns the subscriptions.
+ */
+export function observePolicies(
+  { breaker, retry }: BuiltStrategy,
+  { logger, metrics, openMs }: { logger: Logger; metrics: Pick<BooksvcMetrics, "retry">; openMs: number },
+): IDisposable[] {
+  const subscriptions: IDisposable[] = [];
+  if (breaker) {
+    subscriptions.push(
+      breaker.policy.onBreak((reason) =>
+        logger.warn({ breaker: "open", open_ms: openMs, cause: describeFailure(reason) }, "circuit breaker opened"),
+      ),
+      breaker.policy.onHalfOpen(() => logger.info({ breaker: "half-open" }, "circuit breaker half-open: probing upstream")),
+      breaker.policy.onReset(() => logger.info({ breaker: "closed" }, "circuit breaker closed")),
+    );
+  }
+  if (retry) {
+    subscriptions.push(
+      retry.policy.onRetry((event) => {
+        metrics.retry();
+        logger.debug({ attempt: event.attempt, delay_ms: Math.round(event.delay), cause: describeFailure(event) }, "retrying upstream");
+      }),
+      retry.policy.onGiveUp((reason) => logger.debug({ cause: describeFailure(reason) }, "retries given up")),
+    );
+  }
+  return subscriptions;
+}

@@ -1,0 +1,64 @@
+import { PassThrough } from "node:stream";
+import { Registry } from "prom-client";
+import { type Booksvc, buildBooksvc } from "../../internal/booksvc/build.ts";
+import { type BooksvcConfig, readBooksvcConfig } from "../../internal/booksvc/config.ts";
+import { createLogger } from "../../internal/logging/logger.ts";
+import { type Cache, MemoryCache } from "../../internal/recache/index.ts";
+
+/** Small timeouts so outage behaviour shows in well under a second. */
+export const FAST_BOOKSVC_ENV = {
+  UPSTREAM_TIMEOUT_MS: "150",
+  REQUEST_TIMEOUT_MS: "600",
+  RETRY_INITIAL_INTERVAL_MS: "20",
+  RETRY_MULTIPLIER: "1.5",
+  RETRY_RANDOMIZATION_FACTOR: "0.5",
+  RETRY_MAX_INTERVAL_MS: "200",
+  RETRY_MAX_RETRIES: "3",
+  BREAKER_FAILURE_THRESHOLD: "1",
+  BREAKER_OPEN_MS: "3000",
+  BREAKER_INTERVAL_MS: "10000",
+  CACHE_TTL_S: "600",
+  LOG_LEVEL: "debug",
+} as const;
+
+export type LogLine = Record<string, unknown>;
+
+export interface BooksvcHarness {
+  booksvc: Booksvc;
+  config: BooksvcConfig;
+  cache: Cache;
+  logs(): LogLine[];
+  /** GET `path` in-process, timed. */
+  get(path?: string, headers?: Record<string, string>): Promise<{ response: Response; ms: number; body: string }>;
+  close(): Promise<void>;
+}
+
+/** booksvc built in-process from `env` (over FAST_BOOKSVC_ENV), logs captured, a MemoryCache unless given. */
+export function startBooksvcInProcess(env: Record<string, string>, options: { cache?: Cache } = {}): BooksvcHarness {
+  const stream = new PassThrough();
+  let output = "";
+  stream.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const config = readBooksvcConfig({ ...FAST_BOOKSVC_ENV, ...env });
+  const logger = createLogger({ app: "booksvc", level: config.LOG_LEVEL, destination: stream });
+  const cache = options.cache ?? new MemoryCache();
+  const booksvc = buildBooksvc(config, { logger, cache, registry: new Registry() });
+  return {
+    booksvc,
+    config,
+    cache,
+    logs: () =>
+      output
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as LogLine),
+    async get(path = "/", headers = {}) {
+      const started = performance.now();
+      const response = await booksvc.app.request(path, { headers });
+      const body = await response.text();
+      return { response, ms: performance.now() - started, body };
+    },
+    close: () => booksvc.close(),
+  };
+}
