@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Local stand-ins for the two base images the Dockerfile names, for machines
+# that cannot pull from a registry. Sourced by build-and-run.sh, which defines
+# `pm` (podman with a private storage root) and WORK (a private temp dir).
+#
+#   standin_bun_image     NAME   the official Bun image: a Debian rootfs made
+#                                from this (Debian 12) host's own files -- /bin/sh,
+#                                glibc, CA certificates -- plus the pinned Bun
+#                                that npm installed here. It trusts the host's CA
+#                                bundle (NODE_EXTRA_CA_CERTS), because this network
+#                                reaches the npm registry through a TLS-intercepting
+#                                proxy; the real image needs no such thing.
+#   standin_runtime_image NAME   distroless cc: glibc, libgcc, libstdc++, libssl,
+#                                CA certificates, tzdata, passwd/group with
+#                                nonroot=65532, no shell; USER 65532.
+# Both are imported with `podman import` under the exact name the Dockerfile uses.
+
+LIBDIR=/usr/lib/x86_64-linux-gnu
+
+# An empty merged-/usr Debian-like tree.
+standin_skeleton() {
+  local root=$1
+  mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib64,"${LIBDIR#/}",etc/ssl/certs,tmp,root,proc,sys,dev,run,var/tmp}
+  ln -s usr/bin "$root/bin"
+  ln -s usr/sbin "$root/sbin"
+  ln -s usr/lib "$root/lib"
+  ln -s usr/lib64 "$root/lib64"
+  chmod 1777 "$root/tmp" "$root/var/tmp"
+  chmod 700 "$root/root"
+  cp -L /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+  cp -L /etc/os-release "$root/usr/lib/os-release"
+  ln -s ../usr/lib/os-release "$root/etc/os-release"
+  printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$root/etc/nsswitch.conf"
+  # The dynamic loader at the path every x86-64 binary asks for.
+  cp -L /lib64/ld-linux-x86-64.so.2 "$root/usr/lib64/ld-linux-x86-64.so.2"
+  cp -L "$LIBDIR/ld-linux-x86-64.so.2" "$root$LIBDIR/ld-linux-x86-64.so.2"
+}
+
+# Copies shared libraries (by soname) from the host, resolving symlinks.
+standin_libs() {
+  local root=$1
+  shift
+  local lib
+  for lib in "$@"; do
+    if [[ -e "$LIBDIR/$lib" ]]; then
+      cp -L "$LIBDIR/$lib" "$root$LIBDIR/$lib"
+    fi
+  done
+}
+
+# Every library a host binary links against.
+standin_needed_libs() {
+  ldd "$1" | awk '/=> \//{ n = split($3, p, "/"); print p[n] }'
+}
+
+standin_bun_image() {
+  local name=$1 bun_bin root
+  bun_bin=$(readlink -f "$(command -v bun)")
+  root="$WORK/rootfs-bun"
+  standin_skeleton "$root"
+  mkdir -p "$root/usr/local/bin"
+  cp "$bun_bin" "$root/usr/local/bin/bun"
+  ln -s bun "$root/usr/local/bin/bunx"
+  cp -L /bin/dash "$root/usr/bin/dash"
+  ln -s dash "$root/usr/bin/sh"
+  # shellcheck disable=SC2046
+  standin_libs "$root" $(standin_needed_libs "$bun_bin") $(standin_needed_libs /bin/dash) \
+    libnss_files.so.2 libnss_dns.so.2 libresolv.so.2 libgcc_s.so.1 libstdc++.so.6
+  printf 'root:x:0:0:root:/root:/bin/sh\nbun:x:1000:1000::/home/bun:/bin/sh\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nbun:x:1000:\n' >"$root/etc/group"
+  mkdir -p "$root/home/bun/app"
+  chown -R 1000:1000 "$root/home/bun"
+  tar -C "$root" -cf "$WORK/rootfs-bun.tar" .
+  pm import --quiet \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'ENV BUN_RUNTIME_TRANSPILER_CACHE_PATH=0' \
+    --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
+    --change 'WORKDIR /home/bun/app' \
+    --change 'CMD ["/usr/local/bin/bun"]' \
+    "$WORK/rootfs-bun.tar" "$name" >/dev/null
+  rm -rf "$root" "$WORK/rootfs-bun.tar"
+}
+
+standin_runtime_image() {
+  local name=$1 root
+  root="$WORK/rootfs-runtime"
+  standin_skeleton "$root"
+  # distroless base: glibc (+ nss, resolv), libssl; cc adds libgcc, libgomp, libstdc++.
+  standin_libs "$root" libc.so.6 libm.so.6 libdl.so.2 libpthread.so.0 librt.so.1 libresolv.so.2 \
+    libnss_files.so.2 libnss_dns.so.2 libutil.so.1 libanl.so.1 libssl.so.3 libcrypto.so.3 \
+    libgcc_s.so.1 libgomp.so.1 libstdc++.so.6
+  mkdir -p "$root/usr/share"
+  cp -a /usr/share/zoneinfo "$root/usr/share/zoneinfo"
+  printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nnobody:x:65534:\ntty:x:5:\nstaff:x:50:\nnonroot:x:65532:\n' >"$root/etc/group"
+  mkdir -p "$root/home/nonroot"
+  chown 65532:65532 "$root/home/nonroot"
+  chmod 700 "$root/home/nonroot"
+  tar -C "$root" -cf "$WORK/rootfs-runtime.tar" .
+  pm import --quiet \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' \
+    --change 'USER 65532' \
+    --change 'WORKDIR /home/nonroot' \
+    "$WORK/rootfs-runtime.tar" "$name" >/dev/null
+  rm -rf "$root" "$WORK/rootfs-runtime.tar"
+}
