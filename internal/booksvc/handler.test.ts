@@ -1,0 +1,303 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { type BooksvcHarness, startBooksvcInProcess } from "../../tests/support/booksvc-harness.ts";
+import { DEFAULT_BOOKS, type FakeUpstream, startFakeUpstream } from "../../tests/support/fake-upstream.ts";
+import { type Cache, type CacheEntry, CacheError, MemoryCache } from "../recache/index.ts";
+
+const BOOKS_JSON = JSON.stringify(DEFAULT_BOOKS);
+const KEY = "booksvc:books";
+
+let cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+
+async function setup(env: Record<string, string>, options: { cache?: Cache } = {}): Promise<{ up: FakeUpstream; h: BooksvcHarness }> {
+  const up = await startFakeUpstream();
+  const h = startBooksvcInProcess({ STORAGESVC_URL: up.url, ...env }, options);
+  cleanups.push(() => up.close(), () => h.close());
+  return { up, h };
+}
+
+async function metric(h: BooksvcHarness, line: string): Promise<number | undefined> {
+  const text = await h.booksvc.registry.metrics();
+  const found = text.split("\n").find((l) => l.startsWith(`${line} `));
+  return found === undefined ? undefined : Number(found.slice(line.length + 1));
+}
+
+/** A cache that counts calls and can be told to fail or to never answer. */
+class ScriptedCache implements Cache {
+  readonly inner = new MemoryCache();
+  gets = 0;
+  puts = 0;
+  mode: "ok" | "fail" | "hang" = "ok";
+  async get(key: string): Promise<CacheEntry | undefined> {
+    this.gets++;
+    return this.#run("get", () => this.inner.get(key));
+  }
+  async put(key: string, value: string, ttl: number): Promise<void> {
+    this.puts++;
+    return this.#run("put", () => this.inner.put(key, value, ttl));
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+  #run<T>(op: "get" | "put", fn: () => Promise<T>): Promise<T> {
+    if (this.mode === "fail") return Promise.reject(new CacheError(op, { cause: new Error("ECONNREFUSED") }));
+    if (this.mode === "hang") return new Promise<T>(() => {});
+    return fn();
+  }
+}
+
+describe("answers from the cache", () => {
+  test("carries Cache-Status hit and the Age since the answer was stored", async () => {
+    let skewMs = 42_000;
+    const cache = new MemoryCache({ now: () => Date.now() - skewMs });
+    await cache.put(KEY, BOOKS_JSON, 600);
+    skewMs = 0;
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "breaker" }, { cache });
+    up.status(500);
+    expect((await h.get()).response.status).toBe(502);
+    const r = await h.get();
+    expect(r.response.status).toBe(200);
+    expect(r.response.headers.get("Cache-Status")).toBe("booksvc; hit");
+    expect(Number(r.response.headers.get("Age"))).toBeGreaterThanOrEqual(42);
+    expect(Number(r.response.headers.get("Age"))).toBeLessThanOrEqual(43);
+    expect(r.body).toBe(BOOKS_JSON);
+  });
+
+  test("with an empty cache, 503 JSON with Retry-After the seconds until the next probe, never 200 null", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "combined", BREAKER_OPEN_MS: "3000" });
+    up.status(500);
+    const r = await h.get();
+    expect(r.response.status).toBe(503);
+    expect(r.response.headers.get("Retry-After")).toBe("3");
+    expect(r.response.headers.get("Content-Type")).toStartWith("application/json");
+    expect(typeof JSON.parse(r.body).error).toBe("string");
+  });
+
+  test("Retry-After is at least 1 even when the probe is due", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "breaker", BREAKER_OPEN_MS: "100" });
+    up.status(500);
+    await h.get(); // opens
+    await Bun.sleep(120);
+    const r = await h.get(); // the probe fails: cache (empty) → 503
+    expect(r.response.status).toBe(503);
+    expect(Number(r.response.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
+  });
+
+  test("a cached entry that is not a book list is a miss, not an answer", async () => {
+    const cache = new MemoryCache();
+    await cache.put(KEY, '{"error":"not books"}', 600);
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "combined" }, { cache });
+    up.status(500);
+    expect((await h.get()).response.status).toBe(503);
+  });
+});
+
+describe("what is stored", () => {
+  test("an HTML 200 is never cached", async () => {
+    const cache = new MemoryCache();
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "none" }, { cache });
+    up.html200();
+    expect((await h.get()).response.status).toBe(502);
+    up.status(200, "null");
+    expect((await h.get()).response.status).toBe(502);
+    await h.booksvc.lastGood.settled();
+    expect(await cache.get(KEY)).toBeUndefined();
+  });
+
+  test("an HTML 200 does not replace the last good answer", async () => {
+    const cache = new MemoryCache();
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "combined" }, { cache });
+    await h.get();
+    await h.booksvc.lastGood.settled();
+    up.html200();
+    const r = await h.get();
+    expect(r.response.headers.get("Cache-Status")).toBe("booksvc; hit");
+    expect(r.body).toBe(BOOKS_JSON);
+    expect((await cache.get(KEY))?.value).toBe(BOOKS_JSON);
+  });
+
+  test("an unchanged answer is written once, not per request; a changed one is written again", async () => {
+    const cache = new ScriptedCache();
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "none" }, { cache });
+    for (let i = 0; i < 5; i++) expect((await h.get()).response.status).toBe(200);
+    await h.booksvc.lastGood.settled();
+    expect(cache.puts).toBe(1);
+    up.ok([{ id: 3, title: "Third", author: "Jo", desc: "new" }]);
+    expect((await h.get()).body).toBe('[{"id":3,"title":"Third","author":"Jo","desc":"new"}]');
+    await h.booksvc.lastGood.settled();
+    expect(cache.puts).toBe(2);
+    expect(cache.gets).toBe(0); // fresh answers never read the cache
+  });
+
+  test("a valid empty list is served and stored as []", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "none" });
+    up.ok([]);
+    const r = await h.get();
+    expect(r.response.status).toBe(200);
+    expect(r.body).toBe("[]");
+  });
+});
+
+describe("cache failures", () => {
+  test("a failing cache never breaks a request the upstream can serve; errors are counted and logged once", async () => {
+    const cache = new ScriptedCache();
+    cache.mode = "fail";
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "combined" }, { cache });
+    for (let i = 0; i < 3; i++) {
+      up.ok([{ id: i, title: `b${i}`, author: "a", desc: "" }]); // changed each time: a write per request
+      const r = await h.get();
+      expect(r.response.status).toBe(200);
+      expect(r.response.headers.get("Cache-Status")).toBe("booksvc; fwd=miss");
+    }
+    await h.booksvc.lastGood.settled();
+    expect(await metric(h, 'booksvc_cache_errors_total{operation="put"}')).toBe(3);
+    expect(h.logs().filter((l) => l.msg === "cache unavailable; answering without it")).toHaveLength(1);
+  });
+
+  test("a cache that does not answer adds at most 250 ms, and the fallback becomes a 503", async () => {
+    const cache = new ScriptedCache();
+    cache.mode = "hang";
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "breaker" }, { cache });
+    const fresh = await h.get();
+    expect(fresh.response.status).toBe(200);
+    expect(fresh.ms).toBeLessThan(100); // the (hanging) write is not waited for
+    up.status(500);
+    await h.get(); // opens the breaker
+    const r = await h.get();
+    expect(r.response.status).toBe(503);
+    expect(r.ms).toBeGreaterThanOrEqual(240);
+    expect(r.ms).toBeLessThan(350);
+    await h.booksvc.lastGood.settled();
+    expect(await metric(h, 'booksvc_cache_errors_total{operation="get"}')).toBe(1);
+    expect(await metric(h, 'booksvc_cache_errors_total{operation="put"}')).toBe(1);
+  });
+});
+
+describe("upstream conversation", () => {
+  test("forwards the caller's X-Request-Id upstream and echoes it", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "none" });
+    const r = await h.get("/", { "X-Request-Id": "req-abc-123" });
+    expect(r.response.headers.get("X-Request-Id")).toBe("req-abc-123");
+    expect(up.lastHeaders?.["x-request-id"]).toBe("req-abc-123");
+  });
+
+  test("a generated request id is forwarded too", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "none" });
+    const r = await h.get();
+    expect(up.lastHeaders?.["x-request-id"]).toBe(r.response.headers.get("X-Request-Id") ?? "missing");
+  });
+
+  test("retry waits the Retry-After of an upstream 503 before trying again", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "retry", REQUEST_TIMEOUT_MS: "3000" });
+    up.queue({ kind: "status", code: 503, headers: { "Retry-After": "1" } });
+    const r = await h.get();
+    expect(r.response.status).toBe(200);
+    expect(up.attempts).toBe(2);
+    expect(r.ms).toBeGreaterThanOrEqual(1000);
+    expect(r.ms).toBeLessThan(1500);
+  });
+
+  test("retry gives up with 504 at the deadline when Retry-After reaches past it, without another attempt", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "retry" });
+    up.status(503, undefined, { "Retry-After": "5" });
+    const r = await h.get();
+    expect(r.response.status).toBe(504);
+    expect(up.attempts).toBe(1);
+    expect(r.ms).toBeGreaterThanOrEqual(500);
+    expect(r.ms).toBeLessThanOrEqual(700);
+  });
+});
+
+describe("half-open breaker", () => {
+  test("requests during the probe get the cache at once; a failed probe is answered from the cache", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "breaker", BREAKER_OPEN_MS: "150" });
+    await h.get();
+    await h.booksvc.lastGood.settled();
+    up.status(500);
+    expect((await h.get()).response.status).toBe(502);
+    await Bun.sleep(170);
+    up.hang(); // the probe will time out after UPSTREAM_TIMEOUT_MS (150)
+    const probe = h.get();
+    await up.waitForAttempts(3);
+    const during = await h.get();
+    expect(during.response.headers.get("Cache-Status")).toBe("booksvc; hit");
+    expect(during.ms).toBeLessThan(50);
+    const probed = await probe;
+    expect(probed.response.status).toBe(200);
+    expect(probed.response.headers.get("Cache-Status")).toBe("booksvc; hit");
+    expect(up.attempts).toBe(3);
+  });
+
+  test("a successful probe closes the breaker and fresh answers return", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "combined", BREAKER_OPEN_MS: "100" });
+    await h.get();
+    up.status(500);
+    expect((await h.get()).response.headers.get("Cache-Status")).toBe("booksvc; hit");
+    up.ok();
+    expect((await h.get()).response.headers.get("Cache-Status")).toBe("booksvc; hit"); // still open
+    await Bun.sleep(120);
+    expect((await h.get()).response.headers.get("Cache-Status")).toBe("booksvc; fwd=miss");
+    expect(h.booksvc.policies.breaker?.state()).toBe("closed");
+  });
+});
+
+describe("observability", () => {
+  test("breaker state gauge follows the break time: 0, 1 once open, 2 once the open period is over", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "breaker", BREAKER_OPEN_MS: "100" });
+    expect(await metric(h, "booksvc_breaker_state")).toBe(0);
+    up.status(500);
+    await h.get();
+    expect(await metric(h, "booksvc_breaker_state")).toBe(1);
+    await Bun.sleep(120);
+    expect(await metric(h, "booksvc_breaker_state")).toBe(2);
+  });
+
+  test("one log line per breaker state change", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "breaker", BREAKER_OPEN_MS: "100" });
+    up.status(500);
+    await h.get();
+    await h.get();
+    await h.get();
+    await Bun.sleep(120);
+    up.ok();
+    await h.get();
+    await h.get();
+    const transitions = h.logs().filter((l) => typeof l.breaker === "string").map((l) => l.breaker);
+    expect(transitions).toEqual(["open", "half-open", "closed"]);
+    const opened = h.logs().find((l) => l.breaker === "open");
+    expect(opened?.level).toBe("warn");
+    expect(opened?.app).toBe("booksvc");
+  });
+
+  test("counts answers by source, attempts by outcome and retries", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "combined", BREAKER_FAILURE_THRESHOLD: "2" });
+    await h.get(); // upstream
+    up.status(500);
+    await h.get(); // 500, retry, 500 → opens → cache
+    expect(await metric(h, 'booksvc_answers_total{source="upstream"}')).toBe(1);
+    expect(await metric(h, 'booksvc_answers_total{source="cache"}')).toBe(1);
+    expect(await metric(h, 'booksvc_answers_total{source="error"}')).toBe(0);
+    expect(await metric(h, 'booksvc_upstream_attempts_total{outcome="ok"}')).toBe(1);
+    expect(await metric(h, 'booksvc_upstream_attempts_total{outcome="server"}')).toBe(2);
+    expect(await metric(h, "booksvc_upstream_retries_total")).toBe(1);
+  });
+
+  test("ready while the upstream is down: readiness does not depend on storagesvc", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "combined" });
+    await up.close();
+    expect((await h.get("/readyz")).response.status).toBe(200);
+  });
+
+  test("unknown path 404 and wrong method 405, both JSON", async () => {
+    const { h } = await setup({ RESILIENCE_STRATEGY: "none" });
+    const missing = await h.get("/nope");
+    expect(missing.response.status).toBe(404);
+    expect(missing.response.headers.get("Content-Type")).toStartWith("application/json");
+    const post = await h.booksvc.app.request("/", { method: "POST" });
+    expect(post.status).toBe(405);
+    expect(post.headers.get("Content-Type")).toStartWith("application/json");
+  });
+});
