@@ -1,0 +1,2 @@
+export { startFaultProxy } from "./faultProxy.ts";
+export type { FaultMode, FaultProxy, FaultProxyOptions } from "./faultProxy.ts";
