@@ -36,7 +36,7 @@ export async function measureStartup(options: {
   mainPath: string;
   starts: number;
 }): Promise<StartupResult> {
-  const logDir = await mkdtemp(join(tmpdir(), `bench-startup-${options.binary}-`));
+  const logDir = await mkdtemp(join(tmpdir(), `bench-startup-${options.binary.replace(/[^a-z0-9]+/gi, "-")}-`));
   const healthz: number[] = [];
   const firstAnswer: number[] = [];
   const rss: number[] = [];
@@ -44,7 +44,7 @@ export async function measureStartup(options: {
     for (let i = 0; i < options.starts; i++) {
       const port = await freePort();
       const started = performance.now();
-      const proc = spawnProcess({ name: `${options.binary}-${i}`, command: options.command, port, env: options.env(port), logDir });
+      const proc = spawnProcess({ name: `start-${i}`, command: options.command, port, env: options.env(port), logDir });
       let gone = false;
       proc.exited.then(() => (gone = true)).catch(() => (gone = true));
       try {
