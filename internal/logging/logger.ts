@@ -30,9 +30,37 @@ export function createLogger({ app, level, destination }: LoggerOptions): Logger
   );
 }
 
-/** Writes out whatever the logger still holds; call it last, before exiting. */
-export function flushLogger(logger: Logger): Promise<void> {
-  return new Promise((resolve) => logger.flush(() => resolve()));
+/**
+ * Writes out whatever the logger still holds; call it last, before exiting (the logger is closed).
+ * Not `logger.flush(cb)`: sonic-boom calls that back at once when `minLength` is 0 (our async
+ * stdout) even while a write is still in flight, and `process.exit` then drops the last lines.
+ * `end()` waits for every pending write and then emits `close` (it never closes fd 1 or 2).
+ */
+export function flushLogger(logger: Logger, timeoutMs = 2_000): Promise<void> {
+  const stream: unknown = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
+  if (!isSonicBoom(stream)) return new Promise((resolve) => logger.flush(() => resolve()));
+  return new Promise((resolve) => {
+    // A stdout nobody reads must not keep the process from exiting.
+    const timer = setTimeout(resolve, timeoutMs);
+    stream.once("close", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    stream.end();
+  });
+}
+
+interface SonicBoomLike {
+  end(): void;
+  once(event: "close", listener: () => void): void;
+  flushSync(): void;
+}
+
+function isSonicBoom(stream: unknown): stream is SonicBoomLike {
+  const candidate = stream as Partial<SonicBoomLike> | null;
+  return (
+    typeof candidate?.end === "function" && typeof candidate.once === "function" && typeof candidate.flushSync === "function"
+  );
 }
 
 /** The URL with its password replaced by `***`, so it can be logged. */
