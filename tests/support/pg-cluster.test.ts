@@ -1,7 +1,10 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import postgres from "postgres";
 import { PgCluster } from "./pg-cluster.ts";
+
+// initdb alone takes several seconds on a busy machine (bun's default is 5 s per test).
+setDefaultTimeout(60_000);
 
 describe("PgCluster", () => {
   let cluster: PgCluster | undefined;

@@ -138,15 +138,21 @@ export class PgCluster {
     }
   }
 
-  /** Last resort when the test process exits with the cluster still up: never leave a server behind. */
+  /**
+   * Last resort when the test process exits without `destroy()` (a test timed out, even during
+   * initdb): never leave a server or a temp dir behind.
+   */
   #killSync(): void {
-    if (!this.#running || this.#destroyed) return;
-    Bun.spawnSync(asPostgresUser([join(this.bin, "pg_ctl"), "-D", this.dataDir, "-m", "immediate", "-w", "stop"]), {
-      stdin: "ignore",
-      stdout: "ignore",
-      stderr: "ignore",
-    });
-    this.#running = false;
+    if (this.#destroyed) return;
+    if (this.#running) {
+      Bun.spawnSync(asPostgresUser([join(this.bin, "pg_ctl"), "-D", this.dataDir, "-m", "immediate", "-w", "stop"]), {
+        stdin: "ignore",
+        stdout: "ignore",
+        stderr: "ignore",
+      });
+      this.#running = false;
+    }
+    this.#destroyed = true;
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
