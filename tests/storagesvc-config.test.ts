@@ -1,9 +1,11 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { connect } from "node:net";
 import { freePort } from "./support/ports.ts";
 import { ServiceProcess } from "./support/service-process.ts";
 
 // Bad configuration: nothing starts, one stderr line per problem naming the variable, exit code 2.
+
+setDefaultTimeout(30_000);
 
 const ENTRY = "cmd/storagesvc/main.ts";
 /** Nothing listens on port 1, so a test that got past config parsing would not find a database either. */

@@ -1,10 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import postgres from "postgres";
 import { freePort } from "./support/ports.ts";
 import { createFreshDatabase, type FreshDatabase } from "./support/postgres.ts";
 import { ServiceProcess } from "./support/service-process.ts";
 
 // storagesvc as a real process against the machine's PostgreSQL, in a database of its own.
+
+// Processes and database creation take a while on a busy machine (bun's default is 5 s per test).
+setDefaultTimeout(30_000);
 
 const ENTRY = "cmd/storagesvc/main.ts";
 const PASSWORD = "pw-must-not-leak-7731";
@@ -28,6 +31,13 @@ async function startService(databaseUrl = urlWithPassword): Promise<ServiceProce
   started.push(service);
   await service.waitFor("/readyz", 200);
   return service;
+}
+
+/** SIGTERM, then wait until the last log line ("stopped") has been read from the pipe. */
+async function stopGracefully(service: ServiceProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<number> {
+  const code = await service.stop(signal);
+  await service.waitForLog((line) => line.msg === "stopped", 2_000);
+  return code;
 }
 
 beforeAll(async () => {
@@ -56,7 +66,7 @@ describe("storagesvc process", () => {
         expect(await response.json()).toEqual(ARTICLE_BOOKS);
         const ready = await service.waitForLog((line) => line.msg === "books schema ready");
         expect(ready.seeded).toBe(run === 1 ? 2 : 0);
-        expect(await service.stop("SIGTERM")).toBe(0);
+        expect(await stopGracefully(service)).toBe(0);
       }
       const sql = postgres(own.url, { max: 1, onnotice: () => {} });
       try {
@@ -72,8 +82,7 @@ describe("storagesvc process", () => {
 
   test.each(["SIGTERM", "SIGINT"] as const)("%s stops it gracefully with exit code 0", async (signal) => {
     const service = await startService();
-    expect(await service.stop(signal)).toBe(0);
-    expect(service.logs.map((line) => line.msg)).toContain("stopped");
+    expect(await stopGracefully(service, signal)).toBe(0);
     expect(service.stderr).toBe("");
   });
 
@@ -115,7 +124,7 @@ describe("storagesvc process", () => {
     const ids = ["log-a", "log-b", "log-c"];
     for (const id of ids) await (await fetch(`${service.url}/books`, { headers: { "X-Request-Id": id } })).body?.cancel();
     await service.waitForLog((line) => line.request_id === "log-c");
-    expect(await service.stop()).toBe(0);
+    expect(await stopGracefully(service)).toBe(0);
     for (const line of service.logs) {
       expect(line).not.toHaveProperty("unparsed");
       expect(line).toMatchObject({ app: "storagesvc", level: expect.any(String), msg: expect.any(String), time: expect.any(String) });
@@ -131,7 +140,7 @@ describe("storagesvc process", () => {
     const service = await startService();
     const line = await service.waitForLog((l) => typeof l.database_url === "string");
     expect(line.database_url).toBe(urlWithPassword.replace(PASSWORD, "***"));
-    expect(await service.stop()).toBe(0);
+    expect(await stopGracefully(service)).toBe(0);
     expect(service.stdout).not.toContain(PASSWORD);
     expect(service.stderr).not.toContain(PASSWORD);
   });

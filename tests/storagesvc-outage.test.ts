@@ -1,0 +1,151 @@
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { PgCluster } from "./support/pg-cluster.ts";
+import { freePort } from "./support/ports.ts";
+import { ServiceProcess } from "./support/service-process.ts";
+
+// storagesvc while its database is away: it starts anyway, answers 503 JSON, stays up, and serves
+// again by itself once the database returns. The database is a throwaway cluster the tests stop and
+// start; the machine's shared PostgreSQL is never touched.
+
+setDefaultTimeout(60_000);
+
+const ENTRY = "cmd/storagesvc/main.ts";
+const PASSWORD = "outage-pw-5519";
+/** The contract: serving again within 2 s of the database's return. */
+const RECOVERY_DEADLINE_MS = 2_000;
+const ARTICLE_BOOKS = [
+  { id: 1, title: "One book", author: "John Doe", desc: "" },
+  { id: 2, title: "Second book", author: "Jane Doe", desc: "" },
+];
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function startService(databasePort: number): Promise<ServiceProcess> {
+  const port = await freePort();
+  const service = ServiceProcess.start({
+    entry: ENTRY,
+    port,
+    env: {
+      HTTP_PORT: String(port),
+      DATABASE_URL: `postgres://postgres:${PASSWORD}@127.0.0.1:${databasePort}/postgres`,
+      DB_POOL_MAX: "4",
+      LOG_LEVEL: "info",
+    },
+  });
+  cleanups.push(() => service.stop("SIGKILL"));
+  await service.waitFor("/healthz", 200);
+  return service;
+}
+
+async function createCluster(port?: number): Promise<PgCluster> {
+  const cluster = await PgCluster.create(port === undefined ? {} : { port });
+  cleanups.push(() => cluster.destroy());
+  return cluster;
+}
+
+async function get(service: ServiceProcess, path: string): Promise<{ status: number; type: string | null; body: unknown }> {
+  const response = await fetch(service.url + path, { signal: AbortSignal.timeout(5_000) });
+  return { status: response.status, type: response.headers.get("content-type"), body: await response.json() };
+}
+
+/** Polls `GET /books` until it answers 200; returns how long that took. */
+async function msUntilBooksServed(service: ServiceProcess, limitMs: number): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < limitMs) {
+    const response = await fetch(`${service.url}/books`, { signal: AbortSignal.timeout(5_000) });
+    await response.body?.cancel();
+    if (response.status === 200) return performance.now() - started;
+    await Bun.sleep(20);
+  }
+  throw new Error(`/books did not answer 200 within ${limitMs} ms:\n${service.stdout}`);
+}
+
+async function expectUnavailable(service: ServiceProcess): Promise<void> {
+  const ready = await get(service, "/readyz");
+  expect(ready.status).toBe(503);
+  expect(ready.type).toStartWith("application/json");
+  const books = await get(service, "/books");
+  expect(books).toEqual({ status: 503, type: expect.stringMatching(/^application\/json/), body: { error: "database unavailable" } });
+  expect((await get(service, "/healthz")).status).toBe(200);
+  expect(service.process.exitCode).toBeNull();
+}
+
+describe("storagesvc during a database outage", () => {
+  test("starts with the database unreachable, answers 503 JSON and stays up, then serves within 2 s of the database coming up", async () => {
+    const databasePort = await freePort();
+    const cluster = await createCluster(databasePort); // initdb now, started later
+    const service = await startService(databasePort);
+
+    await expectUnavailable(service);
+    // Long enough for the schema keeper's backoff to reach its cap: the slowest case for recovery.
+    await Bun.sleep(2_500);
+    await expectUnavailable(service);
+
+    await cluster.start();
+    const recoveryMs = await msUntilBooksServed(service, 10_000);
+    console.log(`storagesvc served books ${Math.round(recoveryMs)} ms after the database came up`);
+    expect(recoveryMs).toBeLessThan(RECOVERY_DEADLINE_MS);
+    expect(await get(service, "/books")).toMatchObject({ status: 200, body: ARTICLE_BOOKS });
+    expect((await get(service, "/readyz")).status).toBe(200);
+
+    const warning = await service.waitForLog((line) => line.msg === "database not ready; retrying");
+    expect(warning.level).toBe("warn");
+    expect(service.stdout).not.toContain(PASSWORD);
+    expect(await service.stop()).toBe(0);
+  });
+
+  test("answers 503 while the database is down mid-run and recovers by itself when it returns, without reseeding", async () => {
+    const cluster = await createCluster();
+    await cluster.start();
+    const service = await startService(cluster.port);
+    await service.waitFor("/readyz", 200);
+    expect(await get(service, "/books")).toMatchObject({ status: 200, body: ARTICLE_BOOKS });
+
+    await cluster.stop("fast");
+    await expectUnavailable(service);
+    await Bun.sleep(500);
+    await expectUnavailable(service);
+
+    await cluster.start();
+    const recoveryMs = await msUntilBooksServed(service, 10_000);
+    console.log(`storagesvc served books ${Math.round(recoveryMs)} ms after the database restarted`);
+    expect(recoveryMs).toBeLessThan(RECOVERY_DEADLINE_MS);
+    expect(await get(service, "/books")).toMatchObject({ status: 200, body: ARTICLE_BOOKS });
+    await service.waitFor("/readyz", 200, 2_000);
+
+    // A crash-like stop (no goodbye to clients) is survived the same way.
+    await cluster.stop("immediate");
+    await expectUnavailable(service);
+    await cluster.start();
+    expect(await msUntilBooksServed(service, 10_000)).toBeLessThan(RECOVERY_DEADLINE_MS);
+
+    expect(service.stdout).not.toContain(PASSWORD);
+    expect(await service.stop()).toBe(0);
+  });
+
+  test("a database that comes back empty gets the table and the two books again", async () => {
+    const first = await createCluster();
+    await first.start();
+    const service = await startService(first.port);
+    await service.waitFor("/readyz", 200);
+    await first.destroy();
+
+    const replacement = await createCluster(first.port);
+    await replacement.start();
+    await msUntilBooksServed(service, 10_000);
+    expect(await get(service, "/books")).toMatchObject({ status: 200, body: ARTICLE_BOOKS });
+    await service.waitForLog((line) => line.msg === "books table missing; preparing the schema again");
+    expect(await service.stop()).toBe(0);
+  });
+
+  test("SIGTERM while the database is unreachable still exits 0 promptly", async () => {
+    const service = await startService(await freePort());
+    await expectUnavailable(service);
+    const started = performance.now();
+    expect(await service.stop("SIGTERM")).toBe(0);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+});
