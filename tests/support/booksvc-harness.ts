@@ -1,14 +1,14 @@
 import { PassThrough } from "node:stream";
 import { Registry } from "prom-client";
-import { type Booksvc, buildBooksvc } from "../../internal/booksvc/build.ts";
+import { type Booksvc, buildBooksvc, createCache } from "../../internal/booksvc/build.ts";
 import { type BooksvcConfig, readBooksvcConfig } from "../../internal/booksvc/config.ts";
 import { createLogger } from "../../internal/logging/logger.ts";
 import { type Cache, MemoryCache } from "../../internal/recache/index.ts";
 
 /** Small timeouts so outage behaviour shows in well under a second. */
 export const FAST_BOOKSVC_ENV = {
-  UPSTREAM_TIMEOUT_MS: "150",
-  REQUEST_TIMEOUT_MS: "600",
+  UPSTREAM_TIMEOUT_MS: "250",
+  REQUEST_TIMEOUT_MS: "800",
   RETRY_INITIAL_INTERVAL_MS: "20",
   RETRY_MULTIPLIER: "1.5",
   RETRY_RANDOMIZATION_FACTOR: "0.5",
@@ -33,8 +33,11 @@ export interface BooksvcHarness {
   close(): Promise<void>;
 }
 
-/** booksvc built in-process from `env` (over FAST_BOOKSVC_ENV), logs captured, a MemoryCache unless given. */
-export function startBooksvcInProcess(env: Record<string, string>, options: { cache?: Cache } = {}): BooksvcHarness {
+/**
+ * booksvc built in-process from `env` (over FAST_BOOKSVC_ENV), logs captured. The cache is
+ * `options.cache`, or with `cache: "from-config"` what the configuration asks for (Redis), else a MemoryCache.
+ */
+export function startBooksvcInProcess(env: Record<string, string>, options: { cache?: Cache | "from-config" } = {}): BooksvcHarness {
   const stream = new PassThrough();
   let output = "";
   stream.on("data", (chunk: Buffer) => {
@@ -42,7 +45,7 @@ export function startBooksvcInProcess(env: Record<string, string>, options: { ca
   });
   const config = readBooksvcConfig({ ...FAST_BOOKSVC_ENV, ...env });
   const logger = createLogger({ app: "booksvc", level: config.LOG_LEVEL, destination: stream });
-  const cache = options.cache ?? new MemoryCache();
+  const cache = options.cache === "from-config" ? createCache(config, logger) : (options.cache ?? new MemoryCache());
   const booksvc = buildBooksvc(config, { logger, cache, registry: new Registry() });
   return {
     booksvc,

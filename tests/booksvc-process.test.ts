@@ -1,0 +1,138 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { DEFAULT_BOOKS, type FakeUpstream, startFakeUpstream } from "./support/fake-upstream.ts";
+import { freePort } from "./support/ports.ts";
+import { ServiceProcess } from "./support/service-process.ts";
+
+// booksvc as a real process (`bun cmd/booksvc/main.ts`) in front of the fake upstream.
+
+const ENTRY = "cmd/booksvc/main.ts";
+const FAST = {
+  UPSTREAM_TIMEOUT_MS: "300",
+  REQUEST_TIMEOUT_MS: "1500",
+  RETRY_INITIAL_INTERVAL_MS: "20",
+  BREAKER_OPEN_MS: "3000",
+  LOG_LEVEL: "info",
+};
+
+let cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+
+async function start(env: Record<string, string>): Promise<{ svc: ServiceProcess; up: FakeUpstream }> {
+  const up = await startFakeUpstream();
+  cleanups.push(() => up.close());
+  const port = await freePort();
+  const svc = ServiceProcess.start({ entry: ENTRY, port, env: { HTTP_PORT: String(port), STORAGESVC_URL: up.url, ...FAST, ...env } });
+  cleanups.push(() => svc.stop("SIGKILL"));
+  await svc.waitFor("/healthz");
+  return { svc, up };
+}
+
+describe("booksvc process", () => {
+  test("answers the contract's headers fresh, then from the cache while the breaker is open", async () => {
+    const { svc, up } = await start({ RESILIENCE_STRATEGY: "combined" });
+
+    const fresh = await fetch(`${svc.url}/`, { headers: { "X-Request-Id": "e2e-1" } });
+    expect(fresh.status).toBe(200);
+    expect(fresh.headers.get("Content-Type")).toStartWith("application/json");
+    expect(fresh.headers.get("Cache-Status")).toBe("booksvc; fwd=miss");
+    expect(fresh.headers.get("X-Request-Id")).toBe("e2e-1");
+    expect(await fresh.json()).toEqual(DEFAULT_BOOKS);
+    expect(up.lastHeaders?.["x-request-id"]).toBe("e2e-1");
+
+    await Bun.sleep(50); // the cache write happens after the answer
+    await up.close(); // storagesvc killed
+    const started = performance.now();
+    const cached = await fetch(`${svc.url}/`);
+    const ms = performance.now() - started;
+    expect(cached.status).toBe(200);
+    expect(cached.headers.get("Cache-Status")).toBe("booksvc; hit");
+    expect(cached.headers.get("Age")).toMatch(/^\d+$/);
+    expect(await cached.json()).toEqual(DEFAULT_BOOKS);
+    expect(ms).toBeLessThan(100);
+
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    expect(metrics).toMatch(/^booksvc_breaker_state 1$/m);
+    expect(metrics).toMatch(/^booksvc_answers_total\{source="cache"\} 1$/m);
+    expect((await fetch(`${svc.url}/readyz`)).status).toBe(200);
+
+    const opened = await svc.waitForLog((l) => l.msg === "circuit breaker opened");
+    expect(opened.app).toBe("booksvc");
+    expect(opened.level).toBe("warn");
+    const requestLine = await svc.waitForLog((l) => l.msg === "request" && l.request_id === "e2e-1");
+    expect(requestLine.status).toBe(200);
+
+    expect(await svc.stop("SIGTERM")).toBe(0);
+  });
+
+  test("an empty cache and an open breaker: 503 JSON with Retry-After", async () => {
+    const { svc, up } = await start({ RESILIENCE_STRATEGY: "breaker" });
+    up.status(500);
+    expect((await fetch(`${svc.url}/`)).status).toBe(502);
+    const r = await fetch(`${svc.url}/`);
+    expect(r.status).toBe(503);
+    expect(r.headers.get("Retry-After")).toBe("3");
+    expect(r.headers.get("Content-Type")).toStartWith("application/json");
+    expect(typeof ((await r.json()) as { error?: unknown }).error).toBe("string");
+    expect(await svc.stop("SIGTERM")).toBe(0);
+  });
+
+  test("retry against a frozen upstream: 504 at REQUEST_TIMEOUT_MS, no longer", async () => {
+    const { svc, up } = await start({ RESILIENCE_STRATEGY: "retry" });
+    up.hang();
+    const started = performance.now();
+    const r = await fetch(`${svc.url}/`);
+    const ms = performance.now() - started;
+    expect(r.status).toBe(504);
+    expect(ms).toBeGreaterThanOrEqual(1400);
+    expect(ms).toBeLessThanOrEqual(1600);
+    expect(up.attempts).toBeGreaterThan(1);
+    expect(await svc.stop("SIGTERM")).toBe(0);
+  });
+
+  test("SIGTERM lets the request in flight finish, then exits 0", async () => {
+    const { svc, up } = await start({ RESILIENCE_STRATEGY: "none" });
+    up.delay(200); // under UPSTREAM_TIMEOUT_MS (300)
+    const inFlight = fetch(`${svc.url}/`);
+    await up.waitForAttempts(1);
+    const exited = svc.stop("SIGTERM");
+    const r = await inFlight;
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual(DEFAULT_BOOKS);
+    expect(await exited).toBe(0);
+  });
+
+  test("healthcheck subcommand: exit 0 when the service answers, 1 when nothing listens", async () => {
+    const { svc } = await start({});
+    const ok = Bun.spawn([process.execPath, ENTRY, "healthcheck"], { env: { PATH: process.env.PATH ?? "", HTTP_PORT: String(svc.port) }, stdout: "ignore", stderr: "ignore" });
+    expect(await ok.exited).toBe(0);
+    const deadPort = await freePort();
+    const down = Bun.spawn([process.execPath, ENTRY, "healthcheck"], { env: { PATH: process.env.PATH ?? "", HTTP_PORT: String(deadPort) }, stdout: "ignore", stderr: "ignore" });
+    expect(await down.exited).toBe(1);
+  });
+
+  test("bad configuration: exit 2, one stderr line per bad variable naming it and what is accepted, nothing started", async () => {
+    const port = await freePort();
+    const svc = ServiceProcess.start({
+      entry: ENTRY,
+      port,
+      env: { HTTP_PORT: String(port), RESILIENCE_STRATEGY: "retries", REQUEST_TIMEOUT_MS: "ten", REDIS_URL: "http://u:s3cret@x" },
+    });
+    cleanups.push(() => svc.stop("SIGKILL"));
+    expect(await svc.exited).toBe(2);
+    const lines = svc.stderr.trim().split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines.find((l) => l.includes("RESILIENCE_STRATEGY"))).toContain("none, retry, breaker, combined");
+    expect(lines.find((l) => l.includes("REQUEST_TIMEOUT_MS"))).toContain("an integer");
+    expect(lines.find((l) => l.includes("REDIS_URL"))).toContain("redis://");
+    expect(svc.stderr).not.toContain("s3cret");
+    expect(svc.stdout).toBe("");
+    const probe = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      () => "listening",
+      () => "nothing",
+    );
+    expect(probe).toBe("nothing");
+  });
+});

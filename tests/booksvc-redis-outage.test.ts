@@ -1,0 +1,105 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { type BooksvcHarness, startBooksvcInProcess } from "./support/booksvc-harness.ts";
+import { type FakeUpstream, startFakeUpstream } from "./support/fake-upstream.ts";
+import { startThrowawayRedis, type ThrowawayRedis } from "./support/redis-server.ts";
+
+// booksvc on a real Redis that dies or freezes under it: requests the upstream can serve are unaffected,
+// cache errors are counted, and a cache call adds at most 250 ms (plus scheduling slack).
+
+const CACHE_SLACK_MS = 400;
+
+let cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+
+async function setup(strategy: string): Promise<{ redis: ThrowawayRedis; up: FakeUpstream; h: BooksvcHarness }> {
+  const redis = await startThrowawayRedis();
+  cleanups.push(() => redis.close());
+  const up = await startFakeUpstream();
+  cleanups.push(() => up.close());
+  const h = startBooksvcInProcess(
+    { STORAGESVC_URL: up.url, RESILIENCE_STRATEGY: strategy, REDIS_ADDR: redis.addr, CACHE_KEY: `booksvc-test:${crypto.randomUUID()}` },
+    { cache: "from-config" },
+  );
+  cleanups.push(() => h.close());
+  // The client connects at once, but a write before it is ready fails fast (no offline queue):
+  // answer until a write goes through.
+  for (let i = 0; ; i++) {
+    up.ok([{ id: 1000 + i, title: "warm-up", author: "a", desc: "" }]);
+    const before = await cacheErrors(h);
+    expect((await h.get()).response.status).toBe(200);
+    await h.booksvc.lastGood.settled();
+    if ((await cacheErrors(h)) === before) break;
+    if (i > 100) throw new Error("Redis never accepted a write");
+    await Bun.sleep(20);
+  }
+  up.ok();
+  return { redis, up, h };
+}
+
+async function cacheErrors(h: BooksvcHarness): Promise<number> {
+  const text = await h.booksvc.registry.metrics();
+  let total = 0;
+  for (const m of text.matchAll(/^booksvc_cache_errors_total\{[^}]*\} (\d+)$/gm)) total += Number(m[1]);
+  return total;
+}
+
+describe("booksvc with Redis down", () => {
+  test("the last good answer round-trips through Redis while it is up", async () => {
+    const { up, h } = await setup("combined");
+    const errorsBefore = await cacheErrors(h);
+    await h.get();
+    await h.booksvc.lastGood.settled();
+    up.status(500);
+    const r = await h.get();
+    expect(r.response.status).toBe(200);
+    expect(r.response.headers.get("Cache-Status")).toBe("booksvc; hit");
+    expect(r.body).toBe('[{"id":1,"title":"One book","author":"John Doe","desc":""},{"id":2,"title":"Second book","author":"Jane Doe","desc":""}]');
+    expect(await cacheErrors(h)).toBe(errorsBefore);
+  });
+
+  test("killed: fresh requests still succeed, cache errors are counted, fallback is a prompt 503", async () => {
+    const { redis, up, h } = await setup("combined");
+    const errorsBefore = await cacheErrors(h);
+    await redis.kill();
+    for (let i = 0; i < 5; i++) {
+      up.ok([{ id: i, title: `t${i}`, author: "a", desc: "" }]); // a new payload: a write each time
+      const r = await h.get();
+      expect(r.response.status).toBe(200);
+      expect(r.response.headers.get("Cache-Status")).toBe("booksvc; fwd=miss");
+      expect(r.ms).toBeLessThan(CACHE_SLACK_MS);
+    }
+    await h.booksvc.lastGood.settled();
+    expect(await cacheErrors(h)).toBeGreaterThanOrEqual(errorsBefore + 5);
+    up.status(500);
+    const r = await h.get();
+    expect(r.response.status).toBe(503);
+    expect(Number(r.response.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
+    expect(r.ms).toBeLessThan(CACHE_SLACK_MS);
+    const cacheLog = h.logs().filter((l) => typeof l.msg === "string" && l.msg.startsWith("cache "));
+    expect(cacheLog.at(-1)?.msg).toBe("cache unavailable; answering without it");
+  });
+
+  test("frozen (accepting, never answering): a cache call adds at most 250 ms", async () => {
+    const { redis, up, h } = await setup("breaker");
+    const errorsBefore = await cacheErrors(h);
+    redis.freeze();
+    try {
+      up.ok([{ id: 9, title: "new", author: "a", desc: "" }]);
+      const fresh = await h.get();
+      expect(fresh.response.status).toBe(200);
+      expect(fresh.ms).toBeLessThan(CACHE_SLACK_MS);
+      up.status(500);
+      await h.get(); // opens the breaker
+      const fallback = await h.get();
+      expect(fallback.response.status).toBe(503);
+      expect(fallback.ms).toBeLessThan(CACHE_SLACK_MS);
+      await h.booksvc.lastGood.settled();
+      expect(await cacheErrors(h)).toBeGreaterThanOrEqual(errorsBefore + 2);
+    } finally {
+      redis.thaw();
+    }
+  });
+});
