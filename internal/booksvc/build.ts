@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import { Readiness, type ServiceApp } from "../httpx/index.ts";
 import { type Logger, maskUrlPassword } from "../logging/logger.ts";
 import { type Cache, createRedisClient, MemoryCache, RedisCache } from "../recache/index.ts";
-import { type BuiltStrategy, buildStrategy } from "../resilience/index.ts";
+import { type BuiltStrategy, buildStrategy, DeadlineExceededError } from "../resilience/index.ts";
 import { createBooksvcApp } from "./app.ts";
 import type { BooksvcConfig } from "./config.ts";
 import { LastGood } from "./last-good.ts";
@@ -30,9 +30,16 @@ export interface Booksvc {
   close(): Promise<void>;
 }
 
-/** Only an upstream that misbehaved counts: not a 4xx, not a request the client or deadline ended. */
+/**
+ * Only an upstream that misbehaved counts (is retried, opens the breaker): not a 4xx, not a
+ * request the client walked away from. An attempt cut short by our own request deadline does
+ * count: the upstream was too slow for us, whatever UPSTREAM_TIMEOUT_MS says, and a frozen
+ * upstream must open the breaker.
+ */
 export function isFailure(error: unknown): boolean {
-  return isUpstreamError(error) && isUpstreamFailure(error);
+  if (!isUpstreamError(error)) return false;
+  if (error.kind === "aborted") return error.cause instanceof DeadlineExceededError;
+  return isUpstreamFailure(error);
 }
 
 /** The cache the configuration asks for: Redis when REDIS_URL or REDIS_ADDR is set, else in memory. */

@@ -211,6 +211,49 @@ describe("upstream conversation", () => {
   });
 });
 
+describe("frozen upstream", () => {
+  test("an attempt cut by the request deadline counts as a failure, so the breaker opens", async () => {
+    // UPSTREAM_TIMEOUT_MS longer than the request: only the request deadline ends the attempt.
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "breaker", UPSTREAM_TIMEOUT_MS: "5000", REQUEST_TIMEOUT_MS: "500" });
+    await h.get();
+    await h.booksvc.lastGood.settled();
+    up.hang();
+    const cut = await h.get();
+    expect(cut.response.status).toBe(504);
+    expect(cut.ms).toBeLessThanOrEqual(600);
+    expect(h.booksvc.policies.breaker?.state()).toBe("open");
+    const cached = await h.get();
+    expect(cached.response.headers.get("Cache-Status")).toBe("booksvc; hit");
+    expect(up.attempts).toBe(2);
+  });
+});
+
+describe("client gone", () => {
+  test("retrying stops when the client leaves", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "retry", REQUEST_TIMEOUT_MS: "5000" });
+    up.status(500);
+    const client = new AbortController();
+    const answer = h.booksvc.app.request(new Request("http://booksvc/", { signal: client.signal }));
+    await up.waitForAttempts(3);
+    client.abort();
+    const atAbort = up.attempts;
+    await answer.catch(() => undefined); // whatever it answers, nobody is listening
+    await Bun.sleep(300);
+    expect(up.attempts).toBeLessThanOrEqual(atAbort + 1);
+  });
+
+  test("a client leaving mid-attempt does not open the breaker", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "breaker" });
+    up.hang();
+    const client = new AbortController();
+    const answer = h.booksvc.app.request(new Request("http://booksvc/", { signal: client.signal }));
+    await up.waitForAttempts(1);
+    client.abort();
+    await answer.catch(() => undefined);
+    expect(h.booksvc.policies.breaker?.state()).toBe("closed");
+  });
+});
+
 describe("half-open breaker", () => {
   test("requests during the probe get the cache at once; a failed probe is answered from the cache", async () => {
     const { up, h } = await setup({ RESILIENCE_STRATEGY: "breaker", BREAKER_OPEN_MS: "150" });
