@@ -1,9 +1,12 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Sql } from "postgres";
 import { createFreshDatabase, type FreshDatabase } from "../../tests/support/postgres.ts";
 import { createBooksRepository } from "./books-repository.ts";
 import { DatabaseUnavailableError, isUndefinedTable } from "./database-error.ts";
 import { connectDatabase } from "./database.ts";
+
+// Creating and dropping a database takes seconds on a busy machine (bun's default is 5 s per test).
+setDefaultTimeout(30_000);
 
 const ARTICLE_BOOKS = [
   { id: 1, title: "One book", author: "John Doe", desc: "" },
