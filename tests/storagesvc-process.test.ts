@@ -47,8 +47,12 @@ beforeAll(async () => {
   urlWithPassword = url.toString();
 });
 
+/** Databases a single test created for itself; dropped even when the test fails or times out. */
+const ownDatabases: FreshDatabase[] = [];
+
 afterEach(async () => {
   await Promise.all(started.splice(0).map((service) => service.stop("SIGKILL")));
+  await Promise.all(ownDatabases.splice(0).map((own) => own.drop()));
 });
 
 afterAll(async () => {
@@ -58,25 +62,22 @@ afterAll(async () => {
 describe("storagesvc process", () => {
   test("seeds the article's two books once; three restarts later the table still holds exactly two", async () => {
     const own = await createFreshDatabase("storagesvc_e2e_seed");
+    ownDatabases.push(own);
+    for (let run = 1; run <= 4; run++) {
+      const service = await startService(own.url);
+      const response = await fetch(`${service.url}/books`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual(ARTICLE_BOOKS);
+      const ready = await service.waitForLog((line) => line.msg === "books schema ready");
+      expect(ready.seeded).toBe(run === 1 ? 2 : 0);
+      expect(await stopGracefully(service)).toBe(0);
+    }
+    const sql = postgres(own.url, { max: 1, onnotice: () => {} });
     try {
-      for (let run = 1; run <= 4; run++) {
-        const service = await startService(own.url);
-        const response = await fetch(`${service.url}/books`);
-        expect(response.status).toBe(200);
-        expect(await response.json()).toEqual(ARTICLE_BOOKS);
-        const ready = await service.waitForLog((line) => line.msg === "books schema ready");
-        expect(ready.seeded).toBe(run === 1 ? 2 : 0);
-        expect(await stopGracefully(service)).toBe(0);
-      }
-      const sql = postgres(own.url, { max: 1, onnotice: () => {} });
-      try {
-        const [row] = await sql<{ count: number }[]>`select count(*)::int as count from books`;
-        expect(row?.count).toBe(2);
-      } finally {
-        await sql.end();
-      }
+      const [row] = await sql<{ count: number }[]>`select count(*)::int as count from books`;
+      expect(row?.count).toBe(2);
     } finally {
-      await own.drop();
+      await sql.end();
     }
   });
 

@@ -233,7 +233,7 @@ describe("client gone", () => {
     const { up, h } = await setup({ RESILIENCE_STRATEGY: "retry", REQUEST_TIMEOUT_MS: "5000" });
     up.status(500);
     const client = new AbortController();
-    const answer = h.booksvc.app.request(new Request("http://booksvc/", { signal: client.signal }));
+    const answer = Promise.resolve(h.booksvc.app.request(new Request("http://booksvc/", { signal: client.signal })));
     await up.waitForAttempts(3);
     client.abort();
     const atAbort = up.attempts;
@@ -246,7 +246,7 @@ describe("client gone", () => {
     const { up, h } = await setup({ RESILIENCE_STRATEGY: "breaker" });
     up.hang();
     const client = new AbortController();
-    const answer = h.booksvc.app.request(new Request("http://booksvc/", { signal: client.signal }));
+    const answer = Promise.resolve(h.booksvc.app.request(new Request("http://booksvc/", { signal: client.signal })));
     await up.waitForAttempts(1);
     client.abort();
     await answer.catch(() => undefined);
