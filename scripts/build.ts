@@ -7,6 +7,7 @@
  *                     .env or bunfig.toml in whatever directory it happens to start from must not
  *                     silently change it.
  * --sourcemap         embedded in the executable, so stack traces in logs point at our TypeScript.
+ * --keep-names        error class names survive minifying: logs say DatabaseUnavailableError, not "Je".
  */
 import { join } from "node:path";
 
@@ -22,6 +23,7 @@ async function compile(service: string): Promise<void> {
       `cmd/${service}/main.ts`,
       "--compile",
       "--minify",
+      "--keep-names",
       "--bytecode",
       "--sourcemap",
       "--format=esm",

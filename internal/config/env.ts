@@ -60,7 +60,7 @@ function envVar<T>(accepts: string, fallback: T, parse: (raw: string) => T | und
 
 /** A TCP port written `8082` or `:8082` (the article's form). */
 export function portVar(fallback: number): EnvVar<number> {
-  return envVar(`a port 1-65535 written as 8082 or :8082 (default :${fallback})`, fallback, (raw) => {
+  return envVar(`a port 1-65535 written as ${fallback} or :${fallback} (default :${fallback})`, fallback, (raw) => {
     const match = /^:?(\d{1,5})$/.exec(raw);
     const port = match ? Number(match[1]) : NaN;
     return port >= 1 && port <= 65535 ? port : undefined;
