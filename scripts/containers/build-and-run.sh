@@ -131,13 +131,13 @@ step "image facts"
 for target in storagesvc booksvc; do
   image="localhost/bookstore/$target:test"
   size=$(pm image inspect --format '{{.Size}}' "$image")
-  size_mb=$(( (size + 999999) / 1000000 ))
+  size_mb=$(( (size + 999999) / 1000000 )) # rounded up, MB = 10^6 bytes as podman and docker print
   user=$(pm image inspect --format '{{.Config.User}}' "$image")
   entrypoint=$(pm image inspect --format '{{json .Config.Entrypoint}}' "$image")
   health=$(pm image inspect --format '{{json .Config.Healthcheck.Test}}' "$image")
   ports=$(pm image inspect --format '{{json .Config.ExposedPorts}}' "$image")
-  printf '%-10s %4d MB  user=%s entrypoint=%s healthcheck=%s exposed=%s\n' \
-    "$target" "$size_mb" "$user" "$entrypoint" "$health" "$ports"
+  printf '%-10s %d bytes (%d MB, limit %d MB)  user=%s entrypoint=%s healthcheck=%s exposed=%s\n' \
+    "$target" "$size" "$size_mb" "$MAX_IMAGE_MB" "$user" "$entrypoint" "$health" "$ports"
   ((size_mb < MAX_IMAGE_MB)) || fail "$target image is $size_mb MB, limit $MAX_IMAGE_MB MB"
   [[ "$health" == *'"healthcheck"'* ]] || fail "$target image has no HEALTHCHECK running the binary's healthcheck"
 done
@@ -167,7 +167,7 @@ run_quiet "${run_flags[@]}" --name "storagesvc-$RUN_ID" \
 
 wait_http() { # url, seconds
   local deadline=$((SECONDS + $2))
-  until curl -fsS -o /dev/null --max-time 2 "$1"; do
+  until curl -fs -o /dev/null --max-time 2 "$1"; do
     ((SECONDS < deadline)) || return 1
     sleep 0.2
   done

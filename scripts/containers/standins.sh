@@ -10,9 +10,11 @@
 #                                bundle (NODE_EXTRA_CA_CERTS), because this network
 #                                reaches the npm registry through a TLS-intercepting
 #                                proxy; the real image needs no such thing.
-#   standin_runtime_image NAME   distroless cc: glibc, libgcc, libstdc++, libssl,
-#                                CA certificates, tzdata, passwd/group with
-#                                nonroot=65532, no shell; USER 65532.
+#   standin_runtime_image NAME   distroless cc: the files of the same Debian 12
+#                                packages (glibc, libssl3, libgcc-s1, libgomp1,
+#                                libstdc++6, tzdata, netbase, ca-certificates),
+#                                passwd/group with nonroot=65532, no shell;
+#                                USER 65532. Close to the real image in size too.
 # Both are imported with `podman import` under the exact name the Dockerfile uses.
 
 LIBDIR=/usr/lib/x86_64-linux-gnu
@@ -81,16 +83,28 @@ standin_bun_image() {
   rm -rf "$root" "$WORK/rootfs-bun.tar"
 }
 
+# The Debian 12 packages distroless cc-debian12 is assembled from.
+RUNTIME_PACKAGES=(libc6 libssl3 libgcc-s1 libgomp1 libstdc++6 tzdata netbase ca-certificates)
+
+# Copies the files (not docs) of installed Debian packages into a rootfs,
+# at their merged-/usr locations, keeping symlinks.
+standin_packages() {
+  local root=$1
+  shift
+  # Files and symlinks only; /lib, /lib64, /bin, /sbin are usr/ on merged /usr.
+  dpkg -L "$@" | grep -vE '^/usr/share/(doc|man|lintian|locale|info|bug)/|/s?bin/' | sort -u |
+    while read -r path; do
+      if [[ -L "$path" || -f "$path" ]]; then printf '%s\n' "$path"; fi
+    done |
+    sed -E 's#^/(lib|lib64|bin|sbin)/#usr/\1/#; s#^/##' >"$WORK/runtime-files"
+  tar -C / --no-recursion -cf - -T "$WORK/runtime-files" | tar -C "$root" --keep-directory-symlink -xf -
+}
+
 standin_runtime_image() {
   local name=$1 root
   root="$WORK/rootfs-runtime"
   standin_skeleton "$root"
-  # distroless base: glibc (+ nss, resolv), libssl; cc adds libgcc, libgomp, libstdc++.
-  standin_libs "$root" libc.so.6 libm.so.6 libdl.so.2 libpthread.so.0 librt.so.1 libresolv.so.2 \
-    libnss_files.so.2 libnss_dns.so.2 libutil.so.1 libanl.so.1 libssl.so.3 libcrypto.so.3 \
-    libgcc_s.so.1 libgomp.so.1 libstdc++.so.6
-  mkdir -p "$root/usr/share"
-  cp -a /usr/share/zoneinfo "$root/usr/share/zoneinfo"
+  standin_packages "$root" "${RUNTIME_PACKAGES[@]}"
   printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$root/etc/passwd"
   printf 'root:x:0:\nnobody:x:65534:\ntty:x:5:\nstaff:x:50:\nnonroot:x:65532:\n' >"$root/etc/group"
   mkdir -p "$root/home/nonroot"
