@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import net from "node:net";
 import postgres from "postgres";
-import { startFaultProxy, type FaultProxy } from "./faultProxy.ts";
+import { startFaultProxy, type FaultProxy } from "./fault-proxy.ts";
 
 interface EchoServer {
   port: number;
@@ -98,23 +98,24 @@ describe("fault proxy over TCP", () => {
     expect(await client.ended).toBe("closed");
   });
 
-  test("cut closes open connections and new ones at once, pass recovers", async () => {
+  test("cut closes open connections and refuses new ones, pass listens again on the same port", async () => {
     const { echo, proxy } = await echoBehindProxy();
     const open = connect(proxy.port);
     open.socket.write("a");
     expect(await open.next()).toBe("a");
 
-    proxy.cut();
+    await proxy.cut();
     expect(await open.ended).toBe("closed");
     await waitFor(() => echo.connections() === 0);
 
     const started = performance.now();
     const refused = connect(proxy.port);
-    expect(await refused.ended).toBe("ECONNRESET");
+    expect(await refused.ended).toBe("ECONNREFUSED");
     expect(performance.now() - started).toBeLessThan(500);
 
-    proxy.pass();
-    const again = connect(proxy.port);
+    await proxy.pass();
+    const samePort = proxy.port;
+    const again = connect(samePort);
     again.socket.write("back");
     expect(await again.next()).toBe("back");
     again.socket.destroy();
@@ -125,7 +126,7 @@ describe("fault proxy over TCP", () => {
     const open = connect(proxy.port);
     open.socket.write("a");
     expect(await open.next()).toBe("a");
-    proxy.reset();
+    await proxy.reset();
     expect(await open.ended).toBe("ECONNRESET");
   });
 
@@ -135,13 +136,13 @@ describe("fault proxy over TCP", () => {
     client.socket.write("warm");
     expect(await client.next()).toBe("warm");
 
-    proxy.delay(200);
+    await proxy.delay(200);
     const started = performance.now();
     client.socket.write("slow");
     expect(await client.next()).toBe("slow");
     expect(performance.now() - started).toBeGreaterThanOrEqual(190);
 
-    proxy.pass();
+    await proxy.pass();
     client.socket.destroy();
   });
 
@@ -164,7 +165,7 @@ describe("fault proxy over TCP", () => {
     for (const c of clients) c.socket.write("x");
     for (const c of clients) expect(await c.next()).toBe("x");
     expect(proxy.openConnections()).toBe(3);
-    proxy.delay(5000);
+    await proxy.delay(5000);
     clients[0]!.socket.write("pending");
 
     await proxy.close();
@@ -175,9 +176,22 @@ describe("fault proxy over TCP", () => {
     expect(await late.ended).toBe("ECONNREFUSED");
   });
 
+  test("a proxy started cut refuses connections until pass", async () => {
+    const echo = await startEchoServer();
+    cleanup.push(() => echo.close());
+    const proxy = await startFaultProxy({ target: { host: "127.0.0.1", port: echo.port }, mode: { kind: "cut" } });
+    cleanup.push(() => proxy.close());
+    expect(await connect(proxy.port).ended).toBe("ECONNREFUSED");
+    await proxy.pass();
+    const client = connect(proxy.port);
+    client.socket.write("up");
+    expect(await client.next()).toBe("up");
+    client.socket.destroy();
+  });
+
   test("rejects a negative delay", async () => {
     const { proxy } = await echoBehindProxy();
-    expect(() => proxy.delay(-1)).toThrow(RangeError);
+    await expect(proxy.delay(-1)).rejects.toThrow(RangeError);
   });
 });
 
@@ -208,7 +222,11 @@ describe.skipIf(!havePg)("fault proxy in front of PostgreSQL", () => {
     const url = new URL(pgUrl);
     url.port = String(proxy.port);
     const sql = postgres(url.toString(), {
-      max: 2,
+      max: 8,
+      // postgres.js's default reconnect backoff grows with every failed connection up to 20 s
+      // (3^n/100 s), and queries wait for it; a service must set a small one to fail fast and
+      // recover fast. With it, these tests measure the proxy, not the backoff.
+      backoff: () => 0.1,
       connect_timeout: 5,
       idle_timeout: 5,
       onnotice: () => {},
@@ -221,7 +239,7 @@ describe.skipIf(!havePg)("fault proxy in front of PostgreSQL", () => {
     const { proxy, sql } = await pgBehindProxy();
     expect([...(await sql`select 1 as one`)]).toEqual([{ one: 1 }]);
 
-    proxy.cut();
+    await proxy.cut();
     const started = performance.now();
     // The first query runs on the connection the cut just closed, the second needs a new one.
     await expect(sql`select 1 as one`).rejects.toThrow();
@@ -229,14 +247,39 @@ describe.skipIf(!havePg)("fault proxy in front of PostgreSQL", () => {
     expect(performance.now() - started).toBeLessThan(1000);
     await waitFor(() => proxy.openConnections() === 0);
 
-    proxy.pass();
+    await proxy.pass();
     expect([...(await sql`select 2 as two`)]).toEqual([{ two: 2 }]);
+  });
+
+  test("concurrent queries fail fast all through a long cut and succeed at once after it", async () => {
+    const { proxy, sql } = await pgBehindProxy();
+    await sql`select 1`;
+    await proxy.cut();
+    let slowest = 0;
+    for (let round = 0; round < 15; round++) {
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, async () => {
+          const started = performance.now();
+          try {
+            await sql`select 1`;
+          } finally {
+            slowest = Math.max(slowest, performance.now() - started);
+          }
+        }),
+      );
+      expect(results.every((r) => r.status === "rejected")).toBe(true);
+    }
+    expect(slowest).toBeLessThan(1000);
+    await proxy.pass();
+    const recovering = performance.now();
+    expect([...(await sql`select 5 as five`)]).toEqual([{ five: 5 }]);
+    expect(performance.now() - recovering).toBeLessThan(1000);
   });
 
   test("delay slows every query down by at least the delay", async () => {
     const { proxy, sql } = await pgBehindProxy();
     await sql`select 1`;
-    proxy.delay(300);
+    await proxy.delay(300);
     const started = performance.now();
     expect([...(await sql`select 3 as three`)]).toEqual([{ three: 3 }]);
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
@@ -247,9 +290,9 @@ describe.skipIf(!havePg)("fault proxy in front of PostgreSQL", () => {
     await sql`select 1`;
     const slow = sql`select pg_sleep(2)`;
     await Bun.sleep(100);
-    proxy.reset();
+    await proxy.reset();
     await expect(slow).rejects.toThrow();
-    proxy.pass();
+    await proxy.pass();
     expect([...(await sql`select 4 as four`)]).toEqual([{ four: 4 }]);
   });
 });

@@ -3,9 +3,11 @@ import net from "node:net";
 /**
  * What the proxy does to traffic right now.
  * - `pass`: forwards bytes both ways untouched.
- * - `cut`: closes every open connection (FIN) and resets each new one as soon as it is accepted,
- *   so clients fail fast instead of hanging: the dependency is "down".
- * - `reset`: like `cut`, but open connections get a TCP RST too (ECONNRESET on the other side).
+ * - `cut`: closes every open connection (FIN) and stops listening, so new connections are refused
+ *   (ECONNREFUSED), exactly like a stopped server: the dependency is "down". Refusing matters:
+ *   accepting and then closing or resetting makes postgres.js queue queries behind its reconnect
+ *   backoff (seconds) instead of failing them at once.
+ * - `reset`: like `cut`, but open connections get a TCP RST (ECONNRESET on the other side).
  * - `delay`: forwards, but holds every chunk coming back from the target `ms` milliseconds, so each
  *   request/response exchange takes `ms` longer: the dependency is "slow".
  */
@@ -30,16 +32,23 @@ export interface FaultProxy {
   readonly host: string;
   readonly port: number;
   mode(): FaultMode;
-  setMode(mode: FaultMode): void;
-  pass(): void;
-  cut(): void;
-  reset(): void;
-  delay(ms: number): void;
+  /**
+   * Switches mode. Open connections are cut at once; the promise resolves when the listener is
+   * in the new state (listening again after a cut, which retries for a while if the port is busy).
+   */
+  setMode(mode: FaultMode): Promise<void>;
+  pass(): Promise<void>;
+  cut(): Promise<void>;
+  reset(): Promise<void>;
+  delay(ms: number): Promise<void>;
   /** Connections accepted and not yet closed. */
   openConnections(): number;
   /** Stops listening and destroys every connection and pending timer. */
   close(): Promise<void>;
 }
+
+/** How long a listen after a cut keeps retrying a port that is momentarily in use. */
+const LISTEN_RETRY_MS = 5_000;
 
 interface Pair {
   readonly client: net.Socket;
@@ -57,23 +66,59 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   let current: FaultMode = options.mode ?? { kind: "pass" };
   let closed = false;
   const pairs = new Set<Pair>();
-  // Sockets accepted during cut/reset, until they are fully closed.
-  const rejected = new Set<net.Socket>();
+  let server: net.Server | undefined;
+  let port = options.port ?? 0;
+  // Mode changes run one after the other, so listen/close never interleave.
+  let transition: Promise<void> = Promise.resolve();
 
-  const server = net.createServer({ allowHalfOpen: true }, (client) => {
+  const refuses = (mode: FaultMode) => mode.kind === "cut" || mode.kind === "reset";
+
+  function onConnection(client: net.Socket): void {
     client.on("error", () => {
       // A client error ends its pair through the `close` event; nothing to report.
     });
-    if (closed || current.kind === "cut" || current.kind === "reset") {
-      // Refuse with a RST: a FIN right after accept makes some clients (postgres.js while
-      // connecting) reconnect forever, whereas a reset fails them at once, like ECONNREFUSED.
-      rejected.add(client);
-      client.on("close", () => rejected.delete(client));
+    if (closed || refuses(current)) {
+      // Accepted just before the listener closed.
       client.resetAndDestroy();
       return;
     }
     connectPair(client);
-  });
+  }
+
+  async function listen(): Promise<void> {
+    const deadline = Date.now() + LISTEN_RETRY_MS;
+    for (;;) {
+      const candidate = net.createServer({ allowHalfOpen: true }, onConnection);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          candidate.once("error", reject);
+          candidate.listen(port, listenHost, () => {
+            candidate.off("error", reject);
+            resolve();
+          });
+        });
+      } catch (error) {
+        // After a cut, the port can be briefly taken (an outgoing connection's ephemeral port).
+        if ((error as NodeJS.ErrnoException).code === "EADDRINUSE" && port !== 0 && Date.now() < deadline) {
+          await Bun.sleep(50);
+          continue;
+        }
+        throw new Error(`fault proxy cannot listen on ${listenHost}:${port}`, { cause: error });
+      }
+      candidate.on("error", () => {
+        // After listening, server errors only concern single accepts; connections handle their own.
+      });
+      server = candidate;
+      port = (candidate.address() as net.AddressInfo).port;
+      return;
+    }
+  }
+
+  async function unlisten(): Promise<void> {
+    const listening = server;
+    server = undefined;
+    if (listening) await new Promise<void>((resolve) => listening.close(() => resolve()));
+  }
 
   function connectPair(client: net.Socket): void {
     const upstream = net.connect({
@@ -148,44 +193,54 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, listenHost, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  server.on("error", () => {
-    // After listening, server errors only concern single accepts; connections handle their own.
-  });
-  const address = server.address() as net.AddressInfo;
+  if (!refuses(current)) await listen();
+  else {
+    // Starting "down" still reserves a port: listen once to learn it, then refuse.
+    await listen();
+    await unlisten();
+  }
 
-  function setMode(mode: FaultMode): void {
+  function setMode(mode: FaultMode): Promise<void> {
     if (mode.kind === "delay" && !(Number.isFinite(mode.ms) && mode.ms >= 0)) {
-      throw new RangeError(`fault proxy delay must be a non-negative number of ms, got ${mode.ms}`);
+      return Promise.reject(new RangeError(`fault proxy delay must be a non-negative number of ms, got ${mode.ms}`));
     }
+    if (closed) return Promise.reject(new Error("fault proxy is closed"));
     current = mode;
-    if (mode.kind === "cut" || mode.kind === "reset") {
+    if (refuses(mode)) {
       for (const pair of [...pairs]) destroyPair(pair, mode.kind === "reset" ? "reset" : "destroy");
     }
+    transition = transition
+      .catch(() => {
+        // The previous transition's caller got its error; this one starts afresh.
+      })
+      .then(async () => {
+        if (closed) return;
+        if (refuses(current)) await unlisten();
+        else if (!server) await listen();
+      });
+    return transition;
   }
 
   return {
     host: listenHost,
-    port: address.port,
+    get port() {
+      return port;
+    },
     mode: () => current,
     setMode,
     pass: () => setMode({ kind: "pass" }),
     cut: () => setMode({ kind: "cut" }),
     reset: () => setMode({ kind: "reset" }),
     delay: (ms: number) => setMode({ kind: "delay", ms }),
-    openConnections: () => pairs.size + rejected.size,
+    openConnections: () => pairs.size,
     close: async () => {
       if (closed) return;
       closed = true;
       for (const pair of [...pairs]) destroyPair(pair, "destroy");
-      for (const socket of rejected) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await transition.catch(() => {
+        // Closing anyway.
+      });
+      await unlisten();
     },
   };
 }

@@ -1,2 +1,2 @@
-export { startFaultProxy } from "./faultProxy.ts";
-export type { FaultMode, FaultProxy, FaultProxyOptions } from "./faultProxy.ts";
+export { startFaultProxy } from "./fault-proxy.ts";
+export type { FaultMode, FaultProxy, FaultProxyOptions } from "./fault-proxy.ts";

@@ -1,0 +1,34 @@
+import type { Child } from "./child.ts";
+
+export interface WaitForHttpOptions {
+  status?: number;
+  timeoutMs: number;
+  /** Fail at once, with its output, if this child exits while we wait. */
+  child?: Child;
+  signal?: AbortSignal;
+}
+
+/** Polls `url` until it answers `status` (default 200); throws with the child's output otherwise. */
+export async function waitForHttp(url: string, options: WaitForHttpOptions): Promise<void> {
+  const status = options.status ?? 200;
+  const deadline = Date.now() + options.timeoutMs;
+  let last = "no answer";
+  while (Date.now() < deadline) {
+    options.signal?.throwIfAborted();
+    if (options.child && !options.child.running) {
+      throw new Error(`${options.child.name} exited (${options.child.exitCode}) while starting:\n${options.child.tail()}`);
+    }
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      await response.body?.cancel();
+      if (response.status === status) return;
+      last = `status ${response.status}`;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    await Bun.sleep(50);
+  }
+  const output = options.child ? `\n${options.child.tail()}` : "";
+  throw new Error(`${url} did not answer ${status} within ${options.timeoutMs} ms (last: ${last})${output}`);
+}
+
