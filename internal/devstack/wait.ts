@@ -6,7 +6,12 @@ export interface WaitForHttpOptions {
   /** Fail at once, with its output, if this child exits while we wait. */
   child?: Child;
   signal?: AbortSignal;
+  /** Pause between attempts; default 200 ms. */
+  intervalMs?: number;
 }
+
+/** Request id of the launcher's own probes, so their log lines can be told apart and hidden. */
+export const PROBE_REQUEST_ID_PREFIX = "devstack-probe-";
 
 /** Polls `url` until it answers `status` (default 200); throws with the child's output otherwise. */
 export async function waitForHttp(url: string, options: WaitForHttpOptions): Promise<void> {
@@ -19,14 +24,17 @@ export async function waitForHttp(url: string, options: WaitForHttpOptions): Pro
       throw new Error(`${options.child.name} exited (${options.child.exitCode}) while starting:\n${options.child.tail()}`);
     }
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      const response = await fetch(url, {
+        signal: AbortSignal.timeout(1_000),
+        headers: { "X-Request-Id": `${PROBE_REQUEST_ID_PREFIX}${crypto.randomUUID()}` },
+      });
       await response.body?.cancel();
       if (response.status === status) return;
       last = `status ${response.status}`;
     } catch (error) {
       last = error instanceof Error ? error.message : String(error);
     }
-    await Bun.sleep(50);
+    await Bun.sleep(options.intervalMs ?? 200);
   }
   const output = options.child ? `\n${options.child.tail()}` : "";
   throw new Error(`${url} did not answer ${status} within ${options.timeoutMs} ms (last: ${last})${output}`);
