@@ -8,7 +8,7 @@
 # 2. assembles local stand-ins for the base images, under the exact names the
 #    Dockerfile's FROM lines use (see standins.sh), since any pull fails here;
 # 3. builds both targets from the unmodified Dockerfile (podman build,
-#    --isolation chroot, vfs storage, --pull=never, docker format so the
+#    --isolation chroot, overlay or vfs storage, --pull=never, docker format so the
 #    HEALTHCHECK is kept);
 # 4. runs them on the host network against this machine's PostgreSQL
 #    (127.0.0.1:5432, a fresh database for this run, dropped afterwards) and
@@ -65,10 +65,24 @@ podman --version
 WORK="$(mktemp -d /tmp/bookstore-containers.XXXXXX)"
 RUN_ID="$(basename "$WORK" | tr -dc 'a-zA-Z0-9' | tr 'A-Z' 'a-z')"
 mkdir -p "$WORK/tmp"
+# Storage driver: overlay when this kernel lets us mount one (each build step's
+# layer is then cheap), else vfs, which works everywhere but copies the whole
+# image for every step (about 3x slower here). STORAGE_DRIVER overrides.
+if [[ -z "${STORAGE_DRIVER:-}" ]]; then
+  STORAGE_DRIVER=vfs
+  mkdir -p "$WORK/probe/"{lower,upper,work,merged}
+  if mount -t overlay overlay -o "lowerdir=$WORK/probe/lower,upperdir=$WORK/probe/upper,workdir=$WORK/probe/work" \
+    "$WORK/probe/merged" 2>/dev/null; then
+    umount "$WORK/probe/merged"
+    STORAGE_DRIVER=overlay
+  fi
+  rm -rf "$WORK/probe"
+fi
+echo "storage driver: $STORAGE_DRIVER"
 # podman with a private storage root: nothing this script makes outlives it.
 pm() {
   podman --root "$WORK/storage" --runroot "$WORK/run" --tmpdir "$WORK/tmp" \
-    --storage-driver vfs --cgroup-manager cgroupfs --events-backend file "$@"
+    --storage-driver "$STORAGE_DRIVER" --cgroup-manager cgroupfs --events-backend file "$@"
 }
 # Short names (oven/bun:...) resolve to docker.io, as Docker does, whatever
 # the machine's own registries.conf says.
@@ -89,6 +103,8 @@ cleanup() {
     pm rm -f -t 0 "$c" >/dev/null 2>&1
   done
   pm rmi -a -f >/dev/null 2>&1
+  # Unmount whatever the storage driver still holds before removing it.
+  grep -o " $WORK/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
   psql -q -h "$PGHOST_ADDR" -p "$PGPORT_NUM" -U postgres -d postgres \
     -c "drop database if exists \"$DB_NAME\" with (force)" >/dev/null 2>&1
   redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" del "$CACHE_KEY" >/dev/null 2>&1
