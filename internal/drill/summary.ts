@@ -1,0 +1,71 @@
+import type { RequestRecord } from "./load-worker.ts";
+
+/** What one strategy did during one fault. */
+export interface ScenarioRow {
+  strategy: string;
+  /** Requests in flight at some moment of the fault. */
+  requests: number;
+  /** Share (0–100) answered 200 with a list of books. */
+  booksPct: number;
+  /** Share (0–100) per error outcome: HTTP status (`502`, `503`, `504`, …) or `error` (network). */
+  errorsPct: Record<string, number>;
+  /** Share (0–100) the client gave up on (client timeout). */
+  timeoutsPct: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /**
+   * Time from the end of the fault until a fresh answer (`Cache-Status: …fwd=miss`) to a request
+   * started after it; null when none came within the recovery window.
+   */
+  freshAfterMs: number | null;
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] ?? 0;
+}
+
+const pct = (part: number, whole: number) => (whole === 0 ? 0 : (100 * part) / whole);
+
+/**
+ * Summarises one strategy's requests for a fault that lasted [faultStart, faultEnd) (epoch ms).
+ * `during` are the requests in flight at some moment of the fault; `after` those started at or
+ * after its end.
+ */
+export function summarize(
+  strategy: string,
+  during: readonly RequestRecord[],
+  after: readonly RequestRecord[],
+  faultEnd: number,
+): ScenarioRow {
+  const latencies = during.map((r) => r.latencyMs).sort((a, b) => a - b);
+  const errors: Record<string, number> = {};
+  let books = 0;
+  let timeouts = 0;
+  for (const r of during) {
+    if (r.books) books++;
+    else if (r.outcome === "timeout") timeouts++;
+    else errors[r.outcome] = (errors[r.outcome] ?? 0) + 1;
+  }
+  const errorsPct: Record<string, number> = {};
+  for (const [outcome, count] of Object.entries(errors)) errorsPct[outcome] = pct(count, during.length);
+  let freshAt: number | null = null;
+  for (const r of after) {
+    if (!r.fresh) continue;
+    const doneAt = r.startedAt + r.latencyMs;
+    if (freshAt === null || doneAt < freshAt) freshAt = doneAt;
+  }
+  return {
+    strategy,
+    requests: during.length,
+    booksPct: pct(books, during.length),
+    errorsPct,
+    timeoutsPct: pct(timeouts, during.length),
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    maxMs: latencies.at(-1) ?? 0,
+    freshAfterMs: freshAt === null ? null : Math.max(0, freshAt - faultEnd),
+  };
+}

@@ -1,0 +1,259 @@
+/**
+ * `bun run drill`: the article's experiment, measured. One fresh booksvc per strategy runs side by
+ * side against the same storagesvc, each with its own clients, so every strategy lives through the
+ * very same faults: database down, storagesvc down, database slow. Per strategy and fault: requests,
+ * % answered with books, % errors by status, % client timeouts, latency during the fault, and the
+ * time from the end of the fault to fresh data again. Service logs go to .data/drill-logs/.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { FileSink } from "bun";
+import { Child } from "../internal/devstack/child.ts";
+import { type RunningBooksvc, type Stack, startStack } from "../internal/devstack/stack.ts";
+import { parseRecord, type RequestRecord } from "../internal/drill/load-worker.ts";
+import { type DrillOptions, parseDrillOptions, USAGE, UsageError } from "../internal/drill/options.ts";
+import { summarize } from "../internal/drill/summary.ts";
+import { renderTable, type ScenarioResult } from "../internal/drill/table.ts";
+
+const ROOT = join(import.meta.dir, "..");
+const LOAD_WORKER = join(ROOT, "internal/drill/load-worker.ts");
+const WARMUP_MS = 3_000;
+const SETTLE_MS = 1_000;
+/** After a fault, wait at most this long for every strategy to serve fresh data again. */
+const RECOVERY_MAX_MS = 20_000;
+/** storagesvc's pool in the drill: above the number of requests the four booksvcs can have in flight. */
+const DRILL_POOL_MAX = "64";
+
+interface Fault {
+  name: string;
+  title: string;
+  start(stack: Stack): Promise<void>;
+  end(stack: Stack): Promise<void>;
+}
+
+function faults(durationS: string, slowMs: number, upstreamTimeoutMs: number): Fault[] {
+  return [
+    {
+      name: "database-down",
+      title: `database down for ${durationS} s, then back`,
+      start: (s) => s.dbProxy.cut(),
+      end: (s) => s.dbProxy.pass(),
+    },
+    {
+      name: "storagesvc-down",
+      title: `storagesvc down for ${durationS} s, then back`,
+      start: (s) => s.storagesvcProxy.cut(),
+      end: (s) => s.storagesvcProxy.pass(),
+    },
+    {
+      name: "database-slow",
+      title: `database slow for ${durationS} s: every answer ${slowMs} ms late (UPSTREAM_TIMEOUT_MS ${upstreamTimeoutMs})`,
+      start: (s) => s.dbProxy.delay(slowMs),
+      end: (s) => s.dbProxy.pass(),
+    },
+  ];
+}
+
+class Progress {
+  private lastPlain = 0;
+  constructor(private readonly tty: boolean) {}
+  /** Rewrites the status line on a terminal; elsewhere prints it every 5 s at most. */
+  update(text: string): void {
+    if (this.tty) process.stderr.write(`\r\x1b[2K${text}`);
+    else if (Date.now() - this.lastPlain >= 5_000) {
+      this.lastPlain = Date.now();
+      process.stderr.write(`${text}\n`);
+    }
+  }
+  line(text: string): void {
+    if (this.tty) process.stderr.write("\r\x1b[2K");
+    process.stderr.write(`${text}\n`);
+    this.lastPlain = 0;
+  }
+}
+
+function pctBooks(records: readonly RequestRecord[]): string {
+  if (records.length === 0) return "–";
+  return `${Math.round((100 * records.filter((r) => r.books).length) / records.length)}%`;
+}
+
+async function run(options: DrillOptions, signal: AbortSignal): Promise<number> {
+  const began = Date.now();
+  const progress = new Progress(Boolean(process.stderr.isTTY));
+  const elapsed = () => `[${String(Math.round((Date.now() - began) / 1000)).padStart(3)} s]`;
+  const logDir = join(ROOT, ".data", "drill-logs");
+  mkdirSync(logDir, { recursive: true });
+  const sinks = new Map<string, FileSink>();
+  const sink = (service: string) => {
+    let s = sinks.get(service);
+    if (!s) {
+      s = Bun.file(join(logDir, `${service}.log`)).writer();
+      sinks.set(service, s);
+    }
+    return s;
+  };
+
+  const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn", DB_POOL_MAX: process.env.DB_POOL_MAX ?? DRILL_POOL_MAX };
+  const upstreamTimeoutMs = Number(process.env.UPSTREAM_TIMEOUT_MS ?? 2000) || 2000;
+  const slowMs = upstreamTimeoutMs + 1000;
+  const durationS = String(options.durationMs / 1000);
+  const scenarios = faults(durationS, slowMs, upstreamTimeoutMs);
+
+  progress.line(
+    `drill: ${options.strategies.join(", ")} side by side, ${options.concurrency} clients each, ` +
+      `${scenarios.length} faults of ${durationS} s; logs in .data/drill-logs/`,
+  );
+  const stack = await startStack({
+    root: ROOT,
+    env,
+    dataDir: join(ROOT, ".data", "pglite-drill"),
+    storagesvcPort: 0,
+    publicHost: "127.0.0.1",
+    onLine: (service, line) => sink(service).write(`${line}\n`),
+  });
+  const records = new Map<string, RequestRecord[]>(options.strategies.map((s) => [s, []]));
+  let load: Child | undefined;
+  const results: ScenarioResult[] = [];
+  try {
+    progress.update(`${elapsed()} starting the database and storagesvc (${stack.database.display}) …`);
+    await stack.ready;
+    progress.update(`${elapsed()} starting ${options.strategies.length} booksvc …`);
+    const booksvcs: RunningBooksvc[] = await Promise.all(
+      options.strategies.map((strategy) =>
+        stack.startBooksvc({ port: 0, name: `booksvc-${strategy}`, env: { RESILIENCE_STRATEGY: strategy } }),
+      ),
+    );
+
+    load = Child.start({
+      name: "clients",
+      command: [
+        process.execPath,
+        LOAD_WORKER,
+        JSON.stringify({
+          targets: options.strategies.map((s, i) => ({ name: s, url: `${booksvcs[i]?.url}/` })),
+          concurrency: options.concurrency,
+          thinkMs: options.thinkMs,
+          timeoutMs: options.clientTimeoutMs,
+        }),
+      ],
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
+      onLine: (line, stream) => {
+        const record = stream === "stdout" ? parseRecord(line) : undefined;
+        if (record) records.get(record.target)?.push(record);
+        else sink("clients").write(`${line}\n`);
+      },
+    });
+
+    const since = (from: number, to = Number.POSITIVE_INFINITY) => (strategy: string) =>
+      (records.get(strategy) ?? []).filter((r) => r.startedAt >= from && r.startedAt < to);
+    // The requests a fault touched: in flight at some moment of it (a request that began just
+    // before the cut and hung on it counts, as the user waiting for it would say).
+    const during = (from: number, to: number) => (strategy: string) =>
+      (records.get(strategy) ?? []).filter((r) => r.startedAt < to && r.startedAt + r.latencyMs >= from);
+    const freshSince = (from: number) =>
+      options.strategies.every((s) => (records.get(s) ?? []).some((r) => r.fresh && r.startedAt >= from));
+
+    // Warm-up: every cache filled with a fresh answer, every breaker closed.
+    const warmStart = Date.now();
+    while (Date.now() - warmStart < WARMUP_MS || !freshSince(warmStart)) {
+      signal.throwIfAborted();
+      if (Date.now() - warmStart > 30_000) throw new Error("no fresh books from every booksvc within 30 s of warm-up");
+      progress.update(`${elapsed()} warm-up  ${options.strategies.map((s) => `${s} ${pctBooks(since(warmStart)(s))}`).join(" · ")}`);
+      await Bun.sleep(200);
+    }
+
+    for (const fault of scenarios) {
+      const faultStart = Date.now();
+      await fault.start(stack);
+      while (Date.now() - faultStart < options.durationMs) {
+        signal.throwIfAborted();
+        const left = Math.ceil((options.durationMs - (Date.now() - faultStart)) / 1000);
+        progress.update(
+          `${elapsed()} ${fault.name} ${left}s left  books: ${options.strategies.map((s) => `${s} ${pctBooks(since(faultStart)(s))}`).join(" · ")}`,
+        );
+        await Bun.sleep(200);
+      }
+      const faultEnd = Date.now();
+      await fault.end(stack);
+      while (Date.now() - faultEnd < RECOVERY_MAX_MS && !freshSince(faultEnd)) {
+        signal.throwIfAborted();
+        progress.update(`${elapsed()} ${fault.name} over, waiting for fresh data …`);
+        await Bun.sleep(100);
+      }
+      await Bun.sleep(SETTLE_MS);
+      const result: ScenarioResult = {
+        name: fault.name,
+        title: fault.title,
+        faultMs: faultEnd - faultStart,
+        rows: options.strategies.map((s) => summarize(s, during(faultStart, faultEnd)(s), since(faultEnd)(s), faultEnd)),
+      };
+      results.push(result);
+      progress.line(`${elapsed()} ${fault.name} done`);
+      if (!options.json) process.stdout.write(`\n${renderTable(result)}\n\n`);
+    }
+  } finally {
+    await load?.stop(5_000);
+    await stack.stop();
+    await Promise.all([...sinks.values()].map((s) => s.end()));
+  }
+
+  const seconds = Math.round((Date.now() - began) / 1000);
+  if (options.json) {
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          strategies: options.strategies,
+          concurrency: options.concurrency,
+          thinkMs: options.thinkMs,
+          clientTimeoutMs: options.clientTimeoutMs,
+          faultMs: options.durationMs,
+          database: stack.database.display,
+          seconds,
+          scenarios: results,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } else {
+    process.stdout.write(
+      `${options.concurrency} clients per strategy, ${options.thinkMs} ms apart, client timeout ${options.clientTimeoutMs / 1000} s; ` +
+        `booksvc at contract defaults; drill took ${seconds} s.\n` +
+        "books: answered 200 with the book list; fresh after: from the end of the fault to the first Cache-Status fwd=miss.\n",
+    );
+  }
+  return 0;
+}
+
+async function main(): Promise<void> {
+  let options: DrillOptions;
+  try {
+    options = parseDrillOptions(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`drill: ${error.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (options.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const stop = new AbortController();
+  for (const name of ["SIGINT", "SIGTERM"] as const) process.on(name, () => stop.abort(name));
+  try {
+    process.exit(await run(options, stop.signal));
+  } catch (error) {
+    if (stop.signal.aborted) {
+      process.stderr.write("\ndrill: interrupted\n");
+      process.exit(130);
+    }
+    const parts: string[] = [];
+    for (let e: unknown = error; e !== undefined; e = e instanceof Error ? e.cause : undefined) {
+      parts.push(e instanceof Error ? e.message : String(e));
+    }
+    process.stderr.write(`\ndrill: ${parts.join(": ")}\n`);
+    process.exit(1);
+  }
+}
+
+if (import.meta.main) await main();
