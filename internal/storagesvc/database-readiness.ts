@@ -1,5 +1,6 @@
 import type { BooksRepository } from "./books-repository.ts";
 import type { SchemaKeeper } from "./schema-keeper.ts";
+import { withTimeLimit } from "./time-limit.ts";
 
 /**
  * storagesvc's `/readyz` check: the schema is ready and the database answers `select 1` within
@@ -12,16 +13,11 @@ export function databaseReadiness(
 ): () => Promise<boolean> {
   return async function databaseReady() {
     if (!schema.ready) return false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
     try {
-      return await Promise.race([repository.ping().then(() => true), timedOut]);
+      await withTimeLimit(repository.ping(), timeoutMs, () => new Error("ping timed out"));
+      return true;
     } catch {
       return false;
-    } finally {
-      clearTimeout(timer);
     }
   };
 }

@@ -44,4 +44,13 @@ describe("readyBooks", () => {
     await expect(readyBooks({ list: () => Promise.reject(refused) }, keeper).list()).rejects.toBe(refused);
     expect(keeper.state).toEqual({ ready: true, staleMarks: 0 });
   });
+
+  test("gives up with DatabaseUnavailableError when the database does not answer in time", async () => {
+    const frozen = new Promise<never>(() => {});
+    const started = performance.now();
+    const failure = readyBooks({ list: () => frozen }, schema(true), 100).list();
+    await expect(failure).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    await expect(failure).rejects.toThrow("did not answer within 100 ms");
+    expect(performance.now() - started).toBeGreaterThanOrEqual(95);
+  });
 });

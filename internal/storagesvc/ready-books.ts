@@ -2,6 +2,10 @@ import type { Book } from "./book.ts";
 import type { BooksRepository } from "./books-repository.ts";
 import { DatabaseUnavailableError, isUndefinedTable } from "./database-error.ts";
 import type { SchemaKeeper } from "./schema-keeper.ts";
+import { withTimeLimit } from "./time-limit.ts";
+
+/** How long `GET /books` waits for the database before answering 503. */
+export const LIST_TIME_LIMIT_MS = 5_000;
 
 /** What `GET /books` reads from. */
 export interface BookSource {
@@ -10,17 +14,27 @@ export interface BookSource {
 }
 
 /**
- * The repository's `list()`, refused at once (no query) until the schema is ready. A missing
- * table (the database came back empty) hands the schema back to the keeper.
+ * The repository's `list()`, refused at once (no query) until the schema is ready, and given up
+ * after `timeLimitMs` (a frozen database must not hang requests). A missing table (the database
+ * came back empty) hands the schema back to the keeper.
  */
-export function readyBooks(repository: Pick<BooksRepository, "list">, schema: Pick<SchemaKeeper, "ready" | "markStale">): BookSource {
+export function readyBooks(
+  repository: Pick<BooksRepository, "list">,
+  schema: Pick<SchemaKeeper, "ready" | "markStale">,
+  timeLimitMs = LIST_TIME_LIMIT_MS,
+): BookSource {
   return {
     list() {
       if (!schema.ready) return Promise.reject(new DatabaseUnavailableError("books schema not ready yet"));
-      return repository.list().catch((error: unknown) => {
+      const listed = repository.list().catch((error: unknown) => {
         if (isUndefinedTable(error)) schema.markStale();
         throw error;
       });
+      return withTimeLimit(
+        listed,
+        timeLimitMs,
+        () => new DatabaseUnavailableError(`the database did not answer within ${timeLimitMs} ms`),
+      );
     },
   };
 }
