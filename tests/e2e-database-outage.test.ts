@@ -1,0 +1,146 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import {
+  type Answer,
+  get,
+  isCacheHit,
+  isFresh,
+  OUTAGE_TIMEOUTS,
+  type OutageStack,
+  startOutageStack,
+  untilFresh,
+} from "./support/outage-stack.ts";
+
+const { BREAKER_OPEN_MS, REQUEST_TIMEOUT_MS, UPSTREAM_TIMEOUT_MS } = OUTAGE_TIMEOUTS;
+/** The books as stored, read directly from the database (not through the proxy). */
+async function storedBooks(): Promise<unknown[]> {
+  return [...(await env.sql`select id, title, author, "desc" from books order by id`)];
+}
+
+let env: OutageStack;
+beforeAll(async () => {
+  env = await startOutageStack(["none", "retry", "breaker", "combined"]);
+}, 60_000);
+afterAll(async () => {
+  await env?.close();
+}, 30_000);
+afterEach(async () => {
+  await env.heal();
+}, 30_000);
+
+/** Sends requests one after the other for `ms`, and returns every answer. */
+async function during(url: string, ms: number): Promise<Answer[]> {
+  const answers: Answer[] = [];
+  const end = performance.now() + ms;
+  while (performance.now() < end) answers.push(await get(url));
+  return answers;
+}
+
+describe("database outage, real services behind fault proxies", () => {
+  test("combined answers every request with books while the database is down, then fresh data within BREAKER_OPEN_MS + 1 s", async () => {
+    const books = await storedBooks();
+    const url = `${env.booksvc.combined.url}/`;
+    await env.stack.dbProxy.cut();
+    // Four clients at once for 3 s: none of them ever sees an error.
+    const answers = (await Promise.all([1, 2, 3, 4].map(() => during(url, 3_000)))).flat();
+    expect(answers.length).toBeGreaterThan(20);
+    for (const answer of answers) {
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual(books);
+    }
+    expect(answers.some(isCacheHit)).toBe(true);
+    expect(answers.filter(isCacheHit).every((a) => a.headers.get("age") !== null)).toBe(true);
+
+    await env.stack.dbProxy.pass();
+    expect(await untilFresh(url, BREAKER_OPEN_MS + 1_000)).toBeLessThanOrEqual(BREAKER_OPEN_MS + 1_000);
+  });
+
+  test("none answers 502 at once while the database is down", async () => {
+    const url = `${env.booksvc.none.url}/`;
+    await env.stack.dbProxy.cut();
+    const answers = await during(url, 1_500);
+    for (const answer of answers) {
+      expect(answer.status).toBe(502);
+      expect(answer.headers.get("content-type")).toContain("application/json");
+      // storagesvc says 503 at once, so booksvc never waits for its upstream timeout.
+      expect(answer.ms).toBeLessThan(UPSTREAM_TIMEOUT_MS);
+    }
+  });
+
+  test("retry answers 504 no later than REQUEST_TIMEOUT_MS + 100 ms and never from the cache", async () => {
+    const url = `${env.booksvc.retry.url}/`;
+    await env.stack.dbProxy.cut();
+    const answers = await Promise.all([1, 2, 3].map(() => get(url)));
+    for (const answer of answers) {
+      expect(answer.status).toBe(504);
+      expect(answer.headers.get("cache-status")).toBeNull();
+      expect(answer.ms).toBeLessThanOrEqual(REQUEST_TIMEOUT_MS + 100);
+      expect(answer.ms).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 100);
+    }
+  });
+
+  test("retry gets fresh data once the database is back within its request", async () => {
+    const books = await storedBooks();
+    const url = `${env.booksvc.retry.url}/`;
+    await env.stack.dbProxy.cut();
+    const pending = get(url);
+    await Bun.sleep(400);
+    await env.stack.dbProxy.pass();
+    const answer = await pending;
+    expect(isFresh(answer)).toBe(true);
+    expect(answer.body).toEqual(books);
+    expect(answer.ms).toBeLessThanOrEqual(REQUEST_TIMEOUT_MS + 100);
+  });
+
+  test("breaker answers 502 for the failure that opens it, then cached books with Age, then fresh data within BREAKER_OPEN_MS + 1 s", async () => {
+    const books = await storedBooks();
+    const url = `${env.booksvc.breaker.url}/`;
+    await env.stack.dbProxy.cut();
+    const opening = await get(url);
+    expect(opening.status).toBe(502);
+    const cached = await during(url, 500);
+    expect(cached.length).toBeGreaterThan(0);
+    for (const answer of cached) {
+      expect(isCacheHit(answer)).toBe(true);
+      expect(Number(answer.headers.get("age"))).toBeGreaterThanOrEqual(0);
+      expect(answer.body).toEqual(books);
+      expect(answer.ms).toBeLessThan(100);
+    }
+    await env.stack.dbProxy.pass();
+    expect(await untilFresh(url, BREAKER_OPEN_MS + 1_000)).toBeLessThanOrEqual(BREAKER_OPEN_MS + 1_000);
+  });
+
+  test("no row is lost or duplicated across an outage", async () => {
+    await env.sql`insert into books (title, author, "desc") values ('Third book', 'Jim Doe', 'added before the outage')`;
+    const before = await storedBooks();
+    expect(before.length).toBe(3);
+
+    await env.stack.dbProxy.cut();
+    await during(`${env.booksvc.combined.url}/`, 1_000);
+    await env.stack.dbProxy.reset();
+    await Bun.sleep(200);
+    await env.stack.dbProxy.pass();
+
+    const url = `${env.booksvc.combined.url}/`;
+    await untilFresh(url, BREAKER_OPEN_MS + 1_000);
+    const fresh = await get(url);
+    expect(isFresh(fresh)).toBe(true);
+    expect(fresh.body).toEqual(before);
+    const after = await storedBooks();
+    expect(after).toEqual(before);
+    const ids = after.map((row) => (row as { id: number }).id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  test("a slow database (answers later than UPSTREAM_TIMEOUT_MS) never makes combined wait past REQUEST_TIMEOUT_MS", async () => {
+    const books = await storedBooks();
+    const url = `${env.booksvc.combined.url}/`;
+    await env.stack.dbProxy.delay(UPSTREAM_TIMEOUT_MS + 700);
+    const answers = (await Promise.all([1, 2, 3].map(() => during(url, 2_000)))).flat();
+    for (const answer of answers) {
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual(books);
+      expect(answer.ms).toBeLessThanOrEqual(REQUEST_TIMEOUT_MS + 100);
+    }
+    expect(answers.some(isCacheHit)).toBe(true);
+  });
+});

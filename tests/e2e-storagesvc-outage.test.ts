@@ -1,0 +1,88 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import {
+  type Answer,
+  get,
+  isCacheHit,
+  OUTAGE_TIMEOUTS,
+  type OutageStack,
+  type StrategyName,
+  startOutageStack,
+  untilFresh,
+} from "./support/outage-stack.ts";
+
+const { BREAKER_OPEN_MS, REQUEST_TIMEOUT_MS, UPSTREAM_TIMEOUT_MS } = OUTAGE_TIMEOUTS;
+const STRATEGIES: StrategyName[] = ["none", "retry", "breaker", "combined"];
+
+let env: OutageStack;
+beforeAll(async () => {
+  env = await startOutageStack(STRATEGIES);
+}, 60_000);
+afterAll(async () => {
+  await env?.close();
+}, 30_000);
+afterEach(async () => {
+  await env.heal();
+}, 30_000);
+
+async function during(url: string, ms: number): Promise<Answer[]> {
+  const answers: Answer[] = [];
+  const end = performance.now() + ms;
+  while (performance.now() < end) answers.push(await get(url));
+  return answers;
+}
+
+describe("storagesvc outage, real services behind fault proxies", () => {
+  test("storagesvc down: combined answers every request with cached books, none answers 502 at once, both fresh again after", async () => {
+    await env.stack.storagesvcProxy.cut();
+    const [combined, none] = await Promise.all([
+      Promise.all([1, 2, 3].map(() => during(`${env.booksvc.combined.url}/`, 2_000))).then((a) => a.flat()),
+      during(`${env.booksvc.none.url}/`, 1_000),
+    ]);
+    expect(combined.length).toBeGreaterThan(10);
+    for (const answer of combined) {
+      expect(answer.status).toBe(200);
+      expect(Array.isArray(answer.body) && answer.body.length).toBeGreaterThan(0);
+    }
+    expect(combined.some(isCacheHit)).toBe(true);
+    for (const answer of none) {
+      expect(answer.status).toBe(502);
+      expect(answer.ms).toBeLessThan(UPSTREAM_TIMEOUT_MS);
+    }
+
+    await env.stack.storagesvcProxy.pass();
+    const [combinedBack, noneBack] = await Promise.all([
+      untilFresh(`${env.booksvc.combined.url}/`, BREAKER_OPEN_MS + 1_000),
+      untilFresh(`${env.booksvc.none.url}/`, 1_000),
+    ]);
+    expect(combinedBack).toBeLessThanOrEqual(BREAKER_OPEN_MS + 1_000);
+    expect(noneBack).toBeLessThanOrEqual(1_000);
+  });
+
+  test("storagesvc frozen (SIGSTOP): no strategy makes a request wait longer than REQUEST_TIMEOUT_MS", async () => {
+    env.stack.storagesvc.signal("SIGSTOP");
+    const answers = await Promise.all(
+      STRATEGIES.map(async (strategy) => {
+        const url = `${env.booksvc[strategy].url}/`;
+        // Two clients per strategy for a little longer than one request timeout.
+        const all = (await Promise.all([1, 2].map(() => during(url, REQUEST_TIMEOUT_MS + 500)))).flat();
+        return { strategy, all };
+      }),
+    );
+    for (const { strategy, all } of answers) {
+      expect(all.length).toBeGreaterThan(0);
+      for (const answer of all) {
+        if (answer.ms > REQUEST_TIMEOUT_MS + 100) {
+          throw new Error(`${strategy} answered ${answer.status} after ${Math.round(answer.ms)} ms`);
+        }
+      }
+      if (strategy === "retry") expect(all.every((a) => a.status === 504)).toBe(true);
+      if (strategy === "none") expect(all.every((a) => a.status === 502)).toBe(true);
+      // The cache strategies end up answering from the cache once the breaker has opened.
+      if (strategy === "breaker" || strategy === "combined") expect(all.some(isCacheHit)).toBe(true);
+    }
+
+    env.stack.storagesvc.signal("SIGCONT");
+    const back = await untilFresh(`${env.booksvc.combined.url}/`, BREAKER_OPEN_MS + 1_000);
+    expect(back).toBeLessThanOrEqual(BREAKER_OPEN_MS + 1_000);
+  });
+});

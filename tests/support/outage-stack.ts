@@ -1,0 +1,126 @@
+import { join } from "node:path";
+import postgres from "postgres";
+import { type RunningBooksvc, type Stack, startStack } from "../../internal/devstack/stack.ts";
+import { createFreshDatabase, type FreshDatabase } from "./postgres.ts";
+
+/**
+ * The real services for outage tests: storagesvc on a fresh database of the machine's PostgreSQL
+ * behind the database fault proxy, behind its own fault proxy, and one booksvc per strategy, all
+ * real processes started as `bun cmd/<svc>/main.ts`, with timeouts short enough for tests.
+ */
+export const OUTAGE_TIMEOUTS = {
+  BREAKER_OPEN_MS: 1000,
+  REQUEST_TIMEOUT_MS: 1500,
+  UPSTREAM_TIMEOUT_MS: 300,
+} as const;
+
+export type StrategyName = "none" | "retry" | "breaker" | "combined";
+
+export interface OutageStack {
+  stack: Stack;
+  database: FreshDatabase;
+  booksvc: Record<StrategyName, RunningBooksvc>;
+  /** Direct SQL on the fresh database (not through the proxy). */
+  sql: postgres.Sql;
+  /** Back to normal: proxies pass, storagesvc running, every booksvc serving fresh books. */
+  heal(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: unknown;
+  ms: number;
+}
+
+/** One GET with a generous client timeout; the caller asserts on status, headers, body and time. */
+export async function get(url: string, timeoutMs = 10_000): Promise<Answer> {
+  const started = performance.now();
+  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: keep the text, the assertion will show it.
+  }
+  return { status: response.status, headers: response.headers, body, ms: performance.now() - started };
+}
+
+export const isFresh = (a: Answer) => a.status === 200 && (a.headers.get("cache-status") ?? "").includes("fwd=miss");
+export const isCacheHit = (a: Answer) => a.status === 200 && (a.headers.get("cache-status") ?? "").endsWith("; hit");
+
+/** Polls until `url` answers fresh books; resolves with the ms it took, rejects after `timeoutMs`. */
+export async function untilFresh(url: string, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  let last = "no answer";
+  while (performance.now() - started < timeoutMs) {
+    try {
+      const answer = await get(url, 2_000);
+      if (isFresh(answer)) return performance.now() - started;
+      last = `${answer.status} ${answer.headers.get("cache-status")}`;
+    } catch (error) {
+      last = String(error);
+    }
+    await Bun.sleep(25);
+  }
+  throw new Error(`${url} served no fresh books within ${timeoutMs} ms (last: ${last})`);
+}
+
+export async function startOutageStack(strategies: readonly StrategyName[]): Promise<OutageStack> {
+  const database = await createFreshDatabase("bookstore_e2e");
+  let stack: Stack | undefined;
+  const sql = postgres(database.url, { max: 2, onnotice: () => {} });
+  try {
+    stack = await startStack({
+      root: join(import.meta.dir, "..", ".."),
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DATABASE_URL: database.url,
+        DB_POOL_MAX: "20",
+        LOG_LEVEL: "warn",
+      },
+      dataDir: "/nonexistent-unused-with-DATABASE_URL",
+      storagesvcPort: 0,
+      publicHost: "127.0.0.1",
+    });
+    await stack.ready;
+    const started = stack;
+    const running = await Promise.all(
+      strategies.map((strategy) =>
+        started.startBooksvc({
+          port: 0,
+          name: `booksvc-${strategy}`,
+          env: { RESILIENCE_STRATEGY: strategy, ...Object.fromEntries(Object.entries(OUTAGE_TIMEOUTS).map(([k, v]) => [k, String(v)])) },
+        }),
+      ),
+    );
+    const booksvc = Object.fromEntries(strategies.map((s, i) => [s, running[i]])) as Record<StrategyName, RunningBooksvc>;
+    const heal = async () => {
+      started.storagesvc.signal("SIGCONT");
+      await started.dbProxy.pass();
+      await started.storagesvcProxy.pass();
+      await Promise.all(Object.values(booksvc).map((b) => untilFresh(`${b.url}/`, 20_000)));
+    };
+    await heal();
+    return {
+      stack: started,
+      database,
+      booksvc,
+      sql,
+      heal,
+      close: async () => {
+        await started.stop();
+        await sql.end({ timeout: 2 });
+        await database.drop();
+      },
+    };
+  } catch (error) {
+    await stack?.stop();
+    await sql.end({ timeout: 2 });
+    await database.drop();
+    throw error;
+  }
+}
