@@ -64,6 +64,18 @@ describe("LastGood", () => {
     expect(await lastGood.read()).toEqual({ json: BOOKS, ageSeconds: 2 });
   });
 
+  test("a stored value that changes between reads is validated again: valid, invalid (a miss), valid", async () => {
+    const cache = new MemoryCache();
+    const { lastGood } = setup(cache);
+    await cache.put("k", BOOKS, 100);
+    expect((await lastGood.read())?.json).toBe(BOOKS);
+    await cache.put("k", '[{"id":"1","title":"T","author":"A","desc":""}]', 100);
+    expect(await lastGood.read()).toBeUndefined();
+    const other = '[{"id":2,"title":"Second book","author":"Jane Doe","desc":""}]';
+    await cache.put("k", other, 100);
+    expect((await lastGood.read())?.json).toBe(other);
+  });
+
   test("an entry stamped in the future (another clock) has age 0", async () => {
     const cache = new MemoryCache({ now: () => Date.now() + 60_000 });
     const { lastGood } = setup(cache);

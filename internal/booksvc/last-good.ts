@@ -40,6 +40,7 @@ export class LastGood {
   #written: { json: string; at: number } | undefined;
   readonly #pending = new Set<Promise<void>>();
   #failing = false;
+  #lastRead: { raw: string; json: string } | undefined;
 
   constructor(options: LastGoodOptions) {
     this.#o = {
@@ -64,12 +65,12 @@ export class LastGood {
     }
     this.#recovered();
     if (entry === undefined) return undefined;
-    const books = parseBookList(entry.value);
-    if (books === undefined) {
+    const json = this.#validJson(entry.value);
+    if (json === undefined) {
       logger.warn({ key }, "cached answer is not a book list; treated as a miss");
       return undefined;
     }
-    return { json: bookListJson(books), ageSeconds: Math.max(0, Math.floor((now() - entry.storedAt) / 1000)) };
+    return { json, ageSeconds: Math.max(0, Math.floor((now() - entry.storedAt) / 1000)) };
   }
 
   /**
@@ -97,6 +98,15 @@ export class LastGood {
   /** Resolves when the writes started so far have finished (for shutdown and tests). */
   async settled(): Promise<void> {
     await Promise.all(this.#pending);
+  }
+
+  /** The canonical JSON of a stored value, validated once per distinct value (reads repeat the same one). */
+  #validJson(raw: string): string | undefined {
+    if (this.#lastRead?.raw === raw) return this.#lastRead.json;
+    const books = parseBookList(raw);
+    if (books === undefined) return undefined;
+    this.#lastRead = { raw, json: bookListJson(books) };
+    return this.#lastRead.json;
   }
 
   #failed(operation: "get" | "put", error: unknown): void {

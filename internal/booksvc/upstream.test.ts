@@ -75,6 +75,19 @@ describe("a successful attempt", () => {
   });
 });
 
+describe("validation of repeated bodies", () => {
+  test("a body that changes between attempts is validated again: valid, invalid, then valid again", async () => {
+    const first = await client.fetchBooks();
+    expect(first.books).toEqual([...DEFAULT_BOOKS]);
+    upstream.status(200, '[{"id":"1","title":"T","author":"A","desc":""}]');
+    await failure("invalid");
+    upstream.ok([{ id: 9, title: "New", author: "B", desc: "" }]);
+    expect((await client.fetchBooks()).books).toEqual([{ id: 9, title: "New", author: "B", desc: "" }]);
+    upstream.ok();
+    expect((await client.fetchBooks()).json).toBe(first.json);
+  });
+});
+
 describe("network failures", () => {
   test("connection refused is a network failure", async () => {
     const gone = await startFakeUpstream();
