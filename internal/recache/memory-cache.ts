@@ -1,6 +1,6 @@
 import type { Cache, CacheEntry } from "./cache.ts";
 import { CacheError } from "./cache-error.ts";
-import { decodeEntry, encodeEntry } from "./entry.ts";
+import { decodeEntry } from "./entry.ts";
 
 export interface MemoryCacheOptions {
   /** Clock in epoch milliseconds; inject a fake one in tests. Default `Date.now`. */
@@ -8,13 +8,15 @@ export interface MemoryCacheOptions {
 }
 
 interface Slot {
-  raw: string;
+  /** The stored envelope, decoded once when written (reads are many, writes are rare). */
+  entry: CacheEntry | undefined;
   expiresAt: number;
 }
 
 /**
  * An in-process `Cache`: same semantics as `RedisCache` (TTL honoured, the
- * same stored envelope, validated on read), no network. Used when neither
+ * same envelope rules: a raw value that is not a valid envelope reads as a miss), no network;
+ * entries are kept decoded, since reads are many and writes rare. Used when neither
  * `REDIS_ADDR` nor `REDIS_URL` is set, and as the hand-written fake in tests.
  */
 export class MemoryCache implements Cache {
@@ -27,8 +29,7 @@ export class MemoryCache implements Cache {
   }
 
   async get(key: string): Promise<CacheEntry | undefined> {
-    const raw = this.#read(key);
-    return raw === undefined ? undefined : decodeEntry(raw);
+    return this.#read(key);
   }
 
   async put(key: string, value: string, ttlSeconds: number): Promise<void> {
@@ -37,7 +38,7 @@ export class MemoryCache implements Cache {
       throw new CacheError("put", { cause: new RangeError(`ttlSeconds must be a positive number, got ${ttlSeconds}`) });
     }
     const now = this.#now();
-    this.#slots.set(key, { raw: encodeEntry({ value, storedAt: now }), expiresAt: now + ttlSeconds * 1000 });
+    this.#slots.set(key, { entry: { value, storedAt: now }, expiresAt: now + ttlSeconds * 1000 });
   }
 
   /**
@@ -45,7 +46,7 @@ export class MemoryCache implements Cache {
    * envelope. For tests of the read-side validation.
    */
   putRaw(key: string, raw: string, ttlSeconds: number): void {
-    this.#slots.set(key, { raw, expiresAt: this.#now() + ttlSeconds * 1000 });
+    this.#slots.set(key, { entry: decodeEntry(raw), expiresAt: this.#now() + ttlSeconds * 1000 });
   }
 
   async close(): Promise<void> {
@@ -53,7 +54,7 @@ export class MemoryCache implements Cache {
     this.#slots.clear();
   }
 
-  #read(key: string): string | undefined {
+  #read(key: string): CacheEntry | undefined {
     this.#assertOpen("get");
     const slot = this.#slots.get(key);
     if (slot === undefined) return undefined;
@@ -61,7 +62,7 @@ export class MemoryCache implements Cache {
       this.#slots.delete(key);
       return undefined;
     }
-    return slot.raw;
+    return slot.entry;
   }
 
   #assertOpen(operation: "get" | "put"): void {
