@@ -1,0 +1,57 @@
+import { describe, expect, test } from "bun:test";
+import type { RequestRecord } from "./load-worker.ts";
+import { percentile, summarize } from "./summary.ts";
+
+const record = (startedAt: number, latencyMs: number, outcome: string, books = false, fresh = false): RequestRecord => ({
+  target: "combined",
+  startedAt,
+  latencyMs,
+  outcome,
+  books,
+  fresh,
+});
+
+describe("summarize", () => {
+  test("counts books, errors by status and client timeouts as shares of the requests", () => {
+    const row = summarize(
+      "none",
+      [record(0, 1, "200", true), record(1, 2, "502"), record(2, 3, "502"), record(3, 20_000, "timeout")],
+      [],
+      10,
+    );
+    expect(row.requests).toBe(4);
+    expect(row.booksPct).toBe(25);
+    expect(row.errorsPct).toEqual({ "502": 50 });
+    expect(row.timeoutsPct).toBe(25);
+    expect(row.maxMs).toBe(20_000);
+  });
+
+  test("a 200 without a book list is an error, not books", () => {
+    const row = summarize("none", [record(0, 1, "200", false)], [], 10);
+    expect(row.booksPct).toBe(0);
+    expect(row.errorsPct).toEqual({ "200": 100 });
+  });
+
+  test("fresh after is measured from the end of the fault to the earliest fresh answer after it", () => {
+    const row = summarize(
+      "breaker",
+      [],
+      [record(1_000, 50, "200", true, false), record(1_100, 900, "200", true, true), record(1_500, 10, "200", true, true)],
+      1_000,
+    );
+    expect(row.freshAfterMs).toBe(510);
+  });
+
+  test("fresh after is null when no fresh answer came", () => {
+    expect(summarize("retry", [], [record(5, 1, "504")], 0).freshAfterMs).toBeNull();
+  });
+});
+
+describe("percentile", () => {
+  test("picks the nearest rank", () => {
+    const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(sorted, 50)).toBe(50);
+    expect(percentile(sorted, 99)).toBe(99);
+    expect(percentile([], 50)).toBe(0);
+  });
+});
