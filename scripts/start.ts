@@ -86,6 +86,7 @@ async function run(config: StartConfig, signal: AbortSignal): Promise<number> {
     onLine: (service, line) => out.log(service, line),
   });
   const childDied = new AbortController();
+  let quitting = false;
   try {
     for (const child of [stack.storagesvc]) {
       void child.exited.then(() => childDied.abort(child.name));
@@ -119,6 +120,7 @@ async function run(config: StartConfig, signal: AbortSignal): Promise<number> {
     const quit = new AbortController();
     const stopKeys = listenForKeys(process.stdin, (key) => {
       if (key === "q") {
+        quitting = true;
         quit.abort("q");
         return;
       }
@@ -148,7 +150,9 @@ async function run(config: StartConfig, signal: AbortSignal): Promise<number> {
     // Ctrl-C while starting is a normal way to leave, not a failure.
     if (!signal.aborted) throw error;
   } finally {
-    const died = childDied.signal.aborted ? String(childDied.signal.reason) : undefined;
+    // On Ctrl-C without raw mode the children get SIGINT too and exit first: that is no death.
+    const died =
+      childDied.signal.aborted && !signal.aborted && !quitting ? String(childDied.signal.reason) : undefined;
     if (died) out.say(`${died} stopped unexpectedly; stopping everything`);
     out.say("stopping …");
     await stack.stop();
