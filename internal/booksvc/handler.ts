@@ -40,7 +40,7 @@ export function booksHandler(o: BooksHandlerOptions) {
       }
     };
 
-    const deadline = startDeadline(o.requestTimeoutMs - reserveMs, c.req.raw.signal);
+    const deadline = startDeadline(o.requestTimeoutMs - reserveMs, () => c.req.raw.signal);
     let outcome: Outcome<UpstreamBooks>;
     try {
       outcome = await o.strategy.execute(call, deadline);

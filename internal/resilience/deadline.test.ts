@@ -37,4 +37,29 @@ describe("startDeadline", () => {
     await Bun.sleep(30);
     expect(d.signal.aborted).toBe(false);
   });
+
+  test("a signal first read late still aborts at the original deadline, not a full timeout later", async () => {
+    const d = startDeadline(100);
+    await Bun.sleep(80);
+    const readAt = performance.now();
+    await untilAborted(d.signal);
+    expect(performance.now() - readAt).toBeLessThan(60);
+    expect(d.signal.reason).toBeInstanceOf(DeadlineExceededError);
+    d.dispose();
+  });
+
+  test("a parent given as a function is looked up only when the signal is used, and once", () => {
+    const parent = new AbortController();
+    let lookups = 0;
+    const unused = startDeadline(10_000, () => (lookups++, parent.signal));
+    unused.dispose();
+    expect(lookups).toBe(0);
+    const used = startDeadline(10_000, () => (lookups++, parent.signal));
+    const signal = used.signal;
+    expect(used.signal).toBe(signal);
+    parent.abort(new Error("client gone"));
+    expect(signal.aborted).toBe(true);
+    expect(lookups).toBe(1);
+    used.dispose();
+  });
 });

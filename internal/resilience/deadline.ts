@@ -29,27 +29,48 @@ export class DeadlineExceededError extends Error {
 /**
  * Starts a deadline `timeoutMs` from now. When `parent` aborts (the client left),
  * the deadline's signal aborts too, with the parent's reason.
+ *
+ * The signal, its timer and the parent listener are set up the first time `signal` is
+ * read: a request answered without an upstream call (breaker open, answer from the
+ * cache) never pays for them. `parent` may be a function for the same reason (reading
+ * a Bun request's `signal` creates it). The timer still fires at `at`.
  */
-export function startDeadline(timeoutMs: number, parent?: AbortSignal): Deadline {
+export function startDeadline(timeoutMs: number, parent?: AbortSignal | (() => AbortSignal)): Deadline {
   const at = Date.now() + timeoutMs;
-  const controller = new AbortController();
   let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new DeadlineExceededError());
-  }, Math.max(0, timeoutMs));
-  const onParentAbort = (): void => controller.abort(parent?.reason);
-  if (parent?.aborted) onParentAbort();
-  else parent?.addEventListener("abort", onParentAbort, { once: true });
+  let armed:
+    | { controller: AbortController; timer?: ReturnType<typeof setTimeout>; parent: AbortSignal | undefined; onParentAbort: () => void }
+    | undefined;
+  let disposed = false;
+
+  const arm = (): AbortSignal => {
+    if (armed !== undefined) return armed.controller.signal;
+    const controller = new AbortController();
+    const parentSignal = typeof parent === "function" ? parent() : parent;
+    const onParentAbort = (): void => controller.abort(parentSignal?.reason);
+    armed = { controller, parent: parentSignal, onParentAbort };
+    if (disposed) return controller.signal; // read after dispose: a signal that never fires
+    armed.timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new DeadlineExceededError());
+    }, Math.max(0, at - Date.now()));
+    if (parentSignal?.aborted) onParentAbort();
+    else parentSignal?.addEventListener("abort", onParentAbort, { once: true });
+    return controller.signal;
+  };
 
   return {
-    signal: controller.signal,
+    get signal() {
+      return arm();
+    },
     at,
     remainingMs: () => Math.max(0, at - Date.now()),
     expired: () => timedOut || Date.now() >= at,
     dispose() {
-      clearTimeout(timer);
-      parent?.removeEventListener("abort", onParentAbort);
+      disposed = true;
+      if (armed === undefined) return;
+      clearTimeout(armed.timer);
+      armed.parent?.removeEventListener("abort", armed.onParentAbort);
     },
   };
 }
