@@ -22,11 +22,13 @@ export interface BenchOptions {
 }
 
 export const DEFAULT_OPTIONS: BenchOptions = {
-  // 7 targets x 3 rounds x (1 s + 4 s) ~ 105 s of load, about 2 minutes in all on 2 cores.
-  durationS: 4,
+  // 7 targets x 4 rounds x (1 s + 3 s) = 112 s of load, about 2 minutes in all on 2 cores.
+  // More, shorter rounds: other work on a shared machine comes and goes, and each target then
+  // gets its share of quiet and busy moments.
+  durationS: 3,
   warmupS: 1,
   concurrency: 16,
-  rounds: 3,
+  rounds: 4,
   starts: 7,
   json: false,
   source: false,
