@@ -92,6 +92,19 @@ describe("booksvc process", () => {
     expect(await svc.stop("SIGTERM")).toBe(0);
   });
 
+  test("a request allowed more than Bun's default 10 s idle timeout is answered at its deadline, not cut", async () => {
+    const { svc, up } = await start({ RESILIENCE_STRATEGY: "retry", REQUEST_TIMEOUT_MS: "14000", UPSTREAM_TIMEOUT_MS: "2000" });
+    up.hang();
+    const started = performance.now();
+    const r = await fetch(`${svc.url}/`);
+    const ms = performance.now() - started;
+    expect(r.status).toBe(504);
+    expect(await r.json()).toEqual({ error: "upstream did not answer in time" });
+    expect(ms).toBeGreaterThanOrEqual(13_900);
+    expect(ms).toBeLessThanOrEqual(14_200);
+    expect(svc.stdout).not.toContain("timed out a request");
+  });
+
   test("SIGTERM lets the request in flight finish, then exits 0", async () => {
     const { svc, up } = await start({ RESILIENCE_STRATEGY: "none" });
     up.delay(200); // under UPSTREAM_TIMEOUT_MS (300)

@@ -8,7 +8,14 @@ export async function run(config: BooksvcConfig, { logger }: { logger: Logger },
   const booksvc = buildBooksvc(config, { logger });
   let server: ReturnType<typeof startServer>;
   try {
-    server = startServer({ app: booksvc.app, port: config.HTTP_PORT, logger, readiness: booksvc.readiness });
+    server = startServer({
+      app: booksvc.app,
+      port: config.HTTP_PORT,
+      logger,
+      readiness: booksvc.readiness,
+      // Longer than any request may take, so Bun never cuts one that is still within its deadline.
+      idleTimeoutS: Math.ceil(config.REQUEST_TIMEOUT_MS / 1000) + 5,
+    });
   } catch (error) {
     await booksvc.close();
     throw new Error(`cannot listen on port ${config.HTTP_PORT}`, { cause: error });

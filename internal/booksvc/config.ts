@@ -18,6 +18,11 @@ import { type StrategyName, strategyNames } from "../resilience/index.ts";
 
 export const DEFAULT_STORAGESVC_URL = "http://localhost:8082/books";
 const DAY_MS = 86_400_000;
+/**
+ * The longest a client request may take. Bun closes a request after its server's idleTimeout,
+ * at most 255 s, so booksvc's server is given REQUEST_TIMEOUT_MS plus a margin below that.
+ */
+export const MAX_REQUEST_TIMEOUT_MS = 240_000;
 
 /** A non-empty string with no whitespace (a Redis key). */
 function keyVar(fallback: string): EnvVar<string> {
@@ -69,8 +74,8 @@ const readers = {
   REDIS_ADDR: redisAddrVar(),
   REDIS_URL: redisUrlVar(),
   RESILIENCE_STRATEGY: enumVar(strategyNames, "combined"),
-  UPSTREAM_TIMEOUT_MS: intVar(2000, 1, DAY_MS),
-  REQUEST_TIMEOUT_MS: intVar(10_000, 1, DAY_MS),
+  UPSTREAM_TIMEOUT_MS: intVar(2000, 1, MAX_REQUEST_TIMEOUT_MS),
+  REQUEST_TIMEOUT_MS: intVar(10_000, 1, MAX_REQUEST_TIMEOUT_MS),
   RETRY_INITIAL_INTERVAL_MS: intVar(500, 1, DAY_MS),
   RETRY_MULTIPLIER: numberVar(1.5, 1, 100),
   RETRY_RANDOMIZATION_FACTOR: numberVar(0.5, 0, 1),

@@ -9,6 +9,12 @@ export interface StartServerOptions {
   hostname?: string;
   logger: Logger;
   readiness: Readiness;
+  /**
+   * Bun closes a request (and an idle keep-alive connection) after this many seconds; its own
+   * default of 10 s would cut a request that is allowed to take longer, after which the client
+   * may silently send it again. At most 255.
+   */
+  idleTimeoutS?: number;
 }
 
 export interface RunningServer {
@@ -23,8 +29,8 @@ export interface RunningServer {
 
 export const DEFAULT_GRACE_MS = 10_000;
 
-export function startServer({ app, port, hostname = "0.0.0.0", logger, readiness }: StartServerOptions): RunningServer {
-  const server = Bun.serve({ fetch: app.fetch, port, hostname });
+export function startServer({ app, port, hostname = "0.0.0.0", logger, readiness, idleTimeoutS = 10 }: StartServerOptions): RunningServer {
+  const server = Bun.serve({ fetch: app.fetch, port, hostname, idleTimeout: idleTimeoutS });
   const boundPort = server.port ?? port;
   logger.info({ port: boundPort }, "listening");
   return {
