@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import {
-  type Answer,
+  during,
   get,
   isCacheHit,
   isFresh,
@@ -27,13 +27,6 @@ afterEach(async () => {
   await env.heal();
 }, 30_000);
 
-/** Sends requests one after the other for `ms`, and returns every answer. */
-async function during(url: string, ms: number): Promise<Answer[]> {
-  const answers: Answer[] = [];
-  const end = performance.now() + ms;
-  while (performance.now() < end) answers.push(await get(url));
-  return answers;
-}
 
 describe("database outage, real services behind fault proxies", () => {
   test("combined answers every request with books while the database is down, then fresh data within BREAKER_OPEN_MS + 1 s", async () => {

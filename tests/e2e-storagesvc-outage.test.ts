@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import {
-  type Answer,
-  get,
+  during,
   isCacheHit,
   OUTAGE_TIMEOUTS,
   type OutageStack,
@@ -24,12 +23,6 @@ afterEach(async () => {
   await env.heal();
 }, 30_000);
 
-async function during(url: string, ms: number): Promise<Answer[]> {
-  const answers: Answer[] = [];
-  const end = performance.now() + ms;
-  while (performance.now() < end) answers.push(await get(url));
-  return answers;
-}
 
 describe("storagesvc outage, real services behind fault proxies", () => {
   test("storagesvc down: combined answers every request with cached books, none answers 502 at once, both fresh again after", async () => {

@@ -1,8 +1,8 @@
-import { z } from "zod";
 import {
   ConfigError,
   type EnvRecord,
   type EnvVar,
+  envVar,
   enumVar,
   intVar,
   type LogLevel,
@@ -26,40 +26,21 @@ export const MAX_REQUEST_TIMEOUT_MS = 240_000;
 
 /** A non-empty string with no whitespace (a Redis key). */
 function keyVar(fallback: string): EnvVar<string> {
-  const accepts = `a non-empty key without spaces (default ${fallback})`;
-  return {
-    accepts,
-    schema: z
-      .string()
-      .optional()
-      .transform((raw, ctx) => {
-        if (raw === undefined) return fallback;
-        if (/^\S+$/.test(raw)) return raw;
-        ctx.addIssue({ code: "custom", message: accepts });
-        return z.NEVER;
-      }),
-  };
+  return envVar(`a non-empty key without spaces (default ${fallback})`, fallback, (raw) =>
+    /^\S+$/.test(raw) ? raw : undefined,
+  );
 }
 
 /** REDIS_ADDR: `host:port`, the article's form; unset = no Redis. */
 function redisAddrVar(): EnvVar<string | undefined> {
-  const accepts = "host:port, e.g. localhost:6379, or unset";
-  return {
-    accepts,
-    schema: z
-      .string()
-      .optional()
-      .transform((raw, ctx) => {
-        if (raw === undefined) return undefined;
-        try {
-          parseRedisAddr(raw);
-          return raw.trim();
-        } catch {
-          ctx.addIssue({ code: "custom", message: accepts });
-          return z.NEVER;
-        }
-      }),
-  };
+  return envVar<string | undefined>("host:port, e.g. localhost:6379, or unset", undefined, (raw) => {
+    try {
+      parseRedisAddr(raw);
+      return raw;
+    } catch {
+      return undefined;
+    }
+  });
 }
 
 /** REDIS_URL: `redis://…` or `rediss://…`; unset = no Redis. A rejected value is shown with its password masked. */

@@ -42,7 +42,11 @@ export function readEnv<R extends Readers>(env: EnvRecord, readers: R): ConfigOf
   return config as ConfigOf<R>;
 }
 
-function envVar<T>(accepts: string, fallback: T, parse: (raw: string) => T | undefined): EnvVar<T> {
+/**
+ * A variable read by `parse` (given the trimmed raw string; `undefined` means rejected), with
+ * `fallback` when unset. The building block of the readers below, and of service-specific ones.
+ */
+export function envVar<T>(accepts: string, fallback: T, parse: (raw: string) => T | undefined): EnvVar<T> {
   const schema = z
     .string()
     .optional()

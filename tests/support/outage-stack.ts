@@ -51,6 +51,14 @@ export async function get(url: string, timeoutMs = 10_000): Promise<Answer> {
 export const isFresh = (a: Answer) => a.status === 200 && (a.headers.get("cache-status") ?? "").includes("fwd=miss");
 export const isCacheHit = (a: Answer) => a.status === 200 && (a.headers.get("cache-status") ?? "").endsWith("; hit");
 
+/** Sends requests one after the other for `ms`, and returns every answer. */
+export async function during(url: string, ms: number): Promise<Answer[]> {
+  const answers: Answer[] = [];
+  const end = performance.now() + ms;
+  while (performance.now() < end) answers.push(await get(url));
+  return answers;
+}
+
 /** Polls until `url` answers fresh books; resolves with the ms it took, rejects after `timeoutMs`. */
 export async function untilFresh(url: string, timeoutMs: number): Promise<number> {
   const started = performance.now();
