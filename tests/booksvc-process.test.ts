@@ -1,7 +1,10 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { DEFAULT_BOOKS, type FakeUpstream, startFakeUpstream } from "./support/fake-upstream.ts";
 import { freePort } from "./support/ports.ts";
 import { ServiceProcess } from "./support/service-process.ts";
+
+// Starts real processes and servers: a busy 2-core machine needs more than the default 5 s.
+setDefaultTimeout(30_000);
 
 // booksvc as a real process (`bun cmd/booksvc/main.ts`) in front of the fake upstream.
 

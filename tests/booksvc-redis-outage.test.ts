@@ -1,7 +1,10 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { type BooksvcHarness, startBooksvcInProcess } from "./support/booksvc-harness.ts";
 import { type FakeUpstream, startFakeUpstream } from "./support/fake-upstream.ts";
 import { startThrowawayRedis, type ThrowawayRedis } from "./support/redis-server.ts";
+
+// Starts real processes and servers: a busy 2-core machine needs more than the default 5 s.
+setDefaultTimeout(30_000);
 
 // booksvc on a real Redis that dies or freezes under it: requests the upstream can serve are unaffected,
 // cache errors are counted, and a cache call adds at most 250 ms (plus scheduling slack).

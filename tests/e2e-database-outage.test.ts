@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import {
   during,
   get,
@@ -9,6 +9,9 @@ import {
   startOutageStack,
   untilFresh,
 } from "./support/outage-stack.ts";
+
+// Starts real processes and servers: a busy 2-core machine needs more than the default 5 s.
+setDefaultTimeout(30_000);
 
 const { BREAKER_OPEN_MS, REQUEST_TIMEOUT_MS, UPSTREAM_TIMEOUT_MS } = OUTAGE_TIMEOUTS;
 /** The books as stored, read directly from the database (not through the proxy). */

@@ -1,8 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Redis } from "ioredis";
 import { CacheError, createRedisClient, RedisCache } from "../internal/recache/index.ts";
 import { startThrowawayRedis, type ThrowawayRedis } from "./support/redis-server.ts";
 import { freePort } from "./support/ports.ts";
+
+// Starts real processes and servers: a busy 2-core machine needs more than the default 5 s.
+setDefaultTimeout(30_000);
 
 // A Redis outage must make cache calls fail fast (the caller then serves without the cache), report the
 // outage once, and recover by itself. The server here is a throwaway redis-server that the tests kill.

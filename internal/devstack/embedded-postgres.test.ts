@@ -1,10 +1,13 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded-postgres.ts";
 import { freePort } from "./free-port.ts";
+
+// Starts real processes and servers: a busy 2-core machine needs more than the default 5 s.
+setDefaultTimeout(30_000);
 
 // The first start runs initdb in the fresh data dir: seconds, more on a busy machine.
 const INITDB_MS = 90_000;

@@ -1,7 +1,10 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import net from "node:net";
 import postgres from "postgres";
 import { startFaultProxy, type FaultProxy } from "./fault-proxy.ts";
+
+// Starts real processes and servers: a busy 2-core machine needs more than the default 5 s.
+setDefaultTimeout(30_000);
 
 interface EchoServer {
   port: number;
