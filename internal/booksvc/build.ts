@@ -42,6 +42,14 @@ export function isFailure(error: unknown): boolean {
   return isUpstreamFailure(error);
 }
 
+/**
+ * Worth another attempt: every failure, and a 429 (the upstream is up and asks us to come back
+ * later, and its Retry-After sets the delay). A 429 still does not count against the breaker.
+ */
+export function isRetryable(error: unknown): boolean {
+  return isFailure(error) || (isUpstreamError(error) && error.status === 429);
+}
+
 /** The cache the configuration asks for: Redis when REDIS_URL or REDIS_ADDR is set, else in memory. */
 export function createCache(config: BooksvcConfig, logger: Logger): Cache {
   if (config.REDIS_URL === undefined && config.REDIS_ADDR === undefined) {
@@ -80,6 +88,7 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
       intervalMs: config.BREAKER_INTERVAL_MS,
     },
     isFailure,
+    isRetryable,
     retryAfterMsOf: (error) => (isUpstreamError(error) ? error.retryAfterMs : undefined),
     random: deps.random,
   });

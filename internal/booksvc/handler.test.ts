@@ -211,6 +211,55 @@ describe("upstream conversation", () => {
   });
 });
 
+describe("upstream 429 Too Many Requests with Retry-After", () => {
+  const TOO_MANY = { kind: "status", code: 429, body: '{"error":"slow down"}', headers: { "Retry-After": "1" } } as const;
+
+  test("retry waits the Retry-After, tries again and serves the books", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "retry", REQUEST_TIMEOUT_MS: "3000" });
+    up.queue(TOO_MANY);
+    const r = await h.get();
+    expect(r.response.status).toBe(200);
+    expect(r.response.headers.get("Cache-Status")).toBe("booksvc; fwd=miss");
+    expect(up.attempts).toBe(2);
+    expect(r.ms).toBeGreaterThanOrEqual(1000);
+    expect(r.ms).toBeLessThan(1500);
+  });
+
+  test("combined retries it without opening the breaker", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "combined", REQUEST_TIMEOUT_MS: "3000" });
+    up.queue(TOO_MANY);
+    const r = await h.get();
+    expect(r.response.status).toBe(200);
+    expect(up.attempts).toBe(2);
+    expect(h.booksvc.policies.breaker?.state()).toBe("closed");
+  });
+
+  test("combined answers from the cache once the 429s outlast its retries, breaker still closed", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "combined", REQUEST_TIMEOUT_MS: "3000", RETRY_MAX_RETRIES: "1" });
+    await h.get();
+    await h.booksvc.lastGood.settled();
+    up.status(429, '{"error":"slow down"}', { "Retry-After": "0" });
+    const r = await h.get();
+    expect(r.response.status).toBe(200);
+    expect(r.response.headers.get("Cache-Status")).toBe("booksvc; hit");
+    expect(r.body).toBe(BOOKS_JSON);
+    expect(up.attempts).toBe(3); // the warm-up, then one attempt and one retry
+    expect(h.booksvc.policies.breaker?.state()).toBe("closed");
+  });
+
+  test("none and breaker answer it 502 at once, without a retry or opening the breaker", async () => {
+    for (const strategy of ["none", "breaker"]) {
+      const { up, h } = await setup({ RESILIENCE_STRATEGY: strategy });
+      up.status(429, '{"error":"slow down"}', { "Retry-After": "1" });
+      const r = await h.get();
+      expect(r.response.status).toBe(502);
+      expect(up.attempts).toBe(1);
+      expect(r.ms).toBeLessThan(500);
+      if (strategy === "breaker") expect(h.booksvc.policies.breaker?.state()).toBe("closed");
+    }
+  });
+});
+
 describe("frozen upstream", () => {
   test("an attempt cut by the request deadline counts as a failure, so the breaker opens", async () => {
     // UPSTREAM_TIMEOUT_MS longer than the request: only the request deadline ends the attempt.

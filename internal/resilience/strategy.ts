@@ -15,6 +15,11 @@ export interface StrategyOptions {
   breaker: { failureThreshold: number; openMs: number; intervalMs: number };
   /** Which errors are upstream failures (retried, counted by the breaker). Not a 4xx. */
   isFailure(error: unknown): boolean;
+  /**
+   * Which errors are worth another attempt; default `isFailure`. Wider than it for an upstream
+   * that asks us to come back later (429 + Retry-After): retried, yet not a breaker failure.
+   */
+  isRetryable?(error: unknown): boolean;
   /** Retry-After carried by an error, in ms. */
   retryAfterMsOf?(error: unknown): number | undefined;
   /** Jitter source, for tests. */
@@ -37,12 +42,13 @@ export function buildStrategy(o: StrategyOptions): BuiltStrategy {
   const retryWith = (maxRetries: number, shouldRetry: (error: unknown) => boolean): Retry =>
     createRetry({ backoff: o.backoff, maxRetries, shouldRetry, retryAfterMsOf: o.retryAfterMsOf, random: o.random });
   const newBreaker = (): Breaker => createBreaker({ ...o.breaker, isFailure: o.isFailure });
+  const isRetryable = o.isRetryable ?? o.isFailure;
 
   switch (o.name) {
     case "none":
       return { strategy: noneStrategy() };
     case "retry": {
-      const retry = retryWith(Number.POSITIVE_INFINITY, o.isFailure);
+      const retry = retryWith(Number.POSITIVE_INFINITY, isRetryable);
       return { strategy: retryStrategy(retry), retry };
     }
     case "breaker": {
@@ -52,8 +58,8 @@ export function buildStrategy(o: StrategyOptions): BuiltStrategy {
     case "combined": {
       const breaker = newBreaker();
       // An open breaker ends the retrying at once: no sleep after the failure that opened it.
-      const retry = retryWith(o.maxRetries, (error) => o.isFailure(error) && !breaker.isRejecting());
-      return { strategy: combinedStrategy(retry, breaker), retry, breaker };
+      const retry = retryWith(o.maxRetries, (error) => isRetryable(error) && !breaker.isRejecting());
+      return { strategy: combinedStrategy(retry, breaker, isRetryable), retry, breaker };
     }
   }
 }

@@ -9,9 +9,15 @@ import type { Retry } from "../retry.ts";
  * breaker ends the retrying at once: `retry` must be built with a shouldRetry that
  * refuses while `breaker.isRejecting()` (see buildStrategy), so the failure that
  * opens the breaker is not followed by a sleep. Retries exhausted, breaker open,
- * or no time left for another attempt: the cache answers. A 4xx is answered 502.
+ * or no time left for another attempt: the cache answers. A 4xx is answered 502,
+ * except one that `isRetryable` accepts (429 + Retry-After), which is retried and,
+ * once the retries are used up, answered from the cache like any other exhaustion.
  */
-export function combinedStrategy(retry: Retry, breaker: Breaker): Strategy {
+export function combinedStrategy(
+  retry: Retry,
+  breaker: Breaker,
+  isRetryable: (error: unknown) => boolean = breaker.isFailure,
+): Strategy {
   return {
     name: "combined",
     usesCache: true,
@@ -24,6 +30,7 @@ export function combinedStrategy(retry: Retry, breaker: Breaker): Strategy {
       } catch (error) {
         if (
           breaker.isFailure(error) ||
+          isRetryable(error) ||
           isBrokenCircuitError(error) ||
           error instanceof DeadlineExceededError ||
           deadline.expired()
