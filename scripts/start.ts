@@ -14,6 +14,10 @@ import { clock, formatLogLine } from "../internal/devstack/log-format.ts";
 import { listenForKeys } from "../internal/devstack/keys.ts";
 import { type RunningBooksvc, type Stack, startStack } from "../internal/devstack/stack.ts";
 import { PROBE_REQUEST_ID_PREFIX, waitForHttp } from "../internal/devstack/wait.ts";
+import { ConfigError, type EnvRecord, enumVar, portVar, readEnv } from "../internal/config/env.ts";
+import { describeError } from "../internal/logging/describe-error.ts";
+import { untilAborted } from "../internal/process/run-main.ts";
+import { strategyNames } from "../internal/resilience/index.ts";
 
 const ROOT = join(import.meta.dir, "..");
 
@@ -24,32 +28,18 @@ interface StartConfig {
   strategy: string;
 }
 
-function readPort(env: NodeJS.ProcessEnv, name: string, fallback: number, problems: string[]): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const port = Number(raw.replace(/^:/, ""));
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    problems.push(`${name}: expected a port 1-65535, got ${JSON.stringify(raw)}`);
-  }
-  return port;
-}
-
-function readConfig(env: NodeJS.ProcessEnv): StartConfig {
-  const problems: string[] = [];
-  const config = {
-    booksvcPort: readPort(env, "BOOKSVC_PORT", 8081, problems),
-    storagesvcPort: readPort(env, "STORAGESVC_PORT", 8082, problems),
+function readConfig(env: EnvRecord): StartConfig {
+  const read = readEnv(env, {
+    BOOKSVC_PORT: portVar(8081),
+    STORAGESVC_PORT: portVar(8082),
+    RESILIENCE_STRATEGY: enumVar(strategyNames, "combined"),
+  });
+  return {
+    booksvcPort: read.BOOKSVC_PORT,
+    storagesvcPort: read.STORAGESVC_PORT,
     dataDir: join(ROOT, ".data", "pglite"),
-    strategy: env.RESILIENCE_STRATEGY ?? "combined",
+    strategy: read.RESILIENCE_STRATEGY,
   };
-  if (problems.length > 0) throw new ConfigProblems(problems);
-  return config;
-}
-
-class ConfigProblems extends Error {
-  constructor(readonly problems: string[]) {
-    super(problems.join("; "));
-  }
 }
 
 interface Terminal {
@@ -93,7 +83,7 @@ async function run(config: StartConfig, signal: AbortSignal): Promise<number> {
     }
     // booksvc starts once storagesvc is ready, so no early request opens its breaker for nothing.
     const stopOrDeath = AbortSignal.any([signal, childDied.signal]);
-    await Promise.race([stack.ready, abortedPromise(stopOrDeath)]);
+    await Promise.race([stack.ready, untilAborted(stopOrDeath)]);
     stopOrDeath.throwIfAborted();
     const running: RunningBooksvc = await stack.startBooksvc({ port: config.booksvcPort });
     void running.child.exited.then(() => childDied.abort("booksvc"));
@@ -142,7 +132,7 @@ async function run(config: StartConfig, signal: AbortSignal): Promise<number> {
       );
     });
     try {
-      await abortedPromise(AbortSignal.any([stopOrDeath, quit.signal]));
+      await untilAborted(AbortSignal.any([stopOrDeath, quit.signal]));
     } finally {
       stopKeys();
     }
@@ -162,17 +152,12 @@ async function run(config: StartConfig, signal: AbortSignal): Promise<number> {
   return 0;
 }
 
-function abortedPromise(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
-}
-
 async function main(): Promise<void> {
   let config: StartConfig;
   try {
     config = readConfig(process.env);
   } catch (error) {
-    if (!(error instanceof ConfigProblems)) throw error;
+    if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems) process.stderr.write(`start: ${problem}\n`);
     process.exit(2);
   }
@@ -186,17 +171,6 @@ async function main(): Promise<void> {
     process.stderr.write(`start: ${describeError(error)}\n`);
     process.exit(1);
   }
-}
-
-function describeError(error: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = error;
-  while (current instanceof Error) {
-    parts.push(current.message);
-    current = current.cause;
-  }
-  if (current !== undefined) parts.push(String(current));
-  return parts.join(": ");
 }
 
 if (import.meta.main) await main();

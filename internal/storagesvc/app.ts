@@ -1,7 +1,8 @@
 import type { Registry } from "prom-client";
 import { createServiceApp, type Readiness, type ServiceApp } from "../httpx/index.ts";
 import type { Logger } from "../logging/logger.ts";
-import { DatabaseUnavailableError, describeError } from "./database-error.ts";
+import { describeError } from "../logging/describe-error.ts";
+import { DatabaseUnavailableError } from "./database-error.ts";
 import type { BookSource } from "./ready-books.ts";
 
 export interface StoragesvcAppOptions {

@@ -1,6 +1,6 @@
 import type { Logger } from "../logging/logger.ts";
 import type { BooksRepository } from "./books-repository.ts";
-import { describeError } from "./database-error.ts";
+import { describeError } from "../logging/describe-error.ts";
 
 export interface SchemaKeeperOptions {
   repository: Pick<BooksRepository, "migrate" | "seedIfEmpty">;
