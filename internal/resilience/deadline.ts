@@ -55,7 +55,8 @@ export function startDeadline(timeoutMs: number, parent?: AbortSignal | (() => A
       controller.abort(new DeadlineExceededError());
     }, Math.max(0, at - Date.now()));
     if (parentSignal?.aborted) onParentAbort();
-    else parentSignal?.addEventListener("abort", onParentAbort, { once: true });
+    // No `{ once: true }`: an abort fires once anyway and dispose() removes the listener (cheaper without options).
+    else parentSignal?.addEventListener("abort", onParentAbort);
     return controller.signal;
   };
 
