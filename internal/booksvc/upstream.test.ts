@@ -231,6 +231,21 @@ describe("invalid answers", () => {
     expect(upstream.hugeBytesSent).toBeLessThan(bytes / 2);
   });
 
+  test("a body that is not UTF-8 is invalid, and the same client then decodes a valid non-ASCII body", async () => {
+    const valid = new TextEncoder().encode('[{"id":1,"title":"Café €","author":"Zoë","desc":""}]');
+    const notUtf8 = Uint8Array.from([...valid.slice(0, 20), 0xe2, 0x82, ...valid.slice(20)]);
+    const bodies = [notUtf8, valid];
+    const c = createUpstreamClient({
+      url: "http://upstream.invalid/books",
+      attemptTimeoutMs: ATTEMPT_TIMEOUT_MS,
+      fetch: (async () =>
+        new Response(bodies.shift(), { headers: { "Content-Type": "application/json; charset=utf-8" } })) as unknown as typeof fetch,
+    });
+    const err = await failure("invalid", c);
+    expect(err.message).toBe("upstream body is not UTF-8");
+    expect((await c.fetchBooks()).books).toEqual([{ id: 1, title: "Café €", author: "Zoë", desc: "" }]);
+  });
+
   test("a valid list just over a small cap is invalid", async () => {
     const small = createUpstreamClient({ url: upstream.url, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS, maxBodyBytes: 50 });
     await failure("invalid", small);

@@ -115,6 +115,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   } = options;
 
   let lastValid: { text: string; answer: UpstreamBooks } | undefined;
+  // Strict UTF-8 (a replacement character would let a garbled body pass as books). One decoder per
+  // client: a decode without `stream` starts afresh each call, even after a failed one.
+  const utf8 = new TextDecoder("utf-8", { fatal: true });
 
   async function attempt(signal: AbortSignal, headers: Record<string, string>, classifyThrown: (err: unknown, during: string) => UpstreamError): Promise<UpstreamBooks> {
     let response: Response;
@@ -126,7 +129,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
     const { status } = response;
     if (status < 200 || status >= 300) {
-      await drainSmallBody(response);
+      await drainSmallBody(response, utf8);
       const retryAfterMs =
         status === 503 || status === 429 ? parseRetryAfter(response.headers.get("retry-after"), now()) : undefined;
       const kind = status >= 500 && status < 600 ? "server" : status >= 400 && status < 500 ? "client" : "invalid";
@@ -151,8 +154,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     try {
       // A declared length was checked against the cap above, so the body can be read natively in one go.
       text = Number.isFinite(declaredLength)
-        ? decodeUtf8(await response.bytes(), status)
-        : await readBodyCapped(response, maxBodyBytes);
+        ? decodeUtf8(utf8, await response.bytes(), status)
+        : await readBodyCapped(response, maxBodyBytes, utf8);
     } catch (err) {
       throw classifyThrown(err, "while reading the body");
     }
@@ -210,6 +213,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 }
 
 function isJsonContentType(value: string): boolean {
+  if (value === "application/json") return true; // what storagesvc sends: skip the parsing below
   const mediaType = value.split(";", 1)[0]!.trim().toLowerCase();
   return mediaType === "application/json" || mediaType.endsWith("+json");
 }
@@ -226,7 +230,7 @@ function cancelBody(response: Response): void {
  * rest is cancelled and an `invalid` UpstreamError is thrown; a stream error
  * (reset, abort) is rethrown for the caller to classify.
  */
-async function readBodyCapped(response: Response, maxBytes: number): Promise<string> {
+async function readBodyCapped(response: Response, maxBytes: number, utf8: TextDecoder): Promise<string> {
   const body = response.body;
   if (body === null) return "";
   const reader = body.getReader();
@@ -249,22 +253,22 @@ async function readBodyCapped(response: Response, maxBytes: number): Promise<str
   } finally {
     reader.releaseLock();
   }
-  return decodeUtf8(concat(chunks, total), response.status);
+  return decodeUtf8(utf8, concat(chunks, total), response.status);
 }
 
-/** Strict UTF-8 (a replacement character would let a garbled body pass as books). */
-function decodeUtf8(bytes: Uint8Array, status: number): string {
+/** Decodes with a strict (`fatal`) UTF-8 decoder; invalid bytes are an `invalid` UpstreamError. */
+function decodeUtf8(utf8: TextDecoder, bytes: Uint8Array, status: number): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return utf8.decode(bytes);
   } catch (err) {
     throw new UpstreamError("invalid", "upstream body is not UTF-8", { status, cause: err });
   }
 }
 
 /** Reads a small error body to the end so the connection can be reused; cancels a large one. */
-async function drainSmallBody(response: Response): Promise<void> {
+async function drainSmallBody(response: Response, utf8: TextDecoder): Promise<void> {
   try {
-    await readBodyCapped(response, ERROR_BODY_DRAIN_BYTES);
+    await readBodyCapped(response, ERROR_BODY_DRAIN_BYTES, utf8);
   } catch {
     // The body of an error answer is never used: a failure to drain it only costs the connection.
   }
