@@ -25,6 +25,23 @@ describe("createLogger", () => {
     expect(new Date(String(line?.time)).toISOString()).toBe(String(line?.time));
   });
 
+  test("stamps each line with the time it was logged, also after the clock moved on", async () => {
+    const { stream, lines } = captureLines();
+    const logger = createLogger({ app: "booksvc", level: "info", destination: stream });
+    const before = Date.now();
+    logger.info("one");
+    logger.info("two");
+    const middle = Date.now();
+    await Bun.sleep(5);
+    const after = Date.now();
+    logger.info("three");
+    const times = lines().map((l) => Date.parse(String(l.time)));
+    expect(times[0]).toBeGreaterThanOrEqual(before);
+    expect(times[1]).toBeGreaterThanOrEqual(times[0]!);
+    expect(times[1]).toBeLessThanOrEqual(middle);
+    expect(times[2]).toBeGreaterThanOrEqual(after);
+  });
+
   test("drops lines below the configured level", () => {
     const { stream, lines } = captureLines();
     const logger = createLogger({ app: "booksvc", level: "warn", destination: stream });
