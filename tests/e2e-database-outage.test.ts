@@ -1,12 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import {
   during,
   get,
   isCacheHit,
   isFresh,
   OUTAGE_TIMEOUTS,
-  type OutageStack,
-  startOutageStack,
+  useOutageStack,
   untilFresh,
 } from "./support/outage-stack.ts";
 
@@ -16,26 +15,16 @@ setDefaultTimeout(30_000);
 const { BREAKER_OPEN_MS, REQUEST_TIMEOUT_MS, UPSTREAM_TIMEOUT_MS } = OUTAGE_TIMEOUTS;
 /** The books as stored, read directly from the database (not through the proxy). */
 async function storedBooks(): Promise<unknown[]> {
-  return [...(await env.sql`select id, title, author, "desc" from books order by id`)];
+  return [...(await env().sql`select id, title, author, "desc" from books order by id`)];
 }
 
-let env: OutageStack;
-beforeAll(async () => {
-  env = await startOutageStack(["none", "retry", "breaker", "combined"]);
-}, 60_000);
-afterAll(async () => {
-  await env?.close();
-}, 30_000);
-afterEach(async () => {
-  await env.heal();
-}, 30_000);
-
+const env = useOutageStack(["none", "retry", "breaker", "combined"]);
 
 describe("database outage, real services behind fault proxies", () => {
   test("combined answers every request with books while the database is down, then fresh data within BREAKER_OPEN_MS + 1 s", async () => {
     const books = await storedBooks();
-    const url = `${env.booksvc.combined.url}/`;
-    await env.stack.dbProxy.cut();
+    const url = `${env().booksvc.combined.url}/`;
+    await env().stack.dbProxy.cut();
     // Four clients at once for 3 s: none of them ever sees an error.
     const answers = (await Promise.all([1, 2, 3, 4].map(() => during(url, 3_000)))).flat();
     expect(answers.length).toBeGreaterThan(20);
@@ -46,13 +35,13 @@ describe("database outage, real services behind fault proxies", () => {
     expect(answers.some(isCacheHit)).toBe(true);
     expect(answers.filter(isCacheHit).every((a) => a.headers.get("age") !== null)).toBe(true);
 
-    await env.stack.dbProxy.pass();
+    await env().stack.dbProxy.pass();
     expect(await untilFresh(url, BREAKER_OPEN_MS + 1_000)).toBeLessThanOrEqual(BREAKER_OPEN_MS + 1_000);
   });
 
   test("none answers 502 at once while the database is down", async () => {
-    const url = `${env.booksvc.none.url}/`;
-    await env.stack.dbProxy.cut();
+    const url = `${env().booksvc.none.url}/`;
+    await env().stack.dbProxy.cut();
     const answers = await during(url, 1_500);
     for (const answer of answers) {
       expect(answer.status).toBe(502);
@@ -63,8 +52,8 @@ describe("database outage, real services behind fault proxies", () => {
   });
 
   test("retry answers 504 no later than REQUEST_TIMEOUT_MS + 100 ms and never from the cache", async () => {
-    const url = `${env.booksvc.retry.url}/`;
-    await env.stack.dbProxy.cut();
+    const url = `${env().booksvc.retry.url}/`;
+    await env().stack.dbProxy.cut();
     const answers = await Promise.all([1, 2, 3].map(() => get(url)));
     for (const answer of answers) {
       expect(answer.status).toBe(504);
@@ -76,11 +65,11 @@ describe("database outage, real services behind fault proxies", () => {
 
   test("retry gets fresh data once the database is back within its request", async () => {
     const books = await storedBooks();
-    const url = `${env.booksvc.retry.url}/`;
-    await env.stack.dbProxy.cut();
+    const url = `${env().booksvc.retry.url}/`;
+    await env().stack.dbProxy.cut();
     const pending = get(url);
     await Bun.sleep(400);
-    await env.stack.dbProxy.pass();
+    await env().stack.dbProxy.pass();
     const answer = await pending;
     expect(isFresh(answer)).toBe(true);
     expect(answer.body).toEqual(books);
@@ -89,8 +78,8 @@ describe("database outage, real services behind fault proxies", () => {
 
   test("breaker answers 502 for the failure that opens it, then cached books with Age, then fresh data within BREAKER_OPEN_MS + 1 s", async () => {
     const books = await storedBooks();
-    const url = `${env.booksvc.breaker.url}/`;
-    await env.stack.dbProxy.cut();
+    const url = `${env().booksvc.breaker.url}/`;
+    await env().stack.dbProxy.cut();
     const opening = await get(url);
     expect(opening.status).toBe(502);
     const cached = await during(url, 500);
@@ -101,22 +90,22 @@ describe("database outage, real services behind fault proxies", () => {
       expect(answer.body).toEqual(books);
       expect(answer.ms).toBeLessThan(100);
     }
-    await env.stack.dbProxy.pass();
+    await env().stack.dbProxy.pass();
     expect(await untilFresh(url, BREAKER_OPEN_MS + 1_000)).toBeLessThanOrEqual(BREAKER_OPEN_MS + 1_000);
   });
 
   test("no row is lost or duplicated across an outage", async () => {
-    await env.sql`insert into books (title, author, "desc") values ('Third book', 'Jim Doe', 'added before the outage')`;
+    await env().sql`insert into books (title, author, "desc") values ('Third book', 'Jim Doe', 'added before the outage')`;
     const before = await storedBooks();
     expect(before.length).toBe(3);
 
-    await env.stack.dbProxy.cut();
-    await during(`${env.booksvc.combined.url}/`, 1_000);
-    await env.stack.dbProxy.reset();
+    await env().stack.dbProxy.cut();
+    await during(`${env().booksvc.combined.url}/`, 1_000);
+    await env().stack.dbProxy.reset();
     await Bun.sleep(200);
-    await env.stack.dbProxy.pass();
+    await env().stack.dbProxy.pass();
 
-    const url = `${env.booksvc.combined.url}/`;
+    const url = `${env().booksvc.combined.url}/`;
     await untilFresh(url, BREAKER_OPEN_MS + 1_000);
     const fresh = await get(url);
     expect(isFresh(fresh)).toBe(true);
@@ -129,8 +118,8 @@ describe("database outage, real services behind fault proxies", () => {
 
   test("a slow database (answers later than UPSTREAM_TIMEOUT_MS) never makes combined wait past REQUEST_TIMEOUT_MS", async () => {
     const books = await storedBooks();
-    const url = `${env.booksvc.combined.url}/`;
-    await env.stack.dbProxy.delay(UPSTREAM_TIMEOUT_MS + 700);
+    const url = `${env().booksvc.combined.url}/`;
+    await env().stack.dbProxy.delay(UPSTREAM_TIMEOUT_MS + 700);
     const answers = (await Promise.all([1, 2, 3].map(() => during(url, 2_000)))).flat();
     for (const answer of answers) {
       expect(answer.status).toBe(200);

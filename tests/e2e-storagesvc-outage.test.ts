@@ -1,11 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import {
   during,
   isCacheHit,
   OUTAGE_TIMEOUTS,
-  type OutageStack,
   type StrategyName,
-  startOutageStack,
+  useOutageStack,
   untilFresh,
 } from "./support/outage-stack.ts";
 
@@ -15,24 +14,14 @@ setDefaultTimeout(30_000);
 const { BREAKER_OPEN_MS, REQUEST_TIMEOUT_MS, UPSTREAM_TIMEOUT_MS } = OUTAGE_TIMEOUTS;
 const STRATEGIES: StrategyName[] = ["none", "retry", "breaker", "combined"];
 
-let env: OutageStack;
-beforeAll(async () => {
-  env = await startOutageStack(STRATEGIES);
-}, 60_000);
-afterAll(async () => {
-  await env?.close();
-}, 30_000);
-afterEach(async () => {
-  await env.heal();
-}, 30_000);
-
+const env = useOutageStack(STRATEGIES);
 
 describe("storagesvc outage, real services behind fault proxies", () => {
   test("storagesvc down: combined answers every request with cached books, none answers 502 at once, both fresh again after", async () => {
-    await env.stack.storagesvcProxy.cut();
+    await env().stack.storagesvcProxy.cut();
     const [combined, none] = await Promise.all([
-      Promise.all([1, 2, 3].map(() => during(`${env.booksvc.combined.url}/`, 2_000))).then((a) => a.flat()),
-      during(`${env.booksvc.none.url}/`, 1_000),
+      Promise.all([1, 2, 3].map(() => during(`${env().booksvc.combined.url}/`, 2_000))).then((a) => a.flat()),
+      during(`${env().booksvc.none.url}/`, 1_000),
     ]);
     expect(combined.length).toBeGreaterThan(10);
     for (const answer of combined) {
@@ -45,20 +34,20 @@ describe("storagesvc outage, real services behind fault proxies", () => {
       expect(answer.ms).toBeLessThan(UPSTREAM_TIMEOUT_MS);
     }
 
-    await env.stack.storagesvcProxy.pass();
+    await env().stack.storagesvcProxy.pass();
     const [combinedBack, noneBack] = await Promise.all([
-      untilFresh(`${env.booksvc.combined.url}/`, BREAKER_OPEN_MS + 1_000),
-      untilFresh(`${env.booksvc.none.url}/`, 1_000),
+      untilFresh(`${env().booksvc.combined.url}/`, BREAKER_OPEN_MS + 1_000),
+      untilFresh(`${env().booksvc.none.url}/`, 1_000),
     ]);
     expect(combinedBack).toBeLessThanOrEqual(BREAKER_OPEN_MS + 1_000);
     expect(noneBack).toBeLessThanOrEqual(1_000);
   });
 
   test("storagesvc frozen (SIGSTOP): no strategy makes a request wait longer than REQUEST_TIMEOUT_MS", async () => {
-    env.stack.storagesvc.signal("SIGSTOP");
+    env().stack.storagesvc.signal("SIGSTOP");
     const answers = await Promise.all(
       STRATEGIES.map(async (strategy) => {
-        const url = `${env.booksvc[strategy].url}/`;
+        const url = `${env().booksvc[strategy].url}/`;
         // Two clients per strategy for a little longer than one request timeout.
         const all = (await Promise.all([1, 2].map(() => during(url, REQUEST_TIMEOUT_MS + 500)))).flat();
         return { strategy, all };
@@ -77,8 +66,8 @@ describe("storagesvc outage, real services behind fault proxies", () => {
       if (strategy === "breaker" || strategy === "combined") expect(all.some(isCacheHit)).toBe(true);
     }
 
-    env.stack.storagesvc.signal("SIGCONT");
-    const back = await untilFresh(`${env.booksvc.combined.url}/`, BREAKER_OPEN_MS + 1_000);
+    env().stack.storagesvc.signal("SIGCONT");
+    const back = await untilFresh(`${env().booksvc.combined.url}/`, BREAKER_OPEN_MS + 1_000);
     expect(back).toBeLessThanOrEqual(BREAKER_OPEN_MS + 1_000);
   });
 });

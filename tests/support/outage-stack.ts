@@ -1,3 +1,4 @@
+import { afterAll, afterEach, beforeAll } from "bun:test";
 import { join } from "node:path";
 import postgres from "postgres";
 import { type RunningBooksvc, type Stack, startStack } from "../../internal/devstack/stack.ts";
@@ -74,6 +75,27 @@ export async function untilFresh(url: string, timeoutMs: number): Promise<number
     await Bun.sleep(25);
   }
   throw new Error(`${url} served no fresh books within ${timeoutMs} ms (last: ${last})`);
+}
+
+/**
+ * Registers a test file's hooks: one stack for all its tests (started before them, closed after),
+ * healed after each test. Returns the stack's getter, for use inside tests.
+ */
+export function useOutageStack(strategies: readonly StrategyName[]): () => OutageStack {
+  let stack: OutageStack | undefined;
+  beforeAll(async () => {
+    stack = await startOutageStack(strategies);
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.close();
+  }, 30_000);
+  afterEach(async () => {
+    await stack?.heal();
+  }, 30_000);
+  return () => {
+    if (stack === undefined) throw new Error("the outage stack is not running");
+    return stack;
+  };
 }
 
 export async function startOutageStack(strategies: readonly StrategyName[]): Promise<OutageStack> {
