@@ -1,0 +1,158 @@
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import postgres from "postgres";
+import { freePort } from "./support/ports.ts";
+import { createFreshDatabase, type FreshDatabase } from "./support/postgres.ts";
+import { REPO_ROOT } from "./support/service-process.ts";
+
+// `bun run start` as a user runs it: on a terminal (a pseudo-terminal from util-linux `script`),
+// pressing its keys. DATABASE_URL points it at a fresh database, so no embedded PGlite is needed.
+setDefaultTimeout(60_000);
+
+const BREAKER_OPEN_MS = 1_000;
+
+interface Launcher {
+  child: Bun.Subprocess<"pipe", "pipe", "pipe">;
+  output(): string;
+  booksvc: string;
+  storagesvc: string;
+  press(key: string): void;
+  waitForOutput(text: string, timeoutMs?: number): Promise<void>;
+}
+
+let cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  cleanups = [];
+});
+
+async function launch(database: FreshDatabase, options: { terminal: boolean }): Promise<Launcher> {
+  const [booksvcPort, storagesvcPort] = [await freePort(), await freePort()];
+  const command = `${process.execPath} scripts/start.ts`;
+  const child = Bun.spawn(options.terminal ? ["script", "-qfec", command, "/dev/null"] : command.split(" "), {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      DATABASE_URL: database.url,
+      BOOKSVC_PORT: String(booksvcPort),
+      STORAGESVC_PORT: String(storagesvcPort),
+      BREAKER_OPEN_MS: String(BREAKER_OPEN_MS),
+      NO_COLOR: "1",
+    },
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  cleanups.push(async () => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    await child.exited;
+  });
+  let text = "";
+  void (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stdout) text += decoder.decode(chunk, { stream: true });
+  })();
+  const launcher: Launcher = {
+    child,
+    output: () => text,
+    booksvc: `http://127.0.0.1:${booksvcPort}`,
+    storagesvc: `http://127.0.0.1:${storagesvcPort}`,
+    press(key) {
+      child.stdin.write(key);
+      void child.stdin.flush();
+    },
+    async waitForOutput(wanted, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!text.includes(wanted)) {
+        if (Date.now() > deadline) throw new Error(`start never printed ${JSON.stringify(wanted)}:\n${text}`);
+        if (child.exitCode !== null) throw new Error(`start exited ${child.exitCode}:\n${text}`);
+        await Bun.sleep(50);
+      }
+    },
+  };
+  return launcher;
+}
+
+async function books(url: string): Promise<{ status: number; cacheStatus: string | null }> {
+  const response = await fetch(`${url}/`, { signal: AbortSignal.timeout(5_000) });
+  await response.body?.cancel();
+  return { status: response.status, cacheStatus: response.headers.get("Cache-Status") };
+}
+
+async function untilFresh(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await books(url)).cacheStatus !== "booksvc; fwd=miss") {
+    if (Date.now() > deadline) throw new Error(`no fresh books from ${url} within ${timeoutMs} ms`);
+    await Bun.sleep(50);
+  }
+}
+
+async function connectionsTo(database: FreshDatabase): Promise<number> {
+  const admin = postgres("postgres://postgres@127.0.0.1:5432/postgres", { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await admin<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = ${database.name}`;
+    return row?.n ?? -1;
+  } finally {
+    await admin.end();
+  }
+}
+
+async function freshDatabase(): Promise<FreshDatabase> {
+  const database = await createFreshDatabase("bookstore_start");
+  cleanups.push(() => database.drop());
+  return database;
+}
+
+describe("bun run start", () => {
+  test("on a terminal: d and s take the database and storagesvc down and up, q stops everything", async () => {
+    const database = await freshDatabase();
+    const start = await launch(database, { terminal: true });
+    await start.waitForOutput("keys");
+    expect(start.output()).toContain("(strategy combined)");
+    expect(await books(start.booksvc)).toEqual({ status: 200, cacheStatus: "booksvc; fwd=miss" });
+
+    start.press("d");
+    await start.waitForOutput("database DOWN");
+    expect(start.output()).toMatch(/\[\d\d:\d\d:\d\d\] database DOWN/);
+    expect(await books(start.booksvc)).toEqual({ status: 200, cacheStatus: "booksvc; hit" });
+    start.press("d");
+    await start.waitForOutput("database UP");
+    await untilFresh(start.booksvc, BREAKER_OPEN_MS + 1_000);
+
+    start.press("s");
+    await start.waitForOutput("storagesvc DOWN");
+    await expect(fetch(`${start.storagesvc}/books`)).rejects.toThrow();
+    expect(await books(start.booksvc)).toEqual({ status: 200, cacheStatus: "booksvc; hit" });
+    start.press("s");
+    await start.waitForOutput("storagesvc UP");
+    await untilFresh(start.booksvc, BREAKER_OPEN_MS + 1_000);
+
+    start.press("q");
+    expect(await start.child.exited).toBe(0);
+    await expect(fetch(`${start.booksvc}/healthz`)).rejects.toThrow();
+    expect(await connectionsTo(database)).toBe(0);
+  });
+
+  test("without a terminal it just runs, and SIGTERM stops every child", async () => {
+    const database = await freshDatabase();
+    const start = await launch(database, { terminal: false });
+    await start.waitForOutput("no terminal");
+    expect(await books(start.booksvc)).toEqual({ status: 200, cacheStatus: "booksvc; fwd=miss" });
+    start.child.kill("SIGTERM");
+    expect(await start.child.exited).toBe(0);
+    await expect(fetch(`${start.booksvc}/healthz`)).rejects.toThrow();
+    await expect(fetch(`${start.storagesvc}/books`)).rejects.toThrow();
+    expect(await connectionsTo(database)).toBe(0);
+  });
+
+  test("a bad RESILIENCE_STRATEGY stops it before anything starts, exit 2 naming the variable", async () => {
+    const child = Bun.spawn([process.execPath, "scripts/start.ts"], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? "", RESILIENCE_STRATEGY: "retries" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(await child.exited).toBe(2);
+    expect(await new Response(child.stderr).text()).toContain("RESILIENCE_STRATEGY");
+  });
+});
