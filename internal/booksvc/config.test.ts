@@ -1,16 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { ConfigError } from "../config/env.ts";
 import { DEFAULT_STORAGESVC_URL, readBooksvcConfig } from "./config.ts";
+import { configProblems } from "../../tests/support/config-problems.ts";
 
-function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    readBooksvcConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const problemsOf = (env: Record<string, string>) => configProblems(() => readBooksvcConfig(env));
 
 describe("readBooksvcConfig", () => {
   test("uses the contract's defaults when nothing is set", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { ConfigError, enumVar, intVar, numberVar, optionalVar, portVar, readEnv, urlVar } from "./env.ts";
+import { enumVar, intVar, numberVar, optionalVar, portVar, readEnv, urlVar } from "./env.ts";
+import { configProblems } from "../../tests/support/config-problems.ts";
 
 const readers = {
   HTTP_PORT: portVar(8082),
@@ -10,15 +11,7 @@ const readers = {
   EXTRA: optionalVar(intVar(0, 0)),
 };
 
-function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    readEnv(env, readers);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const problemsOf = (env: Record<string, string>) => configProblems(() => readEnv(env, readers));
 
 describe("readEnv", () => {
   test("applies every default when nothing is set", () => {

@@ -59,8 +59,5 @@ export async function runMain<C extends { HTTP_PORT: number; LOG_LEVEL: LogLevel
   process.exit(code);
 }
 
-/** Resolves when `signal` aborts (at once if it already has). */
-export function untilAborted(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
-}
+// The mains wait for their stop signal with the same helper the request deadline uses.
+export { untilAborted } from "../resilience/deadline.ts";

@@ -1,16 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { ConfigError } from "../config/env.ts";
 import { DEFAULT_DATABASE_URL, readStoragesvcConfig } from "./config.ts";
+import { configProblems } from "../../tests/support/config-problems.ts";
 
-function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    readStoragesvcConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const problemsOf = (env: Record<string, string>) => configProblems(() => readStoragesvcConfig(env));
 
 describe("readStoragesvcConfig", () => {
   test("uses the contract's defaults when nothing is set", () => {
