@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { PassThrough } from "node:stream";
-import { createLogger, maskUrlPassword } from "./logger.ts";
+import { type ChunkWriter, createLogger, flushLogger, maskUrlPassword, turnBatchedDestination } from "./logger.ts";
 
 function captureLines(): { stream: PassThrough; lines: () => Record<string, unknown>[] } {
   const stream = new PassThrough();
@@ -62,5 +62,58 @@ describe("maskUrlPassword", () => {
 
   test("never echoes an unparseable value, which might be a secret", () => {
     expect(maskUrlPassword("host with s3cret")).not.toContain("s3cret");
+  });
+});
+
+describe("turnBatchedDestination", () => {
+  function recordingWriter(): ChunkWriter & { chunks: string[]; flushes: number } {
+    return {
+      chunks: [],
+      flushes: 0,
+      write(chunk: string) {
+        this.chunks.push(chunk);
+      },
+      flush() {
+        this.flushes++;
+      },
+    };
+  }
+
+  test("hands over the lines of one event-loop turn as one chunk, at the end of the turn", async () => {
+    const writer = recordingWriter();
+    const logger = createLogger({ app: "testsvc", level: "info", destination: turnBatchedDestination(writer) });
+    logger.info("one");
+    logger.info("two");
+    logger.info("three");
+    expect(writer.chunks).toHaveLength(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writer.chunks).toHaveLength(1);
+    expect(writer.chunks[0]!.split("\n").filter(Boolean).map((line) => JSON.parse(line).msg)).toEqual(["one", "two", "three"]);
+
+    logger.info("four");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writer.chunks).toHaveLength(2);
+    expect(JSON.parse(writer.chunks[1]!).msg).toBe("four");
+  });
+
+  test("flushLogger writes what the turn still holds before it resolves", async () => {
+    const writer = recordingWriter();
+    const logger = createLogger({ app: "testsvc", level: "info", destination: turnBatchedDestination(writer) });
+    logger.info("last words");
+    await flushLogger(logger);
+    expect(writer.chunks.map((chunk) => JSON.parse(chunk).msg)).toEqual(["last words"]);
+    expect(writer.flushes).toBe(1);
+  });
+
+  test("stdout keeps the last turn's lines when the process dies of an uncaught error", async () => {
+    const script = `
+      import { createLogger } from ${JSON.stringify(`${import.meta.dir}/logger.ts`)};
+      createLogger({ app: "testsvc", level: "info" }).info("last words");
+      throw new Error("boom");
+    `;
+    const child = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "pipe" });
+    const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+    expect(code).not.toBe(0);
+    expect(JSON.parse(stdout.trim()).msg).toBe("last words");
   });
 });
