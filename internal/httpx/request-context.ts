@@ -4,28 +4,43 @@ import { routePath } from "hono/route";
 import type { Logger } from "../logging/logger.ts";
 import type { HttpMetrics } from "./http-metrics.ts";
 
-export interface ObserveRequestsOptions {
+export interface RequestContextOptions {
   logger: Logger;
   metrics: HttpMetrics;
 }
 
+/** What hono/request-id accepts from a caller: at most 255 characters of `[A-Za-z0-9_=-]`. */
+const ACCEPTED_REQUEST_ID = /^[\w\-=]{1,255}$/;
+
 /**
- * One log line and one metric sample per request. Unmatched paths share the route label
- * `unmatched`, so a scanner probing random URLs cannot blow up the metric's cardinality.
+ * Everything the services do around each request, in one middleware: the request id
+ * (the caller's `X-Request-Id` when acceptable, else a new UUID; as `c.get("requestId")` and
+ * on the response), then one metric sample and one log line. One middleware rather than
+ * hono/request-id plus a second one: each Hono middleware layer costs about 1 µs a request,
+ * 7 % of an answer from the cache (measured with `bun run bench`).
+ *
+ * Unmatched paths (404, 405) share the route label `unmatched`, so a scanner probing random
+ * URLs cannot blow up the metric's cardinality.
  */
-export function observeRequests({ logger, metrics }: ObserveRequestsOptions): MiddlewareHandler<{
+export function requestContext({ logger, metrics }: RequestContextOptions): MiddlewareHandler<{
   Variables: RequestIdVariables;
 }> {
-  return async function observeRequests(c, next) {
+  return async function requestContext(c, next) {
     const started = performance.now();
+    const incoming = c.req.raw.headers.get("x-request-id");
+    const requestId = incoming !== null && ACCEPTED_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    c.set("requestId", requestId);
+    c.header("X-Request-Id", requestId);
+
     await next();
+
     const seconds = (performance.now() - started) / 1000;
     const status = c.res.status;
-    const route = status === 404 ? "unmatched" : routePath(c, -1) || "unmatched";
+    const route = status === 404 || status === 405 ? "unmatched" : routePath(c, -1) || "unmatched";
     metrics.observe({ method: c.req.method, route, status }, seconds);
     logger.info(
       {
-        request_id: c.get("requestId"),
+        request_id: requestId,
         method: c.req.method,
         path: c.req.path,
         status,

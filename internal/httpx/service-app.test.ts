@@ -41,6 +41,25 @@ describe("createServiceApp", () => {
     expect(response.headers.get("X-Request-Id")).toBe("abc-123");
   });
 
+  test("replaces an X-Request-Id it does not accept (too long, or outside [A-Za-z0-9_=-])", async () => {
+    const { app } = setup();
+    for (const bad of ["a".repeat(256), "has space", "semi;colon", "ünïcode"]) {
+      const response = await app.request("/things", { headers: { "X-Request-Id": bad } });
+      expect(response.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    const longest = "a".repeat(255);
+    const response = await app.request("/things", { headers: { "X-Request-Id": longest } });
+    expect(response.headers.get("X-Request-Id")).toBe(longest);
+  });
+
+  test("puts the request id on error answers too", async () => {
+    const { app } = setup();
+    for (const [path, method] of [["/nope", "GET"], ["/things", "POST"], ["/boom", "GET"]] as const) {
+      const response = await app.request(path, { method, headers: { "X-Request-Id": "rid-err" } });
+      expect(response.headers.get("X-Request-Id")).toBe("rid-err");
+    }
+  });
+
   test("answers an unknown path with 404 JSON", async () => {
     const { app } = setup();
     const response = await app.request("/nope");
@@ -53,7 +72,7 @@ describe("createServiceApp", () => {
     const { app } = setup();
     const response = await app.request("/things", { method: "POST" });
     expect(response.status).toBe(405);
-    expect(response.headers.get("Allow")).toContain("GET");
+    expect(response.headers.get("Allow")).toBe("GET, HEAD");
     expect(response.headers.get("Content-Type")).toStartWith("application/json");
     expect(await response.json()).toEqual({ error: "method not allowed" });
   });
@@ -97,9 +116,11 @@ describe("createServiceApp", () => {
     await app.request("/things");
     await app.request("/random-1");
     await app.request("/random-2");
+    await app.request("/things", { method: "DELETE" });
     const text = await (await app.request("/metrics")).text();
     expect(text).toContain('http_requests_total{method="GET",route="/things",status="200"} 1');
     expect(text).toContain('http_requests_total{method="GET",route="unmatched",status="404"} 2');
+    expect(text).toContain('http_requests_total{method="DELETE",route="unmatched",status="405"} 1');
     expect(text).toContain("http_request_duration_seconds_bucket");
   });
 

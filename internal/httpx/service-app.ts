@@ -1,11 +1,11 @@
 import { Hono } from "hono";
-import { methodNotAllowed } from "hono/method-not-allowed";
-import { requestId, type RequestIdVariables } from "hono/request-id";
+import type { RequestIdVariables } from "hono/request-id";
 import type { Registry } from "prom-client";
 import type { Logger } from "../logging/logger.ts";
+import { allowedMethodsOf } from "./allowed-methods.ts";
 import { createHttpMetrics } from "./http-metrics.ts";
-import { observeRequests } from "./observe-requests.ts";
 import type { Readiness } from "./readiness.ts";
+import { requestContext } from "./request-context.ts";
 
 export type ServiceEnv = { Variables: RequestIdVariables };
 export type ServiceApp = Hono<ServiceEnv>;
@@ -23,15 +23,7 @@ export interface ServiceAppOptions {
  */
 export function createServiceApp({ logger, registry, readiness }: ServiceAppOptions): ServiceApp {
   const app = new Hono<ServiceEnv>();
-  app.use(requestId());
-  app.use(observeRequests({ logger, metrics: createHttpMetrics(registry) }));
-  app.use(
-    methodNotAllowed({
-      app,
-      onMethodNotAllowed: (c, methods) =>
-        c.json({ error: "method not allowed" }, 405, { Allow: methods.join(", ") }),
-    }),
-  );
+  app.use(requestContext({ logger, metrics: createHttpMetrics(registry) }));
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) =>
@@ -41,7 +33,14 @@ export function createServiceApp({ logger, registry, readiness }: ServiceAppOpti
     c.body(await registry.metrics(), 200, { "Content-Type": registry.contentType }),
   );
 
-  app.notFound((c) => c.json({ error: "not found" }, 404));
+  // No route for this method and path: a 405 when the path has routes for other methods.
+  const allowedMethods = allowedMethodsOf(app);
+  app.notFound((c) => {
+    const allowed = allowedMethods(c.req.path);
+    return allowed.length === 0
+      ? c.json({ error: "not found" }, 404)
+      : c.json({ error: "method not allowed" }, 405, { Allow: allowed.join(", ") });
+  });
   app.onError((error, c) => {
     // Logged in full, answered without detail: internals never reach a client.
     logger.error({ err: error, request_id: c.get("requestId") }, "unhandled error");
