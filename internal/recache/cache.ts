@@ -6,6 +6,10 @@
  * and `RedisCache` (ioredis). Both throw `CacheError` on any failure; the
  * caller decides to count and swallow it. A stored value that does not
  * decode reads as a miss (`undefined`), never as data.
+ *
+ * Every call settles within the contract's cache budget (250 ms), timeout
+ * included, so callers add no timer of their own: `RedisCache` through its
+ * client's command timeout (`createRedisClient`), `MemoryCache` at once.
  */
 export interface CacheEntry {
   /** The value exactly as it was put. */
