@@ -12,6 +12,7 @@ FROM oven/bun:1.4.5-debian AS build
 WORKDIR /src
 # Dependencies first, so a source change does not reinstall them.
 COPY package.json bun.lock bunfig.toml ./
+COPY patches ./patches
 RUN bun install --frozen-lockfile
 COPY . .
 RUN bun run build
