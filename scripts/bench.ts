@@ -86,6 +86,7 @@ async function runLoadProcess(target: Target, options: BenchOptions): Promise<Lo
     concurrency: options.concurrency,
     warmupMs: options.warmupS * 1000,
     durationMs: options.durationS * 1000,
+    serverPid: target.proc.pid,
     ...(target.expectHeader === undefined ? {} : { expectHeader: target.expectHeader }),
   };
   const child = Bun.spawn([process.execPath, join(import.meta.dir, "bench", "load.ts"), JSON.stringify(load)], {

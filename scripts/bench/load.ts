@@ -9,6 +9,7 @@
  * and a minimal client leaves the most for the thing under test.
  */
 import type { Socket } from "bun";
+import { readFileSync } from "node:fs";
 import { type HistogramJson, LatencyHistogram } from "./latency-histogram.ts";
 
 export interface LoadOptions {
@@ -18,6 +19,8 @@ export interface LoadOptions {
   durationMs: number;
   /** A header line (case-insensitive, e.g. `cache-status: booksvc; hit`) every answer must carry. */
   expectHeader?: string;
+  /** The server's process id: its CPU time over the recorded window is reported as `serverCpuSeconds`. */
+  serverPid?: number;
 }
 
 export interface LoadResult {
@@ -31,6 +34,8 @@ export interface LoadResult {
   histogram: HistogramJson;
   /** CPU the load generator itself used during the recorded window, in cores (1.0 = one core). */
   clientCores: number;
+  /** CPU seconds (all threads) `serverPid` used during the recorded window; absent without /proc. */
+  serverCpuSeconds?: number;
   firstError?: string;
 }
 
@@ -176,8 +181,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
   await Bun.sleep(Math.max(0, recordFrom - performance.now()));
   cpuAtRecord = process.cpuUsage();
+  const serverCpuAtRecord = options.serverPid === undefined ? undefined : processCpuSeconds(options.serverPid);
   await Bun.sleep(Math.max(0, stopAt - performance.now()));
   const cpu = process.cpuUsage(cpuAtRecord);
+  const serverCpuAtStop = options.serverPid === undefined ? undefined : processCpuSeconds(options.serverPid);
   running = false;
   for (const connection of connections) connection.socket?.end();
 
@@ -190,8 +197,27 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     statuses,
     histogram: histogram.toJSON(),
     clientCores: (cpu.user + cpu.system) / 1e6 / seconds,
+    ...(serverCpuAtRecord !== undefined && serverCpuAtStop !== undefined ? { serverCpuSeconds: serverCpuAtStop - serverCpuAtRecord } : {}),
     ...(firstError === undefined ? {} : { firstError }),
   };
+}
+
+/**
+ * User + system CPU seconds a process (all its threads) has used, from /proc/<pid>/stat; undefined
+ * when unreadable (not Linux, process gone). Read synchronously: it is two reads per window.
+ */
+export function processCpuSeconds(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // Fields after the command name (which may hold spaces, hence the last ')'): utime and stime are
+  // the 12th and 13th, in clock ticks; Linux fixes USER_HZ at 100 for user space.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return Number.isFinite(ticks) ? ticks / 100 : undefined;
 }
 
 if (import.meta.main) {

@@ -19,6 +19,11 @@ export interface TargetRow {
   ratioToStoragesvc: number | undefined;
   /** CPU the load generator used, in cores, averaged over rounds. */
   clientCores: number;
+  /**
+   * The target process's CPU time per answered request, in µs, over all rounds: steadier than
+   * req/s on a shared machine, and what a change to the service itself moves.
+   */
+  serverCpuUsPerRequest: number | undefined;
   rssIdleMiB: number | undefined;
   rssAfterLoadMiB: number | undefined;
 }
@@ -36,7 +41,9 @@ export function aggregate(name: string, results: readonly LoadResult[]): Omit<Ta
   let errors = 0;
   let unexpected = 0;
   let cores = 0;
+  let serverCpuSeconds: number | undefined = 0;
   for (const result of results) {
+    serverCpuSeconds = result.serverCpuSeconds === undefined || serverCpuSeconds === undefined ? undefined : serverCpuSeconds + result.serverCpuSeconds;
     histogram.merge(LatencyHistogram.fromJSON(result.histogram as HistogramJson));
     requests += result.requests;
     seconds += result.seconds;
@@ -55,6 +62,7 @@ export function aggregate(name: string, results: readonly LoadResult[]): Omit<Ta
     errors,
     unexpected,
     clientCores: results.length > 0 ? cores / results.length : 0,
+    serverCpuUsPerRequest: serverCpuSeconds !== undefined && requests > 0 ? (serverCpuSeconds * 1e6) / requests : undefined,
   };
 }
 
@@ -98,7 +106,7 @@ const mib = (value: number | undefined): string => (value === undefined || Numbe
 
 export function throughputTable(rows: readonly TargetRow[]): string {
   return table(
-    ["target", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "x ceiling", "x storagesvc", "req/s per round", "RSS idle MiB", "RSS loaded MiB"],
+    ["target", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "x ceiling", "x storagesvc", "server CPU µs/req", "req/s per round", "RSS idle MiB", "RSS loaded MiB"],
     rows.map((r) => [
       r.name,
       Math.round(r.rps).toString(),
@@ -108,6 +116,7 @@ export function throughputTable(rows: readonly TargetRow[]): string {
       String(r.errors + r.unexpected),
       ratio(r.ratioToCeiling),
       ratio(r.ratioToStoragesvc),
+      r.serverCpuUsPerRequest === undefined ? "" : r.serverCpuUsPerRequest.toFixed(1),
       r.roundsRps.join(" "),
       mib(r.rssIdleMiB),
       mib(r.rssAfterLoadMiB),

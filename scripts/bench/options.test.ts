@@ -1,0 +1,31 @@
+import { describe, expect, test } from "bun:test";
+import { DEFAULT_OPTIONS, parseOptions } from "./options.ts";
+
+describe("parseOptions", () => {
+  test("defaults fit the three-minute budget: 7 targets x rounds x (warm-up + duration)", () => {
+    expect(parseOptions([])).toEqual(DEFAULT_OPTIONS);
+    const { rounds, warmupS, durationS } = DEFAULT_OPTIONS;
+    expect(7 * rounds * (warmupS + durationS)).toBeLessThanOrEqual(150);
+  });
+
+  test("reads every option, as separate or inline values", () => {
+    expect(parseOptions(["--duration", "2.5", "--warmup=0", "--concurrency", "8", "--rounds=2", "--starts", "0", "--json", "--only", "ceiling,booksvc-cache"])).toMatchObject({
+      durationS: 2.5,
+      warmupS: 0,
+      concurrency: 8,
+      rounds: 2,
+      starts: 0,
+      json: true,
+      only: ["ceiling", "booksvc-cache"],
+    });
+    expect(parseOptions(["--profile", "/tmp/p"])).toMatchObject({ profileDir: "/tmp/p", source: true });
+    expect(parseOptions(["--help"])).toBe("help");
+  });
+
+  test("rejects a bad value or an unknown option, naming it", () => {
+    expect(() => parseOptions(["--concurrency", "1.5"])).toThrow("--concurrency needs a whole number > 0, got 1.5");
+    expect(() => parseOptions(["--duration", "0"])).toThrow("--duration needs a number > 0, got 0");
+    expect(() => parseOptions(["--rounds"])).toThrow("--rounds needs a whole number > 0, got undefined");
+    expect(() => parseOptions(["--fast"])).toThrow("unknown option --fast");
+  });
+});

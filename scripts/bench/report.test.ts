@@ -1,0 +1,72 @@
+import { describe, expect, test } from "bun:test";
+import { LatencyHistogram } from "./latency-histogram.ts";
+import type { LoadResult } from "./load.ts";
+import { aggregate, checkTargets, type TargetRow, throughputTable } from "./report.ts";
+
+function round(requests: number, serverCpuSeconds: number | undefined, latencyMs = 1): LoadResult {
+  const histogram = new LatencyHistogram();
+  for (let i = 0; i < 10; i++) histogram.record(latencyMs);
+  return {
+    requests,
+    seconds: 2,
+    errors: 0,
+    unexpected: 0,
+    statuses: { "200": requests },
+    histogram: histogram.toJSON(),
+    clientCores: 0.5,
+    ...(serverCpuSeconds === undefined ? {} : { serverCpuSeconds }),
+  };
+}
+
+function row(name: string, rps: number, ratios: Partial<Pick<TargetRow, "ratioToCeiling" | "ratioToStoragesvc">> = {}): TargetRow {
+  return {
+    ...aggregate(name, [{ ...round(rps * 2, 0.1), seconds: 2 }]),
+    ratioToCeiling: ratios.ratioToCeiling,
+    ratioToStoragesvc: ratios.ratioToStoragesvc,
+    rssIdleMiB: undefined,
+    rssAfterLoadMiB: undefined,
+  };
+}
+
+describe("aggregate", () => {
+  test("req/s over all rounds, each round's req/s, and the server's CPU per request", () => {
+    const r = aggregate("booksvc-none", [round(20_000, 0.5), round(30_000, 0.75)]);
+    expect(r.rps).toBe(12_500);
+    expect(r.roundsRps).toEqual([10_000, 15_000]);
+    expect(r.serverCpuUsPerRequest).toBeCloseTo(25, 6);
+  });
+
+  test("no CPU figure when a round could not read it", () => {
+    expect(aggregate("x", [round(100, 0.1), round(100, undefined)]).serverCpuUsPerRequest).toBeUndefined();
+  });
+});
+
+describe("checkTargets", () => {
+  test("passes and fails each target at its threshold", () => {
+    const rows = [
+      row("booksvc-none", 1000, { ratioToStoragesvc: 0.6 }),
+      row("booksvc-combined", 949, { ratioToStoragesvc: 0.59 }),
+      row("booksvc-cache", 500, { ratioToCeiling: 0.5 }),
+    ];
+    const checks = checkTargets(rows, [{ binary: "dist/booksvc", starts: 7, healthzMs: 60, firstAnswerMs: 70, rssAtStartMiB: 50, allHealthzMs: [] }]);
+    const verdict = Object.fromEntries(checks.map((c) => [c.what, c.ok]));
+    expect(verdict).toEqual({
+      "booksvc-none >= 0.6 x storagesvc direct": true,
+      "booksvc-combined >= 0.6 x storagesvc direct": false,
+      "combined costs <= 5 % vs none": false, // 5.1 %
+      "booksvc from cache >= 0.5 x ceiling": true,
+      "dist/booksvc start to first 200 < 60 ms (median)": false,
+    });
+  });
+
+  test("a target that answered with errors fails", () => {
+    const failing = { ...row("storagesvc", 100), errors: 3 };
+    expect(checkTargets([failing], []).filter((c) => !c.ok).map((c) => c.what)).toEqual(["storagesvc answers without errors"]);
+  });
+});
+
+test("the table shows the CPU per request next to the ratios", () => {
+  const text = throughputTable([row("storagesvc", 1000)]);
+  expect(text.split("\n")[0]).toContain("server CPU µs/req");
+  expect(text.split("\n")[2]).toContain("50.0"); // 0.1 s over 2000 requests
+});
