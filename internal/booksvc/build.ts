@@ -5,7 +5,7 @@ import { type Cache, createRedisClient, MemoryCache, RedisCache } from "../recac
 import { type BuiltStrategy, buildStrategy, DeadlineExceededError } from "../resilience/index.ts";
 import { createBooksvcApp } from "./app.ts";
 import type { BooksvcConfig } from "./config.ts";
-import { CACHE_BUDGET_MS, LastGood } from "./last-good.ts";
+import { LastGood } from "./last-good.ts";
 import { createBooksvcMetrics } from "./metrics.ts";
 import { observePolicies } from "./policy-events.ts";
 import { createUpstreamClient, isUpstreamError, isUpstreamFailure } from "./upstream.ts";
@@ -60,8 +60,6 @@ export function createCache(config: BooksvcConfig, logger: Logger): Cache {
   logger.info({ redis: where }, "using Redis as the cache");
   const client = createRedisClient({
     ...(config.REDIS_URL !== undefined ? { url: config.REDIS_URL } : { addr: config.REDIS_ADDR }),
-    // The one timer that keeps a cache call within the contract's budget (LastGood adds none).
-    commandTimeoutMs: CACHE_BUDGET_MS,
     onError: (err) => logger.warn({ err, redis: where }, "redis connection failed; serving without the cache"),
     onReady: () => logger.info({ redis: where }, "redis connection ready again"),
   });

@@ -2,7 +2,8 @@ import type { Context } from "hono";
 import type { ServiceEnv } from "../httpx/index.ts";
 import type { Logger } from "../logging/logger.ts";
 import { type Outcome, type Strategy, startDeadline } from "../resilience/index.ts";
-import { CACHE_BUDGET_MS, type LastGood } from "./last-good.ts";
+import { CACHE_BUDGET_MS } from "../recache/index.ts";
+import type { LastGood } from "./last-good.ts";
 import type { BooksvcMetrics } from "./metrics.ts";
 import { type UpstreamBooks, type UpstreamClient, isUpstreamError } from "./upstream.ts";
 

@@ -3,12 +3,6 @@ import type { Cache } from "../recache/index.ts";
 import { bookListJson, parseBookList } from "./books.ts";
 import type { BooksvcMetrics } from "./metrics.ts";
 
-/**
- * The contract's bound on what one cache call may add to a request. The cache enforces it
- * (see `Cache`): RedisCache through its client's command timeout, MemoryCache never waits.
- */
-export const CACHE_BUDGET_MS = 250;
-
 /** A book list read back from the cache. */
 export interface CachedBooks {
   /** Canonical JSON of a validated book list. */

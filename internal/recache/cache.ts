@@ -7,10 +7,14 @@
  * caller decides to count and swallow it. A stored value that does not
  * decode reads as a miss (`undefined`), never as data.
  *
- * Every call settles within the contract's cache budget (250 ms), timeout
- * included, so callers add no timer of their own: `RedisCache` through its
- * client's command timeout (`createRedisClient`), `MemoryCache` at once.
+ * Every call settles within `CACHE_BUDGET_MS`, timeout included, so callers
+ * add no timer of their own: `RedisCache` through its client's command
+ * timeout (`createRedisClient`), `MemoryCache` at once.
  */
+
+/** The contract's bound on what one cache call may add to a request. */
+export const CACHE_BUDGET_MS = 250;
+
 export interface CacheEntry {
   /** The value exactly as it was put. */
   value: string;

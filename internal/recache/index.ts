@@ -1,4 +1,4 @@
-export type { Cache, CacheEntry } from "./cache.ts";
+export { CACHE_BUDGET_MS, type Cache, type CacheEntry } from "./cache.ts";
 export { CacheError, isCacheError, type CacheOperation } from "./cache-error.ts";
 export { encodeEntry, decodeEntry } from "./entry.ts";
 export { MemoryCache, type MemoryCacheOptions } from "./memory-cache.ts";

@@ -1,11 +1,12 @@
 import { Redis, type RedisOptions } from "ioredis";
+import { CACHE_BUDGET_MS } from "./cache.ts";
 
 export interface RedisClientOptions {
   /** `redis://[user:pass@]host:port[/db]` or `rediss://…` (REDIS_URL). Give this or `addr`. */
   url?: string;
   /** `host:port` (REDIS_ADDR, the article's form); `[::1]:6379` for IPv6. Give this or `url`. */
   addr?: string;
-  /** Upper bound on one command, connected or not. Default 250 ms (the contract's cache budget). */
+  /** Upper bound on one command, connected or not. Default `CACHE_BUDGET_MS` (the contract's 250 ms). */
   commandTimeoutMs?: number;
   /** Limit on establishing one TCP connection. Default 1000 ms. */
   connectTimeoutMs?: number;
@@ -57,7 +58,7 @@ export function createRedisClient(options: RedisClientOptions): Redis {
   const {
     url,
     addr,
-    commandTimeoutMs = 250,
+    commandTimeoutMs = CACHE_BUDGET_MS,
     connectTimeoutMs = 1000,
     maxReconnectDelayMs = 1000,
     onError,
