@@ -9,8 +9,8 @@
  * and a minimal client leaves the most for the thing under test.
  */
 import type { Socket } from "bun";
-import { readFileSync } from "node:fs";
 import { type HistogramJson, LatencyHistogram } from "./latency-histogram.ts";
+import { processCpuSeconds } from "./processes.ts";
 
 export interface LoadOptions {
   url: string;
@@ -200,24 +200,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     ...(serverCpuAtRecord !== undefined && serverCpuAtStop !== undefined ? { serverCpuSeconds: serverCpuAtStop - serverCpuAtRecord } : {}),
     ...(firstError === undefined ? {} : { firstError }),
   };
-}
-
-/**
- * User + system CPU seconds a process (all its threads) has used, from /proc/<pid>/stat; undefined
- * when unreadable (not Linux, process gone). Read synchronously: it is two reads per window.
- */
-export function processCpuSeconds(pid: number): number | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return undefined;
-  }
-  // Fields after the command name (which may hold spaces, hence the last ')'): utime and stime are
-  // the 12th and 13th, in clock ticks; Linux fixes USER_HZ at 100 for user space.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return Number.isFinite(ticks) ? ticks / 100 : undefined;
 }
 
 if (import.meta.main) {

@@ -3,6 +3,7 @@
  * (one JSON log line per request at LOG_LEVEL=info) written to a file, as a log shipper would take
  * it, instead of piped into the bench, which must stay out of the way of what it measures.
  */
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -66,6 +67,24 @@ export async function readRssMiB(pid: number): Promise<number | undefined> {
   } catch {
     return undefined; // the process has exited
   }
+}
+
+/**
+ * User + system CPU seconds a process (all its threads) has used, from /proc/<pid>/stat; undefined
+ * when unreadable (not Linux, process gone). Read synchronously: it is two reads per window.
+ */
+export function processCpuSeconds(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // Fields after the command name (which may hold spaces, hence the last ')'): utime and stime are
+  // the 12th and 13th, in clock ticks; Linux fixes USER_HZ at 100 for user space.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return Number.isFinite(ticks) ? ticks / 100 : undefined;
 }
 
 /** Polls `url` until it answers `200`; returns ms since `since`, or throws after `timeoutMs`. */
