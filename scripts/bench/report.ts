@@ -41,9 +41,7 @@ export function aggregate(name: string, results: readonly LoadResult[]): Omit<Ta
   let errors = 0;
   let unexpected = 0;
   let cores = 0;
-  let serverCpuSeconds: number | undefined = 0;
   for (const result of results) {
-    serverCpuSeconds = result.serverCpuSeconds === undefined || serverCpuSeconds === undefined ? undefined : serverCpuSeconds + result.serverCpuSeconds;
     histogram.merge(LatencyHistogram.fromJSON(result.histogram as HistogramJson));
     requests += result.requests;
     seconds += result.seconds;
@@ -62,8 +60,18 @@ export function aggregate(name: string, results: readonly LoadResult[]): Omit<Ta
     errors,
     unexpected,
     clientCores: results.length > 0 ? cores / results.length : 0,
-    serverCpuUsPerRequest: serverCpuSeconds !== undefined && requests > 0 ? (serverCpuSeconds * 1e6) / requests : undefined,
+    serverCpuUsPerRequest: cpuUsPerRequest(results, requests),
   };
+}
+
+/** The server's CPU time per request over all rounds; undefined when any round could not read it. */
+function cpuUsPerRequest(results: readonly LoadResult[], requests: number): number | undefined {
+  let seconds = 0;
+  for (const { serverCpuSeconds } of results) {
+    if (serverCpuSeconds === undefined) return undefined;
+    seconds += serverCpuSeconds;
+  }
+  return requests > 0 ? (seconds * 1e6) / requests : undefined;
 }
 
 export function checkTargets(rows: readonly TargetRow[], startups: readonly StartupResult[]): Check[] {
