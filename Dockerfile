@@ -3,7 +3,7 @@
 #   docker build --target booksvc    -t bookstore/booksvc .
 #
 # The build stage compiles each service into a standalone executable
-# (`bun build --compile`, see scripts/build.ts). The final stages hold only
+# (`bun build --compile`, see tools/build.ts). The final stages hold only
 # that executable on distroless `cc`: glibc (libc, libpthread, libdl, libm)
 # and nothing else -- no shell, no package manager, no Bun, no node_modules.
 

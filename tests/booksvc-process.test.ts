@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { DEFAULT_BOOKS, type FakeUpstream, startFakeUpstream } from "./support/fake-upstream.ts";
-import { freePort } from "./support/ports.ts";
-import { ServiceProcess } from "./support/service-process.ts";
+import { DEFAULT_BOOKS, type FakeUpstream, startFakeUpstream } from "../tools/kit/fake-upstream.ts";
+import { freePort } from "../tools/kit/free-port.ts";
+import { ServiceProcess } from "../tools/kit/service-process.ts";
 
 // Starts real processes and servers: a busy 2-core machine needs more than the default 5 s.
 setDefaultTimeout(30_000);

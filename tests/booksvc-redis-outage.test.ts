@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { type BooksvcHarness, startBooksvcInProcess } from "./support/booksvc-harness.ts";
-import { type FakeUpstream, startFakeUpstream } from "./support/fake-upstream.ts";
-import { startThrowawayRedis, type ThrowawayRedis } from "./support/redis-server.ts";
+import { type BooksvcHarness, startBooksvcInProcess } from "../tools/kit/booksvc-harness.ts";
+import { type FakeUpstream, startFakeUpstream } from "../tools/kit/fake-upstream.ts";
+import { startThrowawayRedis, type ThrowawayRedis } from "../tools/kit/redis-server.ts";
 
 // Starts real processes and servers: a busy 2-core machine needs more than the default 5 s.
 setDefaultTimeout(30_000);

@@ -7,7 +7,7 @@ import {
   OUTAGE_TIMEOUTS,
   useOutageStack,
   untilFresh,
-} from "./support/outage-stack.ts";
+} from "../tools/kit/outage-stack.ts";
 
 // Starts real processes and servers: a busy 2-core machine needs more than the default 5 s.
 setDefaultTimeout(30_000);

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Redis } from "ioredis";
 import { CacheError, createRedisClient, RedisCache } from "../internal/recache/index.ts";
-import { startThrowawayRedis, type ThrowawayRedis } from "./support/redis-server.ts";
-import { freePort } from "./support/ports.ts";
+import { startThrowawayRedis, type ThrowawayRedis } from "../tools/kit/redis-server.ts";
+import { freePort } from "../tools/kit/free-port.ts";
 
 // Starts real processes and servers: a busy 2-core machine needs more than the default 5 s.
 setDefaultTimeout(30_000);

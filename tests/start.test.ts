@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import postgres from "postgres";
-import { freePort } from "./support/ports.ts";
-import { createFreshDatabase, type FreshDatabase } from "./support/postgres.ts";
-import { REPO_ROOT } from "./support/service-process.ts";
+import { freePort } from "../tools/kit/free-port.ts";
+import { createFreshDatabase, type FreshDatabase } from "../tools/kit/postgres.ts";
+import { REPO_ROOT } from "../tools/kit/service-process.ts";
 
 // `bun run start` as a user runs it: on a terminal (a pseudo-terminal from util-linux `script`),
 // pressing its keys. DATABASE_URL points it at a fresh database, so no embedded PGlite is needed.
@@ -27,7 +27,7 @@ afterEach(async () => {
 
 async function launch(database: FreshDatabase, options: { terminal: boolean }): Promise<Launcher> {
   const [booksvcPort, storagesvcPort] = [await freePort(), await freePort()];
-  const command = `${process.execPath} scripts/start.ts`;
+  const command = `${process.execPath} tools/start.ts`;
   const child = Bun.spawn(options.terminal ? ["script", "-qfec", command, "/dev/null"] : command.split(" "), {
     cwd: REPO_ROOT,
     env: {
@@ -146,7 +146,7 @@ describe("bun run start", () => {
   });
 
   test("a bad RESILIENCE_STRATEGY stops it before anything starts, exit 2 naming the variable", async () => {
-    const child = Bun.spawn([process.execPath, "scripts/start.ts"], {
+    const child = Bun.spawn([process.execPath, "tools/start.ts"], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? "", RESILIENCE_STRATEGY: "retries" },
       stdout: "pipe",

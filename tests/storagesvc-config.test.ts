@@ -1,7 +1,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { connect } from "node:net";
-import { freePort } from "./support/ports.ts";
-import { ServiceProcess } from "./support/service-process.ts";
+import { freePort } from "../tools/kit/free-port.ts";
+import { ServiceProcess } from "../tools/kit/service-process.ts";
 
 // Bad configuration: nothing starts, one stderr line per problem naming the variable, exit code 2.
 

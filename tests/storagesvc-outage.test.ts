@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { PgCluster } from "./support/pg-cluster.ts";
-import { freePort } from "./support/ports.ts";
-import { ServiceProcess } from "./support/service-process.ts";
+import { PgCluster } from "../tools/kit/pg-cluster.ts";
+import { freePort } from "../tools/kit/free-port.ts";
+import { ServiceProcess } from "../tools/kit/service-process.ts";
 
 // storagesvc while its database is away: it starts anyway, answers 503 JSON, stays up, and serves
 // again by itself once the database returns. The database is a throwaway cluster the tests stop and

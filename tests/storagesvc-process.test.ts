@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import postgres from "postgres";
-import { freePort } from "./support/ports.ts";
-import { createFreshDatabase, type FreshDatabase } from "./support/postgres.ts";
-import { ServiceProcess } from "./support/service-process.ts";
+import { freePort } from "../tools/kit/free-port.ts";
+import { createFreshDatabase, type FreshDatabase } from "../tools/kit/postgres.ts";
+import { ServiceProcess } from "../tools/kit/service-process.ts";
 
 // storagesvc as a real process against the machine's PostgreSQL, in a database of its own.
 

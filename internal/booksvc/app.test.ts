@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { DEFAULT_BOOKS, type FakeUpstream, startFakeUpstream } from "../../tests/support/fake-upstream.ts";
-import { type BooksvcHarness, FAST_BOOKSVC_ENV, startBooksvcInProcess } from "../../tests/support/booksvc-harness.ts";
+import { DEFAULT_BOOKS, type FakeUpstream, startFakeUpstream } from "../../tools/kit/fake-upstream.ts";
+import { type BooksvcHarness, FAST_BOOKSVC_ENV, startBooksvcInProcess } from "../../tools/kit/booksvc-harness.ts";
 import type { StrategyName } from "../resilience/index.ts";
 
 const REQUEST_TIMEOUT_MS = Number(FAST_BOOKSVC_ENV.REQUEST_TIMEOUT_MS);

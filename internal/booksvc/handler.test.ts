@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { type BooksvcHarness, startBooksvcInProcess } from "../../tests/support/booksvc-harness.ts";
-import { DEFAULT_BOOKS, type FakeUpstream, startFakeUpstream } from "../../tests/support/fake-upstream.ts";
+import { type BooksvcHarness, startBooksvcInProcess } from "../../tools/kit/booksvc-harness.ts";
+import { DEFAULT_BOOKS, type FakeUpstream, startFakeUpstream } from "../../tools/kit/fake-upstream.ts";
 import { type Cache, type CacheEntry, CacheError, MemoryCache } from "../recache/index.ts";
 
 const BOOKS_JSON = JSON.stringify(DEFAULT_BOOKS);

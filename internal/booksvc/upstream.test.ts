@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { DEFAULT_BOOKS, startFakeUpstream, type FakeUpstream } from "../../tests/support/fake-upstream.ts";
+import { DEFAULT_BOOKS, startFakeUpstream, type FakeUpstream } from "../../tools/kit/fake-upstream.ts";
 import {
   createUpstreamClient,
   isUpstreamFailure,

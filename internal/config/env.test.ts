@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { enumVar, intVar, numberVar, optionalVar, portVar, readEnv, urlVar } from "./env.ts";
-import { configProblems } from "../../tests/support/config-problems.ts";
+import { configProblems } from "../../tools/kit/config-problems.ts";
 
 const readers = {
   HTTP_PORT: portVar(8082),

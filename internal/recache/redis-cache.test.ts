@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Redis } from "ioredis";
-import { SHARED_REDIS_ADDR, skipWithoutSharedRedis } from "../../tests/support/redis-server.ts";
+import { SHARED_REDIS_ADDR, skipWithoutSharedRedis } from "../../tools/kit/redis-server.ts";
 import type { Cache } from "./cache.ts";
 import { CacheError } from "./cache-error.ts";
 import { RedisCache } from "./redis-cache.ts";

@@ -5,7 +5,7 @@ import { createStoragesvcApp } from "./app.ts";
 import type { Book } from "./book.ts";
 import { DatabaseUnavailableError } from "./database-error.ts";
 import type { BookSource } from "./ready-books.ts";
-import { captureLogger } from "./test-logger.ts";
+import { captureLogger } from "../../tools/kit/capture-logger.ts";
 
 const BOOKS: Book[] = [
   { id: 1, title: "One book", author: "John Doe", desc: "" },

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Sql } from "postgres";
-import { createFreshDatabase, type FreshDatabase } from "../../tests/support/postgres.ts";
+import { createFreshDatabase, type FreshDatabase } from "../../tools/kit/postgres.ts";
 import { createBooksRepository } from "./books-repository.ts";
 import { DatabaseUnavailableError, isUndefinedTable } from "./database-error.ts";
 import { connectDatabase } from "./database.ts";

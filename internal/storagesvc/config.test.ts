@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { DEFAULT_DATABASE_URL, readStoragesvcConfig } from "./config.ts";
-import { configProblems } from "../../tests/support/config-problems.ts";
+import { configProblems } from "../../tools/kit/config-problems.ts";
 
 const problemsOf = (env: Record<string, string>) => configProblems(() => readStoragesvcConfig(env));
 

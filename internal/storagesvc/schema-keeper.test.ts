@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { DatabaseUnavailableError } from "./database-error.ts";
 import { SchemaKeeper } from "./schema-keeper.ts";
-import { captureLogger } from "./test-logger.ts";
+import { captureLogger } from "../../tools/kit/capture-logger.ts";
 
 /** A repository whose migrate() fails `failures` times, then succeeds. */
 function flakyRepository(failures: number, error: unknown = new DatabaseUnavailableError("down", { cause: new Error("connect ECONNREFUSED") })) {

@@ -8,15 +8,15 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { FileSink } from "bun";
-import { Child } from "../internal/devstack/child.ts";
-import { type RunningBooksvc, type Stack, startStack } from "../internal/devstack/stack.ts";
-import { parseRecord, type RequestRecord } from "../internal/drill/load-worker.ts";
-import { type DrillOptions, parseDrillOptions, USAGE, UsageError } from "../internal/drill/options.ts";
-import { summarize } from "../internal/drill/summary.ts";
-import { renderTable, type ScenarioResult } from "../internal/drill/table.ts";
+import { Child } from "./kit/child.ts";
+import { type RunningBooksvc, type Stack, startStack } from "./devstack/stack.ts";
+import { parseRecord, type RequestRecord } from "./drill/load-worker.ts";
+import { type DrillOptions, parseDrillOptions, USAGE, UsageError } from "./drill/options.ts";
+import { summarize } from "./drill/summary.ts";
+import { renderTable, type ScenarioResult } from "./drill/table.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const LOAD_WORKER = join(ROOT, "internal/drill/load-worker.ts");
+const LOAD_WORKER = join(ROOT, "tools/drill/load-worker.ts");
 const WARMUP_MS = 3_000;
 const SETTLE_MS = 1_000;
 /** After a fault, wait at most this long for every strategy to serve fresh data again. */

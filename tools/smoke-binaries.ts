@@ -6,9 +6,9 @@
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../tests/support/ports.ts";
-import { createFreshDatabase } from "../tests/support/postgres.ts";
-import { REPO_ROOT, ServiceProcess } from "../tests/support/service-process.ts";
+import { freePort } from "./kit/free-port.ts";
+import { createFreshDatabase } from "./kit/postgres.ts";
+import { REPO_ROOT, ServiceProcess } from "./kit/service-process.ts";
 
 async function isolatedCopy(service: string, scratch: string): Promise<string> {
   const dir = join(scratch, service);

@@ -1,5 +1,5 @@
 // Static checks of the packaging, runnable without a container engine:
-//   bun run scripts/check-packaging.ts
+//   bun run tools/packaging/check-packaging.ts
 // - Dockerfile: syntax (dockerfile-utils) plus the rules we hold images to
 //   (pinned bases, the project's Bun version, binary-only distroless finals,
 //   non-root, exec-form ENTRYPOINT/HEALTHCHECK, EXPOSE).
@@ -255,7 +255,7 @@ export function checkDockerignore(text: string, copiedFiles: string[]): string[]
   for (const path of mustExclude) {
     if (!isIgnored(patterns, path)) problems.push(`.dockerignore: ${path} would be sent to the build context`);
   }
-  const mustInclude = [...copiedFiles, "cmd/booksvc/main.ts", "cmd/storagesvc/main.ts", "scripts/build.ts"];
+  const mustInclude = [...copiedFiles, "cmd/booksvc/main.ts", "cmd/storagesvc/main.ts", "tools/build.ts"];
   for (const path of mustInclude) {
     if (isIgnored(patterns, path)) problems.push(`.dockerignore: ${path} is needed by the build but ignored`);
   }
@@ -459,7 +459,7 @@ export async function checkPackaging(root: string): Promise<string[]> {
 }
 
 if (import.meta.main) {
-  const root = join(import.meta.dir, "..");
+  const root = join(import.meta.dir, "..", "..");
   const problems = await checkPackaging(root);
   for (const problem of problems) console.error(problem);
   if (problems.length > 0) {

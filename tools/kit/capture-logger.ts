@@ -1,4 +1,4 @@
-import { createLogger, type Logger } from "../logging/logger.ts";
+import { createLogger, type Logger } from "../../internal/logging/logger.ts";
 
 /** A real logger whose lines land in `lines` (parsed), for assertions. */
 export function captureLogger(level: "debug" | "info" = "debug"): { logger: Logger; lines: Record<string, unknown>[] } {

@@ -3,7 +3,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { freePort } from "./ports.ts";
+import { freePort } from "./free-port.ts";
 
 /** The machine's shared Redis. Tests use unique keys in it and never reconfigure it. */
 export const SHARED_REDIS_ADDR = process.env.TEST_REDIS_ADDR ?? "127.0.0.1:6379";

@@ -4,7 +4,7 @@
  * Targets: a bare Bun server answering storagesvc's JSON (the ceiling), storagesvc direct, booksvc
  * in front of it with each strategy, and booksvc answering from its cache with storagesvc cut off
  * (a fault proxy in between, cut after warming). Every target runs as its own process; the load
- * generator is a separate `bun` process per measurement (scripts/bench/load.ts). Rounds go over
+ * generator is a separate `bun` process per measurement (tools/bench/load.ts). Rounds go over
  * the targets in rotated order so drift (thermal, noisy neighbours, GC) spreads over all of them,
  * and the rounds of a target are aggregated. Then, for each binary, start-to-first-200 (median of
  * several starts) and RSS idle / after load. `--json` prints it all as JSON; see --help.
@@ -12,9 +12,9 @@
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { type FaultProxy, startFaultProxy } from "../internal/faultproxy/index.ts";
-import { freePort } from "../tests/support/ports.ts";
-import { createFreshDatabase, type FreshDatabase } from "../tests/support/postgres.ts";
+import { type FaultProxy, startFaultProxy } from "./faultproxy/index.ts";
+import { freePort } from "./kit/free-port.ts";
+import { createFreshDatabase, type FreshDatabase } from "./kit/postgres.ts";
 import type { LoadOptions, LoadResult } from "./bench/load.ts";
 import { parseOptions, USAGE, type BenchOptions } from "./bench/options.ts";
 import { type BenchProcess, REPO_ROOT, spawnProcess, tailLogs, waitFor200 } from "./bench/processes.ts";
@@ -70,7 +70,7 @@ async function ensureBinaries(): Promise<void> {
   }
   if (stale.length === 0) return;
   log(`building ${stale.join(", ")} (missing or older than the sources)`);
-  const build = Bun.spawn([process.execPath, "run", "scripts/build.ts", ...stale], { cwd: REPO_ROOT, stdout: "ignore", stderr: "inherit" });
+  const build = Bun.spawn([process.execPath, "run", "tools/build.ts", ...stale], { cwd: REPO_ROOT, stdout: "ignore", stderr: "inherit" });
   if ((await build.exited) !== 0) throw new Error("bun run build failed");
 }
 

@@ -1,5 +1,5 @@
 /**
- * The load generator, run as its own process (`bun scripts/bench/load.ts '<json options>'`) so it
+ * The load generator, run as its own process (`bun tools/bench/load.ts '<json options>'`) so it
  * never shares an event loop with what it measures. It keeps `concurrency` keep-alive HTTP/1.1
  * connections busy with one request in flight each (closed loop), for `warmupMs` unrecorded then
  * `durationMs` recorded, and prints one JSON object (a LoadResult) on stdout.
@@ -204,7 +204,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
 if (import.meta.main) {
   const raw = process.argv[2];
-  if (raw === undefined) throw new Error("usage: bun scripts/bench/load.ts '<json LoadOptions>'");
+  if (raw === undefined) throw new Error("usage: bun tools/bench/load.ts '<json LoadOptions>'");
   const result = await runLoad(JSON.parse(raw) as LoadOptions);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -1,7 +1,7 @@
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "./ports.ts";
+import { freePort } from "./free-port.ts";
 
 /**
  * A throwaway PostgreSQL cluster for outage tests: its own data directory in a temp dir, its own

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { Child, type LineHandler } from "./child.ts";
+import { Child, type LineHandler } from "../kit/child.ts";
 import { databaseUrl } from "./pglite-server.ts";
 
 export interface EmbeddedPostgresOptions {

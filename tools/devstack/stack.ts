@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { type FaultProxy, startFaultProxy } from "../faultproxy/index.ts";
-import { Child, type LineHandler } from "./child.ts";
+import { Child, type LineHandler } from "../kit/child.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded-postgres.ts";
-import { freePort } from "./free-port.ts";
-import { waitForHttp } from "./wait.ts";
+import { freePort } from "../kit/free-port.ts";
+import { waitForHttp } from "../kit/wait.ts";
 
 /**
  * The whole bookstore on one machine, shared by `bun run start`, `bun run drill` and the e2e tests:

@@ -1,5 +1,5 @@
 /**
- * The drill's clients, run as their own process (`bun internal/drill/load-worker.ts '<json>'`) so
+ * The drill's clients, run as their own process (`bun tools/drill/load-worker.ts '<json>'`) so
  * they never share an event loop with the fault proxies or the services they measure.
  *
  * For each target, `concurrency` closed-loop clients (keep-alive fetch) send `GET /` one after the

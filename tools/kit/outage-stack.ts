@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll } from "bun:test";
 import { join } from "node:path";
 import postgres from "postgres";
-import { type RunningBooksvc, type Stack, startStack } from "../../internal/devstack/stack.ts";
+import { type RunningBooksvc, type Stack, startStack } from "../devstack/stack.ts";
 import { createFreshDatabase, type FreshDatabase } from "./postgres.ts";
 
 /**

