@@ -1,4 +1,5 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { strategyNames } from "../internal/resilience/index.ts";
 import {
   during,
   get,
@@ -18,7 +19,7 @@ async function storedBooks(): Promise<unknown[]> {
   return [...(await env().sql`select id, title, author, "desc" from books order by id`)];
 }
 
-const env = useOutageStack(["none", "retry", "breaker", "combined"]);
+const env = useOutageStack(strategyNames);
 
 describe("database outage, real services behind fault proxies", () => {
   test("combined answers every request with books while the database is down, then fresh data within BREAKER_OPEN_MS + 1 s", async () => {

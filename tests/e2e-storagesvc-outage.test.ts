@@ -3,16 +3,16 @@ import {
   during,
   isCacheHit,
   OUTAGE_TIMEOUTS,
-  type StrategyName,
   useOutageStack,
   untilFresh,
 } from "../tools/kit/outage-stack.ts";
+import { strategyNames } from "../internal/resilience/index.ts";
 
 // Starts real processes and servers: a busy 2-core machine needs more than the default 5 s.
 setDefaultTimeout(30_000);
 
 const { BREAKER_OPEN_MS, REQUEST_TIMEOUT_MS, UPSTREAM_TIMEOUT_MS } = OUTAGE_TIMEOUTS;
-const STRATEGIES: StrategyName[] = ["none", "retry", "breaker", "combined"];
+const STRATEGIES = strategyNames;
 
 const env = useOutageStack(STRATEGIES);
 

@@ -70,7 +70,7 @@ async function expectUnavailable(service: ServiceProcess): Promise<void> {
   const books = await get(service, "/books");
   expect(books).toEqual({ status: 503, type: expect.stringMatching(/^application\/json/), body: { error: "database unavailable" } });
   expect((await get(service, "/healthz")).status).toBe(200);
-  expect(service.process.exitCode).toBeNull();
+  expect(service.exitCode).toBeNull();
 }
 
 describe("storagesvc during a database outage", () => {

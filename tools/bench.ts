@@ -17,11 +17,12 @@ import { freePort } from "./kit/free-port.ts";
 import { createFreshDatabase, type FreshDatabase } from "./kit/postgres.ts";
 import type { LoadOptions, LoadResult } from "./bench/load.ts";
 import { parseOptions, USAGE, type BenchOptions } from "./bench/options.ts";
-import { type BenchProcess, REPO_ROOT, spawnProcess, tailLogs, waitFor200 } from "./bench/processes.ts";
+import { type BenchProcess, REPO_ROOT, spawnProcess } from "./bench/processes.ts";
+import { waitForHttp } from "./kit/wait.ts";
+import { strategyNames } from "../internal/resilience/index.ts";
 import { aggregate, type Check, checksText, checkTargets, startupTable, type TargetRow, throughputTable } from "./bench/report.ts";
 import { measureStartup, type StartupResult } from "./bench/startup.ts";
 
-const STRATEGIES = ["none", "retry", "breaker", "combined"] as const;
 type Service = "storagesvc" | "booksvc";
 
 interface Target {
@@ -86,7 +87,7 @@ async function runLoadProcess(target: Target, options: BenchOptions): Promise<Lo
     concurrency: options.concurrency,
     warmupMs: options.warmupS * 1000,
     durationMs: options.durationS * 1000,
-    serverPid: target.proc.pid,
+    serverPid: target.proc.child.pid,
     ...(target.expectHeader === undefined ? {} : { expectHeader: target.expectHeader }),
   };
   const child = Bun.spawn([process.execPath, join(import.meta.dir, "bench", "load.ts"), JSON.stringify(load)], {
@@ -134,7 +135,7 @@ async function main(): Promise<number> {
   let proxy: FaultProxy | undefined;
   let failed = true;
   const cleanup = async (): Promise<void> => {
-    for (const proc of running.splice(0).reverse()) await proc.stop();
+    for (const proc of running.splice(0).reverse()) await proc.child.stop(5_000);
     await proxy?.close();
     proxy = undefined;
     await database?.drop();
@@ -164,13 +165,7 @@ async function main(): Promise<number> {
       const command = service === "ceiling" ? [process.execPath, join(import.meta.dir, "bench", "ceiling.ts")] : serviceCommand(service, options);
       const proc = spawnProcess({ name, command, port, logDir, env: { HTTP_PORT: String(port), LOG_LEVEL: options.logLevel, ...env } });
       running.push(proc);
-      let gone = false;
-      proc.exited.then(() => (gone = true)).catch(() => (gone = true));
-      try {
-        await waitFor200(`${proc.url}${readyPath}`, performance.now(), 20_000, () => gone, 20);
-      } catch (error) {
-        throw new Error(`${name} did not become ready:\n${await tailLogs(proc)}`, { cause: error });
-      }
+      await waitForHttp(`${proc.url}${readyPath}`, { timeoutMs: 20_000, child: proc.child, intervalMs: 20 });
       return proc;
     };
 
@@ -182,7 +177,7 @@ async function main(): Promise<number> {
       targets.push({ name: "ceiling", proc: await start("ceiling", "ceiling", { CEILING_BODY: books.text }, "/"), path: "/books" });
     }
     if (wanted("storagesvc")) targets.push({ name: "storagesvc", proc: storagesvc, path: "/books" });
-    for (const strategy of STRATEGIES) {
+    for (const strategy of strategyNames) {
       const name = `booksvc-${strategy}`;
       if (!wanted(name)) continue;
       const proc = await start(name, "booksvc", { STORAGESVC_URL: `${storagesvc.url}/books`, RESILIENCE_STRATEGY: strategy }, "/readyz");
@@ -237,7 +232,7 @@ async function main(): Promise<number> {
     }
 
     // Only storagesvc stays up for the startup runs: booksvc's first answer needs it.
-    for (const proc of running.splice(0).filter((p) => p !== storagesvc).reverse()) await proc.stop();
+    for (const proc of running.splice(0).filter((p) => p !== storagesvc).reverse()) await proc.child.stop(5_000);
     running.push(storagesvc);
     const startups: StartupResult[] = [];
     if (options.starts > 0) {

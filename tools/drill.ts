@@ -11,7 +11,8 @@ import type { FileSink } from "bun";
 import { Child } from "./kit/child.ts";
 import { type RunningBooksvc, type Stack, startStack } from "./devstack/stack.ts";
 import { parseRecord, type RequestRecord } from "./drill/load-worker.ts";
-import { type DrillOptions, parseDrillOptions, USAGE, UsageError } from "./drill/options.ts";
+import { UsageError } from "./kit/args.ts";
+import { type DrillOptions, parseDrillOptions, USAGE } from "./drill/options.ts";
 import { summarize } from "./drill/summary.ts";
 import { renderTable, type ScenarioResult } from "./drill/table.ts";
 

@@ -1,3 +1,5 @@
+import { parseFlags, numberFlag } from "../kit/args.ts";
+
 /** Command-line options of `bun run bench`. */
 export interface BenchOptions {
   /** Recorded seconds per target per round. */
@@ -50,33 +52,33 @@ export const USAGE = `usage: bun run bench [options]
   --only <a,b>        only these targets (ceiling, storagesvc, booksvc-none, ..., booksvc-cache)
 env DATABASE_URL      use this database as is (default: a fresh database on 127.0.0.1:5432, dropped after)`;
 
-/** Parses argv; throws with a message naming the bad option. */
+/** Parses argv; throws a UsageError naming the bad option. */
 export function parseOptions(argv: readonly string[]): BenchOptions | "help" {
-  const options = { ...DEFAULT_OPTIONS };
-  const positive = (flag: string, value: string | undefined, integer: boolean, allowZero = false): number => {
-    const n = Number(value);
-    const ok = Number.isFinite(n) && (allowZero ? n >= 0 : n > 0) && (!integer || Number.isInteger(n));
-    if (!ok) throw new Error(`${flag} needs a ${integer ? "whole " : ""}number${allowZero ? " >= 0" : " > 0"}, got ${value}`);
-    return n;
+  const values = parseFlags(argv, {
+    duration: { type: "string" },
+    warmup: { type: "string" },
+    concurrency: { type: "string" },
+    rounds: { type: "string" },
+    starts: { type: "string" },
+    json: { type: "boolean" },
+    source: { type: "boolean" },
+    "log-level": { type: "string" },
+    profile: { type: "string" },
+    only: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help === true) return "help";
+  const d = DEFAULT_OPTIONS;
+  return {
+    durationS: numberFlag("duration", values.duration, d.durationS),
+    warmupS: numberFlag("warmup", values.warmup, d.warmupS, { allowZero: true }),
+    concurrency: numberFlag("concurrency", values.concurrency, d.concurrency, { integer: true }),
+    rounds: numberFlag("rounds", values.rounds, d.rounds, { integer: true }),
+    starts: numberFlag("starts", values.starts, d.starts, { integer: true, allowZero: true }),
+    json: values.json === true,
+    source: values.source === true || values.profile !== undefined,
+    logLevel: values["log-level"] ?? d.logLevel,
+    profileDir: values.profile,
+    only: (values.only ?? "").split(",").filter((s) => s !== ""),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i] ?? "";
-    const [name, inline] = flag.includes("=") ? [flag.slice(0, flag.indexOf("=")), flag.slice(flag.indexOf("=") + 1)] : [flag, undefined];
-    const value = (): string | undefined => inline ?? argv[++i];
-    switch (name) {
-      case "--duration": options.durationS = positive(name, value(), false); break;
-      case "--warmup": options.warmupS = positive(name, value(), false, true); break;
-      case "--concurrency": options.concurrency = positive(name, value(), true); break;
-      case "--rounds": options.rounds = positive(name, value(), true); break;
-      case "--starts": options.starts = positive(name, value(), true, true); break;
-      case "--json": options.json = true; break;
-      case "--source": options.source = true; break;
-      case "--log-level": options.logLevel = value() ?? "info"; break;
-      case "--profile": options.profileDir = value(); options.source = true; break;
-      case "--only": options.only = (value() ?? "").split(",").filter((s) => s !== ""); break;
-      case "-h": case "--help": return "help";
-      default: throw new Error(`unknown option ${flag}\n${USAGE}`);
-    }
-  }
-  return options;
 }

@@ -1,4 +1,5 @@
 /** Aggregates the rounds, checks the targets of issue 6, and prints the tables. */
+import { formatTable } from "../kit/table.ts";
 import { type HistogramJson, LatencyHistogram } from "./latency-histogram.ts";
 import type { LoadResult } from "./load.ts";
 import type { StartupResult } from "./startup.ts";
@@ -100,12 +101,8 @@ export function checkTargets(rows: readonly TargetRow[], startups: readonly Star
   return checks;
 }
 
-function table(header: string[], body: string[][], alignLeft = new Set([0])): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((line) => (line[i] ?? "").length)));
-  const format = (cells: string[]): string =>
-    `| ${cells.map((cell, i) => (alignLeft.has(i) ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join(" | ")} |`;
-  const rule = `|${widths.map((w, i) => (alignLeft.has(i) ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`;
-  return [format(header), rule, ...body.map(format)].join("\n");
+function table(header: string[], body: string[][]): string {
+  return formatTable(header, body, { style: "markdown" });
 }
 
 const ms = (value: number): string => (value < 10 ? value.toFixed(2) : value.toFixed(1));

@@ -7,7 +7,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../kit/free-port.ts";
-import { readRssMiB, spawnProcess, waitFor200 } from "./processes.ts";
+import { waitForHttp } from "../kit/wait.ts";
+import { readRssMiB, spawnProcess } from "./processes.ts";
 
 export interface StartupResult {
   binary: string;
@@ -45,14 +46,16 @@ export async function measureStartup(options: {
       const port = await freePort();
       const started = performance.now();
       const proc = spawnProcess({ name: `start-${i}`, command: options.command, port, env: options.env(port), logDir });
-      let gone = false;
-      proc.exited.then(() => (gone = true)).catch(() => (gone = true));
+      // Polled every millisecond on fresh connections: the figure is the time to the first answer.
+      const poll = { timeoutMs: 10_000, child: proc.child, intervalMs: 1, freshConnection: true };
       try {
-        healthz.push(await waitFor200(`${proc.url}/healthz`, started, 10_000, () => gone));
-        firstAnswer.push(await waitFor200(`${proc.url}${options.mainPath}`, started, 10_000, () => gone));
-        rss.push((await readRssMiB(proc.pid)) ?? Number.NaN);
+        await waitForHttp(`${proc.url}/healthz`, poll);
+        healthz.push(performance.now() - started);
+        await waitForHttp(`${proc.url}${options.mainPath}`, poll);
+        firstAnswer.push(performance.now() - started);
+        rss.push((await readRssMiB(proc.child.pid)) ?? Number.NaN);
       } finally {
-        await proc.stop();
+        await proc.child.stop(5_000);
       }
     }
   } finally {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { parseDrillOptions, UsageError } from "./options.ts";
+import { UsageError } from "../kit/args.ts";
+import { parseDrillOptions } from "./options.ts";
 
 describe("drill options", () => {
   test("defaults: 20 s faults, 16 clients, every strategy, a table", () => {

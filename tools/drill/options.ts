@@ -1,13 +1,13 @@
-import { parseArgs } from "node:util";
+import { type StrategyName, strategyNames } from "../../internal/resilience/index.ts";
+import { listFlag, numberFlag, parseFlags } from "../kit/args.ts";
 
-export const STRATEGIES = ["none", "retry", "breaker", "combined"] as const;
 
 export interface DrillOptions {
   /** Length of each fault, ms. */
   durationMs: number;
   /** Concurrent clients per strategy. */
   concurrency: number;
-  strategies: string[];
+  strategies: StrategyName[];
   json: boolean;
   /** Pause of each client between two requests, ms. */
   thinkMs: number;
@@ -31,53 +31,23 @@ proxies: database down, storagesvc down, database slow (answers later than UPSTR
   -h, --help             this text
 `;
 
-export class UsageError extends Error {}
-
-function positive(name: string, raw: string | undefined, fallback: number, integer: boolean): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new UsageError(`--${name}: expected a positive ${integer ? "integer" : "number"}, got ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
-
 export function parseDrillOptions(argv: string[]): DrillOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        duration: { type: "string" },
-        concurrency: { type: "string" },
-        strategies: { type: "string" },
-        think: { type: "string" },
-        "client-timeout": { type: "string" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const str = (key: string) => values[key] as string | undefined;
-  const strategies = (str("strategies") ?? STRATEGIES.join(","))
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
-  const unknown = strategies.filter((s) => !(STRATEGIES as readonly string[]).includes(s));
-  if (unknown.length > 0 || strategies.length === 0) {
-    throw new UsageError(`--strategies: expected a comma-separated list of ${STRATEGIES.join(", ")}, got ${JSON.stringify(str("strategies"))}`);
-  }
+  const values = parseFlags(argv, {
+    duration: { type: "string" },
+    concurrency: { type: "string" },
+    strategies: { type: "string" },
+    think: { type: "string" },
+    "client-timeout": { type: "string" },
+    json: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  });
   return {
-    durationMs: positive("duration", str("duration"), 20, false) * 1000,
-    concurrency: positive("concurrency", str("concurrency"), 16, true),
-    strategies: [...new Set(strategies)],
+    durationMs: numberFlag("duration", values.duration, 20) * 1000,
+    concurrency: numberFlag("concurrency", values.concurrency, 16, { integer: true }),
+    strategies: listFlag("strategies", values.strategies, strategyNames, strategyNames),
     json: values.json === true,
-    thinkMs: str("think") === "0" ? 0 : positive("think", str("think"), 25, false),
-    clientTimeoutMs: positive("client-timeout", str("client-timeout"), 20, false) * 1000,
+    thinkMs: numberFlag("think", values.think, 25, { allowZero: true }),
+    clientTimeoutMs: numberFlag("client-timeout", values["client-timeout"], 20) * 1000,
     help: values.help === true,
   };
 }

@@ -1,3 +1,4 @@
+import { formatTable } from "../kit/table.ts";
 import type { ScenarioRow } from "./summary.ts";
 
 export interface ScenarioResult {
@@ -46,13 +47,5 @@ export function renderTable(result: ScenarioResult): string {
     ms(r.maxMs),
     r.freshAfterMs === null ? "not yet" : ms(r.freshAfterMs),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? "").length)));
-  const format = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
-  return [
-    result.title,
-    format(header),
-    widths.map((w) => "-".repeat(w)).join("  "),
-    ...lines.map(format),
-  ].join("\n");
+  return `${result.title}\n${formatTable(header, lines, { style: "plain" })}`;
 }

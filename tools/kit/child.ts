@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { Subprocess } from "bun";
 
 export type LineHandler = (line: string, stream: "stdout" | "stderr") => void;
@@ -6,27 +7,34 @@ export interface ChildOptions {
   /** Short name used in messages (`booksvc`, `storagesvc`, `pglite`). */
   name: string;
   command: string[];
+  /** The child's whole environment (nothing is inherited). */
   env: Record<string, string>;
   cwd?: string;
   /** Called for every output line. */
   onLine?: LineHandler;
+  /**
+   * Write stdout and stderr to these files instead of reading them, as a log shipper would take
+   * them: a benchmark must stay out of the way of what it measures. `tail()` then reads the files.
+   */
+  outputFiles?: { stdout: string; stderr: string };
 }
 
 const TAIL_LINES = 40;
 
 /**
- * A supervised child process: its output split into lines, the last ones kept for error reports,
- * and a stop that sends SIGTERM, then SIGKILL if it lingers, so no orphan is left behind.
+ * The one wrapper of a child process in the tooling (the dev stack, drills, bench, tests): its
+ * output split into lines, the last ones kept for error reports, and a stop that sends SIGTERM,
+ * then SIGKILL if it lingers, so no orphan is left behind.
  */
 export class Child {
   readonly exited: Promise<number>;
   private readonly tailLines: string[] = [];
   private readonly listeners = new Set<LineHandler>();
-  private readonly drained: Promise<void>;
 
   private constructor(
     readonly name: string,
-    private readonly proc: Subprocess<"ignore", "pipe", "pipe">,
+    private readonly proc: Subprocess<"ignore", "pipe" | number, "pipe" | number>,
+    private readonly outputFiles: ChildOptions["outputFiles"],
     onLine: LineHandler | undefined,
   ) {
     const handle: LineHandler = (line, stream) => {
@@ -35,25 +43,26 @@ export class Child {
       onLine?.(line, stream);
       for (const listener of this.listeners) listener(line, stream);
     };
-    this.drained = Promise.all([
+    const drained = Promise.all([
       readLines(proc.stdout, (line) => handle(line, "stdout")),
       readLines(proc.stderr, (line) => handle(line, "stderr")),
-    ]).then(() => undefined);
+    ]);
     // Resolve `exited` only once the output is read, so the last lines are never lost.
     this.exited = proc.exited.then(async (code) => {
-      await this.drained;
+      await drained;
       return code;
     });
   }
 
   static start(options: ChildOptions): Child {
+    const files = options.outputFiles;
     const proc = Bun.spawn(options.command, {
       cwd: options.cwd,
       env: options.env,
       stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    });
+      stdout: files ? Bun.file(files.stdout) : "pipe",
+      stderr: files ? Bun.file(files.stderr) : "pipe",
+    }) as Subprocess<"ignore", "pipe" | number, "pipe" | number>;
     // If this process ends without stopping the child (an uncaught error, process.exit), the child
     // still gets its SIGTERM and stops cleanly instead of living on as an orphan.
     const onExit = () => {
@@ -64,14 +73,14 @@ export class Child {
     };
     process.on("exit", onExit);
     void proc.exited.then(() => process.off("exit", onExit));
-    return new Child(options.name, proc, options.onLine);
+    return new Child(options.name, proc, files, options.onLine);
   }
 
   get pid(): number {
     return this.proc.pid;
   }
 
-  /** Exit code, or null while running. */
+  /** Exit code, or null while running (128 when ended by a signal). */
   get exitCode(): number | null {
     return this.proc.exitCode ?? (this.proc.signalCode ? 128 : null);
   }
@@ -82,7 +91,10 @@ export class Child {
 
   /** The last output lines, for error messages. */
   tail(): string {
-    return this.tailLines.join("\n");
+    if (this.outputFiles === undefined) return this.tailLines.join("\n");
+    return Object.values(this.outputFiles)
+      .map((path) => `--- ${path}\n${lastLines(path, 15)}`)
+      .join("\n");
   }
 
   signal(signal: NodeJS.Signals): void {
@@ -105,7 +117,7 @@ export class Child {
         if (match(line)) finish(line);
       };
       const timer = setTimeout(
-        () => finish(new Error(`${this.name} not ready within ${timeoutMs} ms:\n${this.tail()}`)),
+        () => finish(new Error(`${this.name}: no matching output line within ${timeoutMs} ms:\n${this.tail()}`)),
         timeoutMs,
       );
       this.listeners.add(listener);
@@ -114,11 +126,11 @@ export class Child {
     });
   }
 
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
-  async stop(graceMs = 12_000): Promise<number> {
+  /** Sends `signal` (SIGTERM), then SIGKILL after `graceMs`; resolves with the exit code. */
+  async stop(graceMs = 12_000, signal: NodeJS.Signals = "SIGTERM"): Promise<number> {
     if (this.running) {
       this.proc.kill("SIGCONT"); // a frozen child cannot handle SIGTERM
-      this.proc.kill("SIGTERM");
+      this.proc.kill(signal);
     }
     const timer = setTimeout(() => this.signal("SIGKILL"), graceMs);
     try {
@@ -129,7 +141,8 @@ export class Child {
   }
 }
 
-async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+async function readLines(stream: ReadableStream<Uint8Array> | number | undefined, onLine: (line: string) => void): Promise<void> {
+  if (stream === undefined || typeof stream === "number") return; // written to a file
   const decoder = new TextDecoder();
   let pending = "";
   for await (const chunk of stream) {
@@ -144,4 +157,12 @@ async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: stri
   }
   pending += decoder.decode();
   if (pending.trim() !== "") onLine(pending);
+}
+
+function lastLines(path: string, count: number): string {
+  try {
+    return readFileSync(path, "utf8").trimEnd().split("\n").slice(-count).join("\n");
+  } catch {
+    return "(no output)";
+  }
 }

@@ -1,3 +1,4 @@
+import type { StrategyName } from "../../internal/resilience/index.ts";
 import { afterAll, afterEach, beforeAll } from "bun:test";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -18,7 +19,7 @@ export const OUTAGE_TIMEOUTS = {
   RETRY_INITIAL_INTERVAL_MS: 100,
 } as const;
 
-export type StrategyName = "none" | "retry" | "breaker" | "combined";
+
 
 export interface OutageStack {
   stack: Stack;

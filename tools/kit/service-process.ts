@@ -1,28 +1,44 @@
 import { join } from "node:path";
-import type { Subprocess } from "bun";
+import { Child } from "./child.ts";
+import { waitForHttp } from "./wait.ts";
 
 export const REPO_ROOT = join(import.meta.dir, "..", "..");
 
 export type LogLine = Record<string, unknown>;
 
-/** A service started as a real process (`bun cmd/<name>/main.ts`), with its output captured. */
+/**
+ * A service started as a real process (`bun cmd/<name>/main.ts` or a compiled binary) for tests
+ * and the smoke run: a `Child` whose stdout is also kept whole and parsed as JSON log lines.
+ */
 export class ServiceProcess {
   readonly logs: LogLine[] = [];
   stdout = "";
   stderr = "";
-  readonly exited: Promise<number>;
+  readonly child: Child;
 
   private constructor(
-    readonly process: Subprocess<"ignore", "pipe", "pipe">,
+    command: string[],
+    env: Record<string, string>,
+    cwd: string,
     readonly port: number,
   ) {
-    this.exited = process.exited;
-    void this.collect(process.stdout, (text) => {
-      this.stdout += text;
-      this.parseLogLines();
-    });
-    void this.collect(process.stderr, (text) => {
-      this.stderr += text;
+    this.child = Child.start({
+      name: command.at(-1) ?? "service",
+      command,
+      env,
+      cwd,
+      onLine: (line, stream) => {
+        if (stream === "stderr") {
+          this.stderr += `${line}\n`;
+          return;
+        }
+        this.stdout += `${line}\n`;
+        try {
+          this.logs.push(JSON.parse(line) as LogLine);
+        } catch {
+          this.logs.push({ unparsed: line });
+        }
+      },
     });
   }
 
@@ -34,17 +50,13 @@ export class ServiceProcess {
     args?: string[];
     cwd?: string;
   }): ServiceProcess {
-    const command = Array.isArray(options.entry)
-      ? options.entry
-      : [process.execPath, join(REPO_ROOT, options.entry)];
-    const child = Bun.spawn([...command, ...(options.args ?? [])], {
-      cwd: options.cwd ?? REPO_ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...options.env },
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    return new ServiceProcess(child, options.port);
+    const command = Array.isArray(options.entry) ? options.entry : [process.execPath, join(REPO_ROOT, options.entry)];
+    return new ServiceProcess(
+      [...command, ...(options.args ?? [])],
+      { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...options.env },
+      options.cwd ?? REPO_ROOT,
+      options.port,
+    );
   }
 
   get url(): string {
@@ -52,66 +64,40 @@ export class ServiceProcess {
   }
 
   get pid(): number {
-    return this.process.pid;
+    return this.child.pid;
+  }
+
+  /** Resolves with the exit code once the process has ended and its output is read. */
+  get exited(): Promise<number> {
+    return this.child.exited;
+  }
+
+  /** Exit code, or null while running. */
+  get exitCode(): number | null {
+    return this.child.exitCode;
   }
 
   /** Waits until `path` answers `status` (default: /healthz 200), or throws with the output so far. */
   async waitFor(path = "/healthz", status = 200, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (this.process.exitCode !== null) throw new Error(`process exited ${this.process.exitCode}:\n${this.stderr}\n${this.stdout}`);
-      try {
-        const response = await fetch(this.url + path, { signal: AbortSignal.timeout(1_000) });
-        await response.body?.cancel();
-        if (response.status === status) return;
-      } catch {
-        // not listening yet
-      }
-      await Bun.sleep(25);
-    }
-    throw new Error(`${path} did not answer ${status} within ${timeoutMs} ms:\n${this.stderr}\n${this.stdout}`);
+    await waitForHttp(this.url + path, { status, timeoutMs, child: this.child, intervalMs: 25 });
   }
 
-  /** Waits for a log line matching `predicate`. */
+  /** Waits for a log line matching `predicate` (one already logged counts). */
   async waitForLog(predicate: (line: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const line = this.logs.find(predicate);
-      if (line) return line;
-      await Bun.sleep(20);
-    }
-    throw new Error(`no matching log line within ${timeoutMs} ms:\n${this.stdout}`);
+    const seen = this.logs.find(predicate);
+    if (seen) return seen;
+    const line = await this.child.waitForLine((raw) => {
+      try {
+        return predicate(JSON.parse(raw) as LogLine);
+      } catch {
+        return predicate({ unparsed: raw });
+      }
+    }, timeoutMs);
+    return JSON.parse(line) as LogLine;
   }
 
   /** Sends `signal` and waits for the exit code; SIGKILLs after `timeoutMs`. */
-  async stop(signal: NodeJS.Signals = "SIGTERM", timeoutMs = 12_000): Promise<number> {
-    if (this.process.exitCode !== null) return this.process.exitCode;
-    this.process.kill(signal);
-    const timer = setTimeout(() => this.process.kill("SIGKILL"), timeoutMs);
-    try {
-      return await this.exited;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private async collect(stream: ReadableStream<Uint8Array>, onText: (text: string) => void): Promise<void> {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) onText(decoder.decode(chunk, { stream: true }));
-  }
-
-  private parsedUpTo = 0;
-  private parseLogLines(): void {
-    const end = this.stdout.lastIndexOf("\n") + 1;
-    if (end <= this.parsedUpTo) return;
-    for (const line of this.stdout.slice(this.parsedUpTo, end).split("\n")) {
-      if (line.trim() === "") continue;
-      try {
-        this.logs.push(JSON.parse(line) as LogLine);
-      } catch {
-        this.logs.push({ unparsed: line });
-      }
-    }
-    this.parsedUpTo = end;
+  stop(signal: NodeJS.Signals = "SIGTERM", timeoutMs = 12_000): Promise<number> {
+    return this.child.stop(timeoutMs, signal);
   }
 }

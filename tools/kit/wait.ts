@@ -1,6 +1,7 @@
 import type { Child } from "./child.ts";
 
 export interface WaitForHttpOptions {
+  /** Default 200. */
   status?: number;
   timeoutMs: number;
   /** Fail at once, with its output, if this child exits while we wait. */
@@ -8,17 +9,23 @@ export interface WaitForHttpOptions {
   signal?: AbortSignal;
   /** Pause between attempts; default 200 ms. */
   intervalMs?: number;
+  /** A new connection per probe (for start-up timing, where a pooled socket would hide the listen). */
+  freshConnection?: boolean;
 }
 
-/** Request id of the launcher's own probes, so their log lines can be told apart and hidden. */
+/** Request id of the tooling's own probes, so their log lines can be told apart and hidden. */
 export const PROBE_REQUEST_ID_PREFIX = "devstack-probe-";
 
-/** Polls `url` until it answers `status` (default 200); throws with the child's output otherwise. */
-export async function waitForHttp(url: string, options: WaitForHttpOptions): Promise<void> {
+/**
+ * The one "poll until it answers" loop of the tooling: polls `url` until it answers `status`
+ * (default 200) and returns the milliseconds that took; throws with the child's output otherwise.
+ */
+export async function waitForHttp(url: string, options: WaitForHttpOptions): Promise<number> {
   const status = options.status ?? 200;
-  const deadline = Date.now() + options.timeoutMs;
+  const started = performance.now();
+  const deadline = started + options.timeoutMs;
   let last = "no answer";
-  while (Date.now() < deadline) {
+  while (performance.now() < deadline) {
     options.signal?.throwIfAborted();
     if (options.child && !options.child.running) {
       throw new Error(`${options.child.name} exited (${options.child.exitCode}) while starting:\n${options.child.tail()}`);
@@ -27,9 +34,10 @@ export async function waitForHttp(url: string, options: WaitForHttpOptions): Pro
       const response = await fetch(url, {
         signal: AbortSignal.timeout(1_000),
         headers: { "X-Request-Id": `${PROBE_REQUEST_ID_PREFIX}${crypto.randomUUID()}` },
+        keepalive: options.freshConnection !== true,
       });
-      await response.body?.cancel();
-      if (response.status === status) return;
+      await response.arrayBuffer();
+      if (response.status === status) return performance.now() - started;
       last = `status ${response.status}`;
     } catch (error) {
       last = error instanceof Error ? error.message : String(error);
@@ -39,4 +47,3 @@ export async function waitForHttp(url: string, options: WaitForHttpOptions): Pro
   const output = options.child ? `\n${options.child.tail()}` : "";
   throw new Error(`${url} did not answer ${status} within ${options.timeoutMs} ms (last: ${last})${output}`);
 }
-
