@@ -12,7 +12,7 @@ function describeFailure(reason: unknown): Record<string, unknown> {
 }
 
 /**
- * Logs and counts what the policies do, through cockatiel's events (the policies
+ * Logs and counts what the policies do, through their events (the policies
  * themselves know nothing of logs or metrics): one log line per breaker state
  * change, a retry counter. Returns the subscriptions.
  */
@@ -32,11 +32,13 @@ export function observePolicies(
   }
   if (retry) {
     subscriptions.push(
-      retry.policy.onRetry((event) => {
+      retry.onRetry((event) => {
         metrics.retry();
-        logger.debug({ attempt: event.attempt, delay_ms: Math.round(event.delay), cause: describeFailure(event) }, "retrying upstream");
+        logger.debug({ attempt: event.attempt, delay_ms: Math.round(event.delayMs), cause: describeFailure(event.error) }, "retrying upstream");
       }),
-      retry.policy.onGiveUp((reason) => logger.debug({ cause: describeFailure(reason) }, "retries given up")),
+      retry.onGiveUp((event) =>
+        logger.debug({ reason: event.reason, attempts: event.attempts, cause: describeFailure(event.error) }, "retries given up"),
+      ),
     );
   }
   return subscriptions;

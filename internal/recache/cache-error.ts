@@ -16,7 +16,3 @@ export class CacheError extends Error {
   }
 }
 
-/** True when `err` is a `CacheError`. */
-export function isCacheError(err: unknown): err is CacheError {
-  return err instanceof CacheError;
-}

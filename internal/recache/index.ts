@@ -1,5 +1,5 @@
 export { CACHE_BUDGET_MS, type Cache, type CacheEntry } from "./cache.ts";
-export { CacheError, isCacheError, type CacheOperation } from "./cache-error.ts";
+export { CacheError, type CacheOperation } from "./cache-error.ts";
 export { encodeEntry, decodeEntry } from "./entry.ts";
 export { MemoryCache, type MemoryCacheOptions } from "./memory-cache.ts";
 export { RedisCache, type RedisCacheOptions } from "./redis-cache.ts";

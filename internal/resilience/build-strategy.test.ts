@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import type { BackoffOptions } from "./backoff.ts";
 import { startDeadline } from "./deadline.ts";
-import type { Outcome, StrategyName } from "./outcome.ts";
-import { type StrategyOptions, buildStrategy, isStrategyName } from "./strategy.ts";
+import { type StrategyOptions, buildStrategy } from "./build-strategy.ts";
+import { type Outcome, type StrategyName, strategyNames } from "./strategy.ts";
 
 class ClientError extends Error {}
 const isFailure = (e: unknown) => e instanceof Error && !(e instanceof ClientError) && e.name !== "AbortError";
@@ -47,9 +47,9 @@ async function run<T>(strategy: { execute: (c: (s: AbortSignal) => Promise<T>, d
 }
 
 describe("strategy selection", () => {
-  test("knows the four names of the contract and nothing else", () => {
-    for (const n of ["none", "retry", "breaker", "combined"]) expect(isStrategyName(n)).toBe(true);
-    expect(isStrategyName("retries")).toBe(false);
+  test("builds each of the four strategies of the contract with the policies it needs", () => {
+    expect(strategyNames).toEqual(["none", "retry", "breaker", "combined"]);
+    for (const name of strategyNames) expect(build(name).strategy.name).toBe(name);
     expect(build("none").strategy.name).toBe("none");
     expect(build("combined").breaker).toBeDefined();
     expect(build("combined").retry).toBeDefined();

@@ -1,7 +1,7 @@
 import type { BackoffOptions } from "./backoff.ts";
 import { type Breaker, createBreaker } from "./breaker.ts";
-import { type Strategy, type StrategyName, strategyNames } from "./outcome.ts";
-import { type Retry, createRetry } from "./retry.ts";
+import type { Strategy, StrategyName } from "./strategy.ts";
+import { type Retry, createRetry } from "./deadline-retry.ts";
 import { breakerStrategy } from "./strategies/breaker.ts";
 import { combinedStrategy } from "./strategies/combined.ts";
 import { noneStrategy } from "./strategies/none.ts";
@@ -31,10 +31,6 @@ export interface BuiltStrategy {
   strategy: Strategy;
   retry?: Retry;
   breaker?: Breaker;
-}
-
-export function isStrategyName(value: string): value is StrategyName {
-  return (strategyNames as readonly string[]).includes(value);
 }
 
 /** Builds the named strategy and its policies; call once (in main) and share. */

@@ -1,7 +1,7 @@
 import { isBrokenCircuitError } from "cockatiel";
 import type { Breaker } from "../breaker.ts";
 import type { Deadline } from "../deadline.ts";
-import type { Outcome, Strategy } from "../outcome.ts";
+import type { Outcome, Strategy } from "../strategy.ts";
 
 /**
  * `breaker`: a failure while closed is answered 502 (the one that opens the breaker

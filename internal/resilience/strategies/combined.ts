@@ -1,8 +1,8 @@
 import { isBrokenCircuitError } from "cockatiel";
 import type { Breaker } from "../breaker.ts";
 import { type Deadline, DeadlineExceededError } from "../deadline.ts";
-import type { Outcome, Strategy } from "../outcome.ts";
-import type { Retry } from "../retry.ts";
+import type { Outcome, Strategy } from "../strategy.ts";
+import type { Retry } from "../deadline-retry.ts";
 
 /**
  * `combined`: retries (at most RETRY_MAX_RETRIES) through the breaker. An open

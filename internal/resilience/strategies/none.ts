@@ -1,5 +1,5 @@
 import type { Deadline } from "../deadline.ts";
-import type { Outcome, Strategy } from "../outcome.ts";
+import type { Outcome, Strategy } from "../strategy.ts";
 
 /** `none`: one attempt; a failure is answered at once (502, or 504 if the deadline cut it). */
 export function noneStrategy(): Strategy {

@@ -1,6 +1,6 @@
 import { type Deadline, DeadlineExceededError, untilAborted } from "../deadline.ts";
-import type { Outcome, Strategy } from "../outcome.ts";
-import type { Retry } from "../retry.ts";
+import type { Outcome, Strategy } from "../strategy.ts";
+import type { Retry } from "../deadline-retry.ts";
 
 /**
  * `retry`: retries with the backoff until success or the request deadline, then 504;
