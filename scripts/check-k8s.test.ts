@@ -13,8 +13,7 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 });
 
-// Objects are plain parsed YAML; the tests reach into them freely.
-// biome-ignore lint: test-only loose access
+// Objects are plain parsed YAML; the tests reach into them freely to break them.
 type Loose = any;
 
 /** The problems of the real kustomization `dir` after `breakIt` changes a fresh build of it. */
