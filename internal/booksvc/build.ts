@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { Readiness, type ServiceApp } from "../httpx/index.ts";
-import { type Logger, maskUrlPassword } from "../logging/logger.ts";
+import type { Logger } from "../logging/logger.ts";
+import { redactUrl } from "../logging/redact.ts";
 import { throttle } from "../logging/throttle.ts";
 import {
   type Cache,
@@ -93,7 +94,7 @@ export function createCache(config: BooksvcConfig, logger: Logger, options: { no
     logger.info("using an in-memory cache");
     return new MemoryCache(cacheOptions);
   }
-  const where = config.REDIS_URL !== undefined ? maskUrlPassword(config.REDIS_URL) : config.REDIS_ADDR;
+  const where = config.REDIS_URL !== undefined ? redactUrl(config.REDIS_URL) : config.REDIS_ADDR;
   logger.info({ redis: where }, "using Redis as the cache");
   const client = createRedisClient({
     ...(config.REDIS_URL !== undefined ? { url: config.REDIS_URL } : { addr: config.REDIS_ADDR }),
@@ -151,7 +152,7 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
     readiness,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
   });
-  logger.info({ strategy: config.RESILIENCE_STRATEGY, upstream: maskUrlPassword(config.STORAGESVC_URL) }, "booksvc configured");
+  logger.info({ strategy: config.RESILIENCE_STRATEGY, upstream: redactUrl(config.STORAGESVC_URL) }, "booksvc configured");
 
   return {
     app,
