@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { Readiness, startServer } from "../../internal/httpx/index.ts";
-import { type Logger, maskUrlPassword } from "../../internal/logging/logger.ts";
+import type { Logger } from "../../internal/logging/logger.ts";
+import { redactUrl } from "../../internal/logging/redact.ts";
 import { runMain, untilAborted } from "../../internal/process/run-main.ts";
 import {
   connectDatabase,
@@ -15,7 +16,7 @@ import {
 
 /** storagesvc: the books from PostgreSQL over HTTP. Serves until `signal` aborts, then stops gracefully. */
 export async function run(config: StoragesvcConfig, { logger }: { logger: Logger }, signal: AbortSignal): Promise<void> {
-  logger.info({ database_url: maskUrlPassword(config.DATABASE_URL), pool_max: config.DB_POOL_MAX }, "using database");
+  logger.info({ database_url: redactUrl(config.DATABASE_URL), pool_max: config.DB_POOL_MAX }, "using database");
   const sql = connectDatabase({ url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX });
   const repository = createBooksRepository(sql);
   const schema = new SchemaKeeper({ repository, logger });

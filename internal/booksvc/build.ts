@@ -1,7 +1,16 @@
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { Readiness, type ServiceApp } from "../httpx/index.ts";
-import { type Logger, maskUrlPassword } from "../logging/logger.ts";
-import { type Cache, createRedisClient, MemoryCache, RedisCache } from "../recache/index.ts";
+import type { Logger } from "../logging/logger.ts";
+import { redactUrl } from "../logging/redact.ts";
+import { throttle } from "../logging/throttle.ts";
+import {
+  type Cache,
+  createRedisClient,
+  DEFAULT_MAX_VALUE_BYTES,
+  type IgnoredEntry,
+  MemoryCache,
+  RedisCache,
+} from "../recache/index.ts";
 import { type BuiltStrategy, buildStrategy, DeadlineExceededError } from "../resilience/index.ts";
 import { createBooksvcApp } from "./app.ts";
 import type { BooksvcConfig } from "./config.ts";
@@ -18,6 +27,8 @@ export interface BooksvcDeps {
   cache?: Cache;
   /** Jitter source for the backoff, for tests. */
   random?: () => number;
+  /** Clock of the last good answers (stored times, `Age`, write refresh), for tests. Default `Date.now`. */
+  now?: () => number;
 }
 
 export interface Booksvc {
@@ -50,20 +61,47 @@ export function isRetryable(error: unknown): boolean {
   return isFailure(error) || (isUpstreamError(error) && error.status === 429);
 }
 
+/**
+ * The largest cached value: the upstream body cap, since only a validated upstream body is
+ * stored. Read from UPSTREAM_MAX_BODY_BYTES when the configuration has it.
+ */
+function maxCachedValueBytes(config: BooksvcConfig): number {
+  const { UPSTREAM_MAX_BODY_BYTES } = config as BooksvcConfig & { UPSTREAM_MAX_BODY_BYTES?: number };
+  return UPSTREAM_MAX_BODY_BYTES ?? DEFAULT_MAX_VALUE_BYTES;
+}
+
+/**
+ * Logs stored entries read as misses (malformed, oversized, impossible time) at most once a
+ * minute, with how many were seen: a bad entry is read per request, and was once logged per
+ * request (22,777 lines in 3 s).
+ */
+function ignoredEntryLog(logger: Logger, now: () => number): (ignored: IgnoredEntry) => void {
+  return throttle(
+    (ignored: IgnoredEntry, count: number) => logger.warn({ ...ignored, count }, "cache entry ignored; treated as a miss"),
+    { now },
+  );
+}
+
 /** The cache the configuration asks for: Redis when REDIS_URL or REDIS_ADDR is set, else in memory. */
-export function createCache(config: BooksvcConfig, logger: Logger): Cache {
+export function createCache(config: BooksvcConfig, logger: Logger, options: { now?: () => number } = {}): Cache {
+  const now = options.now ?? Date.now;
+  const cacheOptions = {
+    now,
+    maxValueBytes: maxCachedValueBytes(config),
+    onIgnoredEntry: ignoredEntryLog(logger, now),
+  };
   if (config.REDIS_URL === undefined && config.REDIS_ADDR === undefined) {
     logger.info("using an in-memory cache");
-    return new MemoryCache();
+    return new MemoryCache(cacheOptions);
   }
-  const where = config.REDIS_URL !== undefined ? maskUrlPassword(config.REDIS_URL) : config.REDIS_ADDR;
+  const where = config.REDIS_URL !== undefined ? redactUrl(config.REDIS_URL) : config.REDIS_ADDR;
   logger.info({ redis: where }, "using Redis as the cache");
   const client = createRedisClient({
     ...(config.REDIS_URL !== undefined ? { url: config.REDIS_URL } : { addr: config.REDIS_ADDR }),
     onError: (err) => logger.warn({ err, redis: where }, "redis connection failed; serving without the cache"),
     onReady: () => logger.info({ redis: where }, "redis connection ready again"),
   });
-  return new RedisCache(client);
+  return new RedisCache(client, cacheOptions);
 }
 
 /** Builds booksvc from its configuration: policies once, shared by every request. */
@@ -71,7 +109,7 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
   const { logger } = deps;
   const registry = deps.registry ?? new Registry();
   if (deps.registry === undefined) collectDefaultMetrics({ register: registry });
-  const cache = deps.cache ?? createCache(config, logger);
+  const cache = deps.cache ?? createCache(config, logger, { now: deps.now });
 
   const policies = buildStrategy({
     name: config.RESILIENCE_STRATEGY,
@@ -94,7 +132,14 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
   });
   const metrics = createBooksvcMetrics({ registry, breakerState: () => policies.breaker?.state() });
   const subscriptions = observePolicies(policies, { logger, metrics, openMs: config.BREAKER_OPEN_MS });
-  const lastGood = new LastGood({ cache, key: config.CACHE_KEY, ttlSeconds: config.CACHE_TTL_S, metrics, logger });
+  const lastGood = new LastGood({
+    cache,
+    key: config.CACHE_KEY,
+    ttlSeconds: config.CACHE_TTL_S,
+    metrics,
+    logger,
+    now: deps.now,
+  });
   const readiness = new Readiness();
   const upstream = createUpstreamClient({ url: config.STORAGESVC_URL, attemptTimeoutMs: config.UPSTREAM_TIMEOUT_MS });
   const app = createBooksvcApp({
@@ -107,7 +152,7 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
     readiness,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
   });
-  logger.info({ strategy: config.RESILIENCE_STRATEGY, upstream: maskUrlPassword(config.STORAGESVC_URL) }, "booksvc configured");
+  logger.info({ strategy: config.RESILIENCE_STRATEGY, upstream: redactUrl(config.STORAGESVC_URL) }, "booksvc configured");
 
   return {
     app,

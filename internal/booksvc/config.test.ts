@@ -114,4 +114,15 @@ describe("readBooksvcConfig", () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]).not.toContain("hunter2");
   });
+
+  test.each([
+    ["REDIS_URL", "http://localhost:6379/?password=hunter2"],
+    ["REDIS_ADDR", "redis://:hunter2@localhost:6379"],
+    ["STORAGESVC_URL", "ftp://user:hunter2@localhost/books?token=hunter2"],
+  ])("never echoes a credential of a rejected %s", (name, value) => {
+    const problems = problemsOf({ [name]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toStartWith(`${name}: got`);
+    expect(problems[0]).not.toContain("hunter2");
+  });
 });

@@ -162,7 +162,7 @@ describe("cache failures", () => {
     expect(h.logs().filter((l) => l.msg === "cache unavailable; answering without it")).toHaveLength(1);
   });
 
-  test("a cache that times out adds its 250 ms to a fallback only, which becomes a 503", async () => {
+  test("a cache that times out adds its 250 ms to a fallback only, which this replica's memory answers", async () => {
     const cache = new ScriptedCache();
     cache.mode = "time out";
     const { up, h } = await setup({ RESILIENCE_STRATEGY: "breaker" }, { cache });
@@ -172,12 +172,26 @@ describe("cache failures", () => {
     up.status(500);
     await h.get(); // opens the breaker
     const r = await h.get();
-    expect(r.response.status).toBe(503);
+    expect(r.response.status).toBe(200);
+    expect(r.response.headers.get("Cache-Status")).toBe("booksvc; hit");
+    expect(r.body).toBe(BOOKS_JSON);
     expect(r.ms).toBeGreaterThanOrEqual(240);
     expect(r.ms).toBeLessThan(400);
     await h.booksvc.lastGood.settled();
     expect(await metric(h, 'booksvc_cache_errors_total{operation="get"}')).toBe(1);
     expect(await metric(h, 'booksvc_cache_errors_total{operation="put"}')).toBe(1);
+  });
+
+  test("with nothing in memory, a cache that times out makes the fallback a 503 after its 250 ms", async () => {
+    const cache = new ScriptedCache();
+    cache.mode = "time out";
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "breaker" }, { cache });
+    up.status(500);
+    await h.get(); // opens the breaker
+    const r = await h.get();
+    expect(r.response.status).toBe(503);
+    expect(r.ms).toBeGreaterThanOrEqual(240);
+    expect(r.ms).toBeLessThan(400);
   });
 });
 

@@ -2,101 +2,246 @@ import { describe, expect, test } from "bun:test";
 import { PassThrough } from "node:stream";
 import { createLogger } from "../logging/logger.ts";
 import { type Cache, CacheError, MemoryCache } from "../recache/index.ts";
-import { LastGood } from "./last-good.ts";
+import { LastGood, type LastGoodOptions } from "./last-good.ts";
 
 const BOOKS = '[{"id":1,"title":"One book","author":"John Doe","desc":""}]';
+const OTHER = '[{"id":2,"title":"Second book","author":"Jane Doe","desc":""}]';
+const T0 = 1_700_000_000_000;
 
-function setup(cache: Cache, now: () => number = Date.now) {
-  const errors: string[] = [];
-  const logger = createLogger({ app: "booksvc", level: "error", destination: new PassThrough() });
-  const lastGood = new LastGood({ cache, key: "k", ttlSeconds: 100, metrics: { cacheError: (op) => errors.push(op) }, logger, now });
-  return { lastGood, errors };
+function fakeClock(start = T0) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => void (now += ms) };
 }
 
-class CountingCache extends MemoryCache {
+function setup(cache: Cache, options: Partial<LastGoodOptions> = {}) {
+  const errors: string[] = [];
+  const stream = new PassThrough();
+  let output = "";
+  stream.on("data", (chunk: Buffer) => void (output += chunk.toString()));
+  const logger = createLogger({ app: "booksvc", level: "info", destination: stream });
+  const lastGood = new LastGood({ cache, key: "k", ttlSeconds: 100, metrics: { cacheError: (op) => errors.push(op) }, logger, ...options });
+  const logs = () =>
+    output
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { lastGood, errors, logs };
+}
+
+/** A MemoryCache that counts puts, can fail every call, and can lose everything (a Redis restarted empty). */
+class TestCache implements Cache {
+  inner: MemoryCache;
   puts = 0;
-  override async put(key: string, value: string, ttl: number): Promise<void> {
+  failing = false;
+  constructor(readonly now: () => number = Date.now) {
+    this.inner = new MemoryCache({ now });
+  }
+  get(key: string) {
+    return this.failing ? Promise.reject(new CacheError("get", { cause: new Error("ECONNREFUSED") })) : this.inner.get(key);
+  }
+  put(key: string, value: string, ttl: number) {
     this.puts++;
-    return super.put(key, value, ttl);
+    return this.failing ? Promise.reject(new CacheError("put", { cause: new Error("ECONNREFUSED") })) : this.inner.put(key, value, ttl);
+  }
+  lose() {
+    this.inner = new MemoryCache({ now: this.now });
+  }
+  close() {
+    return this.inner.close();
   }
 }
 
-describe("LastGood", () => {
-  test("rewrites an unchanged answer once it is older than a tenth of the TTL", async () => {
-    let now = 1_000_000;
-    const cache = new CountingCache({ now: () => now });
-    const { lastGood } = setup(cache, () => now);
-    lastGood.remember(BOOKS);
-    now += 9_999;
-    lastGood.remember(BOOKS);
+describe("LastGood writes", () => {
+  test("an unchanged answer is written at most once a second", async () => {
+    const clock = fakeClock();
+    const cache = new TestCache(clock.now);
+    const { lastGood } = setup(cache, { now: clock.now });
+    for (let ms = 0; ms < 1000; ms += 10) {
+      lastGood.remember(BOOKS);
+      clock.advance(10);
+    }
     await lastGood.settled();
     expect(cache.puts).toBe(1);
-    now += 1;
-    lastGood.remember(BOOKS);
+    lastGood.remember(BOOKS); // 1000 ms after the first write
     await lastGood.settled();
     expect(cache.puts).toBe(2);
   });
 
+  test("a changed answer is written at once", async () => {
+    const clock = fakeClock();
+    const cache = new TestCache(clock.now);
+    const { lastGood } = setup(cache, { now: clock.now });
+    lastGood.remember(BOOKS);
+    lastGood.remember(OTHER);
+    await lastGood.settled();
+    expect(cache.puts).toBe(2);
+    expect((await cache.get("k"))?.value).toBe(OTHER);
+  });
+
+  test("an entry the shared cache lost is written again by the first fresh answer a second after the last write", async () => {
+    const clock = fakeClock();
+    const cache = new TestCache(clock.now);
+    const { lastGood } = setup(cache, { now: clock.now });
+    lastGood.remember(BOOKS);
+    await lastGood.settled();
+    cache.lose();
+    clock.advance(999);
+    lastGood.remember(BOOKS);
+    await lastGood.settled();
+    expect(await cache.get("k")).toBeUndefined();
+    clock.advance(1);
+    lastGood.remember(BOOKS);
+    await lastGood.settled();
+    expect(await cache.get("k")).toEqual({ value: BOOKS, storedAt: T0 + 1000 });
+  });
+
   test("a failed write is tried again on the next answer", async () => {
-    const cache = new CountingCache();
-    let fail = true;
-    const flaky: Cache = {
-      get: (k) => cache.get(k),
-      put: (k, v, t) => (fail ? Promise.reject(new Error("down")) : cache.put(k, v, t)),
-      close: () => cache.close(),
-    };
-    const { lastGood, errors } = setup(flaky);
+    const cache = new TestCache();
+    cache.failing = true;
+    const { lastGood, errors } = setup(cache);
     lastGood.remember(BOOKS);
     await lastGood.settled();
     expect(errors).toEqual(["put"]);
-    fail = false;
+    cache.failing = false;
     lastGood.remember(BOOKS);
     await lastGood.settled();
     expect((await cache.get("k"))?.value).toBe(BOOKS);
   });
+});
 
+describe("LastGood reads", () => {
   test("reads back the canonical list and its age in whole seconds", async () => {
-    let now = 5_000_000;
-    const cache = new MemoryCache({ now: () => now });
-    const { lastGood } = setup(cache, () => now);
+    const clock = fakeClock();
+    const cache = new MemoryCache({ now: clock.now });
+    const { lastGood } = setup(cache, { now: clock.now });
     await cache.put("k", '[{"desc":"","author":"John Doe","title":"One book","id":1,"extra":true}]', 100);
-    now += 2_999;
+    clock.advance(2_999);
     expect(await lastGood.read()).toEqual({ json: BOOKS, ageSeconds: 2 });
   });
 
-  test("a stored value that changes between reads is validated again: valid, invalid (a miss), valid", async () => {
-    const cache = new MemoryCache();
-    const { lastGood } = setup(cache);
+  test("a stored value that changes between reads is validated again: valid, invalid (memory answers), valid", async () => {
+    const clock = fakeClock();
+    const cache = new MemoryCache({ now: clock.now });
+    const { lastGood } = setup(cache, { now: clock.now });
     await cache.put("k", BOOKS, 100);
     expect((await lastGood.read())?.json).toBe(BOOKS);
+    clock.advance(1);
     await cache.put("k", '[{"id":"1","title":"T","author":"A","desc":""}]', 100);
-    expect(await lastGood.read()).toBeUndefined();
-    const other = '[{"id":2,"title":"Second book","author":"Jane Doe","desc":""}]';
-    await cache.put("k", other, 100);
-    expect((await lastGood.read())?.json).toBe(other);
+    expect((await lastGood.read())?.json).toBe(BOOKS);
+    expect(await setup(cache, { now: clock.now }).lastGood.read()).toBeUndefined();
+    clock.advance(1);
+    await cache.put("k", OTHER, 100);
+    expect((await lastGood.read())?.json).toBe(OTHER);
   });
 
-  test("an entry stamped in the future (another clock) has age 0", async () => {
-    const cache = new MemoryCache({ now: () => Date.now() + 60_000 });
+  test("a value that is not a book list is a miss, logged at most once a minute with a count", async () => {
+    const clock = fakeClock();
+    const cache = new MemoryCache({ now: clock.now });
+    const { lastGood, logs } = setup(cache, { now: clock.now });
+    await cache.put("k", '{"not":"books"}', 1000);
+    for (let i = 0; i < 500; i++) expect(await lastGood.read()).toBeUndefined();
+    clock.advance(59_999);
+    expect(await lastGood.read()).toBeUndefined();
+    const warned = () => logs().filter((l) => l.msg === "cached answer is not a book list; treated as a miss");
+    expect(warned()).toEqual([expect.objectContaining({ key: "k", count: 1 })]);
+    clock.advance(1);
+    expect(await lastGood.read()).toBeUndefined();
+    expect(warned().map((l) => l.count)).toEqual([1, 501]);
+  });
+
+  test("an entry stamped a little in the future (another replica's clock) has age 0", async () => {
+    const cache = new MemoryCache({ now: () => Date.now() + 2_000 });
     const { lastGood } = setup(cache);
     await cache.put("k", BOOKS, 100);
     expect((await lastGood.read())?.ageSeconds).toBe(0);
   });
 
-  test("a read that fails (a command timeout, say) is a miss, counted each time", async () => {
-    let fail = true;
-    const cache = new MemoryCache();
+  test("a read that fails (a command timeout, say) is a miss when memory holds nothing, counted each time", async () => {
+    const cache = new TestCache();
     await cache.put("k", BOOKS, 100);
-    const flaky: Cache = {
-      get: (k) => (fail ? Promise.reject(new CacheError("get", { cause: new Error("Command timed out") })) : cache.get(k)),
-      put: (k, v, t) => cache.put(k, v, t),
-      close: () => cache.close(),
-    };
-    const { lastGood, errors } = setup(flaky);
+    cache.failing = true;
+    const { lastGood, errors } = setup(cache);
     expect(await lastGood.read()).toBeUndefined();
     expect(await lastGood.read()).toBeUndefined();
     expect(errors).toEqual(["get", "get"]);
-    fail = false;
+    cache.failing = false;
     expect((await lastGood.read())?.json).toBe(BOOKS);
+  });
+});
+
+describe("LastGood's two tiers", () => {
+  test("answers from memory when the shared cache fails, with the age since it was stored", async () => {
+    const clock = fakeClock();
+    const cache = new TestCache(clock.now);
+    const { lastGood } = setup(cache, { now: clock.now });
+    lastGood.remember(BOOKS);
+    await lastGood.settled();
+    cache.failing = true;
+    clock.advance(7_500);
+    expect(await lastGood.read()).toEqual({ json: BOOKS, ageSeconds: 7 });
+  });
+
+  test("answers from memory when the shared cache lost the entry", async () => {
+    const cache = new TestCache();
+    const { lastGood } = setup(cache);
+    lastGood.remember(BOOKS);
+    await lastGood.settled();
+    cache.lose();
+    expect((await lastGood.read())?.json).toBe(BOOKS);
+  });
+
+  test("a replica with nothing in memory answers from the shared cache, and keeps it in memory", async () => {
+    const clock = fakeClock();
+    const cache = new TestCache(clock.now);
+    const writer = setup(cache, { now: clock.now }).lastGood;
+    writer.remember(BOOKS);
+    await writer.settled();
+    clock.advance(3_000);
+    const { lastGood } = setup(cache, { now: clock.now });
+    expect(await lastGood.read()).toEqual({ json: BOOKS, ageSeconds: 3 });
+    cache.failing = true;
+    expect(await lastGood.read()).toEqual({ json: BOOKS, ageSeconds: 3 });
+  });
+
+  test("the newer of the two answers: another replica's newer answer in the shared cache wins over memory", async () => {
+    const clock = fakeClock();
+    const cache = new TestCache(clock.now);
+    const mine = setup(cache, { now: clock.now }).lastGood;
+    const theirs = setup(cache, { now: clock.now }).lastGood;
+    mine.remember(BOOKS);
+    await mine.settled();
+    clock.advance(5_000);
+    theirs.remember(OTHER);
+    await theirs.settled();
+    clock.advance(1_000);
+    expect(await mine.read()).toEqual({ json: OTHER, ageSeconds: 1 });
+  });
+
+  test("memory keeps an answer no longer than the TTL", async () => {
+    const clock = fakeClock();
+    const cache = new TestCache(clock.now);
+    const { lastGood } = setup(cache, { now: clock.now });
+    lastGood.remember(BOOKS);
+    await lastGood.settled();
+    cache.failing = true;
+    clock.advance(99_999);
+    expect((await lastGood.read())?.json).toBe(BOOKS);
+    clock.advance(1);
+    expect(await lastGood.read()).toBeUndefined();
+  });
+
+  test("memory holds at most maxMemoryEntries keys, dropping the least recently used", async () => {
+    const cache = new TestCache();
+    const { lastGood } = setup(cache, { maxMemoryEntries: 2 });
+    lastGood.remember(BOOKS, "a");
+    lastGood.remember(BOOKS, "b");
+    await lastGood.settled();
+    cache.failing = true;
+    expect(await lastGood.read("a")).toBeDefined(); // "a" is now the most recently used
+    lastGood.remember(OTHER, "c");
+    await lastGood.settled();
+    expect((await lastGood.read("a"))?.json).toBe(BOOKS);
+    expect(await lastGood.read("b")).toBeUndefined();
+    expect((await lastGood.read("c"))?.json).toBe(OTHER);
   });
 });

@@ -1,4 +1,6 @@
+import { LRUCache } from "lru-cache";
 import type { Logger } from "../logging/logger.ts";
+import { throttle } from "../logging/throttle.ts";
 import type { Cache } from "../recache/index.ts";
 import { bookListJson, parseBookList } from "./books.ts";
 import type { BooksvcMetrics } from "./metrics.ts";
@@ -11,80 +13,106 @@ export interface CachedBooks {
   ageSeconds: number;
 }
 
+/** An unchanged answer is written again once the stored one is this old: `Age` stays accurate to a second. */
+export const DEFAULT_REFRESH_MS = 1_000;
+/** Keys kept in memory by default: CACHE_MAX_PAGES' default. */
+export const DEFAULT_MEMORY_ENTRIES = 100;
+
 export interface LastGoodOptions {
+  /** The shared tier: Redis, or a `MemoryCache` when no Redis is configured. */
   cache: Cache;
+  /** The key `read` and `remember` use when given none. */
   key: string;
   ttlSeconds: number;
   /**
-   * An unchanged answer stored less than this long ago is not written again
-   * (default: a tenth of the TTL), so a healthy service does not write per request.
+   * An unchanged answer stored less than this long ago is not written again (default
+   * `DEFAULT_REFRESH_MS`), so a healthy service writes at most once per this interval, and an
+   * entry the shared cache lost (restart, flush, eviction) is back this soon after a fresh answer.
    */
   refreshMs?: number;
+  /** Most keys held in this process's memory; the least recently used go first. Default `DEFAULT_MEMORY_ENTRIES`. */
+  maxMemoryEntries?: number;
   metrics: Pick<BooksvcMetrics, "cacheError">;
   logger: Logger;
   now?: () => number;
 }
 
+/** A last good answer held in memory. */
+interface Held {
+  /** Canonical JSON of a validated book list. */
+  json: string;
+  /** When it was stored (by this process, or by whoever wrote what was read from the shared cache). */
+  storedAt: number;
+  /** False once writing it to the shared cache failed: the next fresh answer writes it again at once. */
+  saved: boolean;
+}
+
 /**
- * The article's "last good answer": the newest valid book list, kept in the cache
- * for the strategies that fall back to it. Cache failures never reach the caller:
- * a failed or slow read is a miss, a failed write is dropped; both are counted, and
- * logged once per outage.
+ * The article's "last good answer": the newest valid book list, for the strategies that fall back
+ * to it, kept in two tiers. The shared cache (Redis) lets every replica answer with what any of
+ * them stored; this process's memory answers when the shared cache is down or lost the entry.
+ * A read returns the newer of the two, `Age` counted from the time it was stored.
+ *
+ * Cache failures never reach the caller: a failed or slow read is a miss, a failed write is
+ * dropped; both are counted, and logged once per outage.
  */
 export class LastGood {
-  readonly #o: Required<Omit<LastGoodOptions, "refreshMs">> & { refreshMs: number };
-  /** What this process last wrote, and when: the write is skipped while it is unchanged and fresh. */
-  #written: { json: string; at: number } | undefined;
+  readonly #o: Required<LastGoodOptions>;
+  readonly #memory: LRUCache<string, Held>;
   readonly #pending = new Set<Promise<void>>();
   #failing = false;
-  #lastRead: { raw: string; json: string } | undefined;
+  /** The last stored value validated, and its canonical JSON (undefined: not a book list): reads repeat the same one. */
+  #checked: { raw: string; json: string | undefined } | undefined;
+  readonly #notBookList: (key: string) => void;
 
   constructor(options: LastGoodOptions) {
     this.#o = {
       ...options,
+      refreshMs: options.refreshMs ?? DEFAULT_REFRESH_MS,
+      maxMemoryEntries: options.maxMemoryEntries ?? DEFAULT_MEMORY_ENTRIES,
       now: options.now ?? Date.now,
-      refreshMs: options.refreshMs ?? (options.ttlSeconds * 1000) / 10,
     };
+    this.#memory = new LRUCache({ max: this.#o.maxMemoryEntries });
+    this.#notBookList = throttle(
+      (key: string, count: number) =>
+        this.#o.logger.warn({ key, count }, "cached answer is not a book list; treated as a miss"),
+      { now: this.#o.now },
+    );
   }
 
   /**
-   * The stored book list, or undefined when there is none, it is not a valid book
-   * list, or the cache failed (a timeout included). Never rejects.
+   * The newest stored book list under `key`, from the shared cache or from memory; undefined
+   * when neither holds a valid one. Never rejects.
    */
-  async read(): Promise<CachedBooks | undefined> {
-    const { cache, key, now, logger } = this.#o;
-    let entry: Awaited<ReturnType<Cache["get"]>>;
-    try {
-      // No timer of our own: the cache bounds its calls (a second timer per read cost ~1.3 µs, 8 % of an answer from memory).
-      entry = await cache.get(key);
-    } catch (error) {
-      this.#failed("get", error);
-      return undefined;
+  async read(key = this.#o.key): Promise<CachedBooks | undefined> {
+    const shared = await this.#readShared(key);
+    const held = this.#held(key);
+    let newest = held;
+    if (shared !== undefined && (held === undefined || shared.storedAt > held.storedAt)) {
+      newest = { ...shared, saved: true };
+      this.#memory.set(key, newest);
     }
-    this.#recovered();
-    if (entry === undefined) return undefined;
-    const json = this.#validJson(entry.value);
-    if (json === undefined) {
-      logger.warn({ key }, "cached answer is not a book list; treated as a miss");
-      return undefined;
-    }
-    return { json, ageSeconds: Math.max(0, Math.floor((now() - entry.storedAt) / 1000)) };
+    if (newest === undefined) return undefined;
+    return { json: newest.json, ageSeconds: Math.max(0, Math.floor((this.#o.now() - newest.storedAt) / 1000)) };
   }
 
   /**
-   * Stores `json` (a validated book list) in the background unless it is what this
-   * process last wrote less than `refreshMs` ago. Never rejects, never delays the caller.
+   * Keeps `json` (a validated book list) in memory and writes it to the shared cache in the
+   * background, unless it is what is held already, stored less than `refreshMs` ago. Never
+   * rejects, never delays the caller.
    */
-  remember(json: string): void {
-    const { cache, key, ttlSeconds, refreshMs, now } = this.#o;
+  remember(json: string, key = this.#o.key): void {
+    const { cache, ttlSeconds, refreshMs, now } = this.#o;
     const at = now();
-    if (this.#written && this.#written.json === json && at - this.#written.at < refreshMs) return;
-    const written = { json, at };
-    this.#written = written; // claimed before the write, so concurrent answers do not all write
+    const held = this.#memory.get(key);
+    if (held?.saved && held.json === json && at - held.storedAt < refreshMs) return;
+    // Held before the write, so concurrent answers do not all write.
+    const fresh: Held = { json, storedAt: at, saved: true };
+    this.#memory.set(key, fresh);
     const write = cache.put(key, json, ttlSeconds).then(
       () => this.#recovered(),
       (error: unknown) => {
-        if (this.#written === written) this.#written = undefined; // try again on the next fresh answer
+        fresh.saved = false;
         this.#failed("put", error);
       },
     );
@@ -98,13 +126,40 @@ export class LastGood {
     await Promise.all(this.#pending);
   }
 
-  /** The canonical JSON of a stored value, validated once per distinct value (reads repeat the same one). */
-  #validJson(raw: string): string | undefined {
-    if (this.#lastRead?.raw === raw) return this.#lastRead.json;
-    const books = parseBookList(raw);
-    if (books === undefined) return undefined;
-    this.#lastRead = { raw, json: bookListJson(books) };
-    return this.#lastRead.json;
+  /** What memory holds under `key`, unless it has outlived the TTL. */
+  #held(key: string): Held | undefined {
+    const held = this.#memory.get(key);
+    if (held === undefined || this.#o.now() - held.storedAt < this.#o.ttlSeconds * 1000) return held;
+    this.#memory.delete(key);
+    return undefined;
+  }
+
+  /** The valid book list the shared cache holds under `key`; undefined when none, or when the cache failed. */
+  async #readShared(key: string): Promise<{ json: string; storedAt: number } | undefined> {
+    let entry: Awaited<ReturnType<Cache["get"]>>;
+    try {
+      // No timer of our own: the cache bounds its calls (a second timer per read cost ~1.3 µs, 8 % of an answer from memory).
+      entry = await this.#o.cache.get(key);
+    } catch (error) {
+      this.#failed("get", error);
+      return undefined;
+    }
+    this.#recovered();
+    if (entry === undefined) return undefined;
+    const json = this.#validJson(key, entry.value);
+    return json === undefined ? undefined : { json, storedAt: entry.storedAt };
+  }
+
+  /** The canonical JSON of a stored value; validated once per distinct value (reads repeat the same one). */
+  #validJson(key: string, raw: string): string | undefined {
+    const held = this.#memory.peek(key);
+    if (raw === held?.json) return held.json;
+    if (this.#checked?.raw !== raw) {
+      const books = parseBookList(raw);
+      this.#checked = { raw, json: books === undefined ? undefined : bookListJson(books) };
+    }
+    if (this.#checked.json === undefined) this.#notBookList(key);
+    return this.#checked.json;
   }
 
   #failed(operation: "get" | "put", error: unknown): void {

@@ -76,9 +76,18 @@ describe("urlVar problem lines", () => {
     ["mysql://u:s3cret@host/db", "mysql://u:***@host/db"],
     ["postgres://u:s3cret@", "postgres://u:***@"],
     ["mysql://u:p@ss/w0rd@h:3306/db", "mysql://u:***@h:3306/db"],
+    ["mysql://h/db?user=app&password=s3cret", "mysql://h/db?user=app&password=***"],
+    ["postgres://h:bad/db?sslpassword=s3cret", "postgres://h:bad/db?sslpassword=***"],
     ["http://localhost/x", "http://localhost/x"],
   ])("never echo the password of a rejected URL (%p)", (raw, shown) => {
     const [problem] = problemsOf({ DATABASE_URL: raw });
     expect(problem).toStartWith(`DATABASE_URL: got ${JSON.stringify(shown)}, expected`);
+  });
+});
+
+describe("problem lines of other variables", () => {
+  test("never echo credentials of a URL given where something else was expected", () => {
+    const [problem] = problemsOf({ POOL: "postgres://u:s3cret@h/db?token=s3cret" });
+    expect(problem).toStartWith('POOL: got "postgres://u:***@h/db?token=***", expected');
   });
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { redactUrl, redactUrlsInText } from "../logging/redact.ts";
 
 /** The environment a service reads its configuration from; tests pass a plain object. */
 export type EnvRecord = Readonly<Record<string, string | undefined>>;
@@ -15,7 +16,7 @@ export class ConfigError extends Error {
 export interface EnvVar<T> {
   readonly accepts: string;
   readonly schema: z.ZodType<T, string | undefined>;
-  /** How a rejected raw value is shown in the problem line; secrets must not be echoed. */
+  /** How a rejected raw value is shown in the problem line (default: any URL in it redacted); secrets must not be echoed. */
   readonly show?: (raw: string) => string;
 }
 
@@ -34,7 +35,7 @@ export function readEnv<R extends Readers>(env: EnvRecord, readers: R): ConfigOf
     const parsed = reader.schema.safeParse(raw === "" ? undefined : raw);
     if (parsed.success) config[name] = parsed.data;
     else {
-      const shown = raw !== undefined && reader.show ? reader.show(raw) : raw;
+      const shown = raw === undefined ? raw : (reader.show ?? redactUrlsInText)(raw);
       problems.push(`${name}: got ${JSON.stringify(shown)}, expected ${reader.accepts}`);
     }
   }
@@ -104,15 +105,7 @@ export function urlVar(fallback: string, protocols: readonly string[]): EnvVar<s
     const url = new URL(raw);
     return protocols.includes(url.protocol) && url.hostname !== "" ? raw : undefined;
   });
-  return { ...reader, show: maskUserinfoPassword };
-}
-
-/**
- * `scheme://user:secret@host` → `scheme://user:***@host`, even when the rest does not parse.
- * Masks up to the last `@`, so a password containing `@` or `/` is hidden whole.
- */
-function maskUserinfoPassword(raw: string): string {
-  return raw.replace(/^([^/?#]*\/\/[^/?#@:]*):.*@/, "$1:***@");
+  return { ...reader, show: redactUrl };
 }
 
 /** An optional value: `undefined` when unset, else parsed like `inner` would parse it. */

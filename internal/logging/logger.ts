@@ -1,5 +1,6 @@
 import pino from "pino";
 import type { LogLevel } from "../config/env.ts";
+import { serializeError } from "./serialize-error.ts";
 
 export type Logger = pino.Logger;
 
@@ -12,7 +13,9 @@ export interface LoggerOptions {
 }
 
 /**
- * One JSON object per line: `level` as a word, `time` as ISO-8601, `msg`, `app`.
+ * One JSON object per line: `level` as a word, `time` as ISO-8601, `msg`, `app`. An error under
+ * `err` or `error` is serialized without credentials (see `serializeError`); a URL logged under
+ * any other field must go through `redactUrl` first.
  * No transport on purpose: transports run in a worker thread, which a `bun build --compile`
  * binary cannot load from node_modules. Stdout is Bun's own buffered writer (see `stdoutSink`);
  * `flushLogger` drains it before the process exits.
@@ -25,6 +28,7 @@ export function createLogger({ app, level, destination }: LoggerOptions): Logger
       messageKey: "msg",
       timestamp: isoTimeOncePerMs(),
       formatters: { level: (label) => ({ level: label }) },
+      serializers: { err: serializeError, error: serializeError },
     },
     destination ?? stdoutSink(),
   );
@@ -136,12 +140,4 @@ export function turnBatchedDestination(writer: ChunkWriter): FlushableDestinatio
  */
 function stdoutSink(): FlushableDestination {
   return turnBatchedDestination(Bun.stdout.writer());
-}
-
-/** The URL with its password replaced by `***`, so it can be logged. */
-export function maskUrlPassword(raw: string): string {
-  if (!URL.canParse(raw)) return "<unparseable url>";
-  const url = new URL(raw);
-  if (url.password !== "") url.password = "***";
-  return url.toString();
 }

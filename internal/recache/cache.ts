@@ -4,8 +4,11 @@
  *
  * Implementations: `MemoryCache` (in-process, for tests and `bun run start`)
  * and `RedisCache` (ioredis). Both throw `CacheError` on any failure; the
- * caller decides to count and swallow it. A stored value that does not
- * decode reads as a miss (`undefined`), never as data.
+ * caller decides to count and swallow it. A stored entry that is malformed,
+ * larger than the value cap, or stamped at an impossible time reads as a miss
+ * (`undefined`), never as data; implementations report it through an
+ * `onIgnoredEntry` option. A read never brings back more than the value cap
+ * plus the envelope (`ENVELOPE_MAX_BYTES`).
  *
  * Every call settles within `CACHE_BUDGET_MS`, timeout included, so callers
  * add no timer of their own: `RedisCache` through its client's command
@@ -23,9 +26,12 @@ export interface CacheEntry {
 }
 
 export interface Cache {
-  /** The entry under `key`, or `undefined` when absent, expired or malformed. Throws `CacheError`. */
+  /** The entry under `key`, or `undefined` when absent, expired or ignored (see above). Throws `CacheError`. */
   get(key: string): Promise<CacheEntry | undefined>;
-  /** Stores `value` under `key` for `ttlSeconds` (> 0), stamped with the current time. Throws `CacheError`. */
+  /**
+   * Stores `value` under `key` for `ttlSeconds` (> 0), stamped with the current time. Throws
+   * `CacheError`, also for a value larger than the cap.
+   */
   put(key: string, value: string, ttlSeconds: number): Promise<void>;
   /** Releases connections. Idempotent. */
   close(): Promise<void>;

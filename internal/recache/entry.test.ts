@@ -1,24 +1,44 @@
 import { describe, expect, test } from "bun:test";
-import { decodeEntry, encodeEntry } from "./entry.ts";
+import { decodeEntry, EARLIEST_STORED_AT, ENVELOPE_MAX_BYTES, encodeEntry, isPossibleTime, MAX_CLOCK_AHEAD_MS } from "./entry.ts";
 
 describe("stored entry envelope", () => {
   test("round-trips a value with the time it was stored", () => {
-    const entry = { value: '[{"id":1}]', storedAt: 1_700_000_000_123 };
+    const entry = { value: '[{"id":1,"title":"a \\"quoted\\" title\\nand a newline"}]', storedAt: 1_700_000_000_123 };
     expect(decodeEntry(encodeEntry(entry))).toEqual(entry);
+  });
+
+  test("adds at most ENVELOPE_MAX_BYTES to the value, whatever the value holds", () => {
+    const value = '"\\\n'.repeat(1000);
+    const encoded = encodeEntry({ value, storedAt: 999_999_999_999_999 });
+    expect(Buffer.byteLength(encoded) - Buffer.byteLength(value)).toBeLessThanOrEqual(ENVELOPE_MAX_BYTES);
   });
 
   test.each([
     ["a bare body (the article's format)", '[{"id":1,"title":"One book"}]'],
+    ["the JSON envelope of earlier versions", '{"v":"[]","t":1700000000000}'],
     ["not JSON", "garbage{"],
     ["an empty string", ""],
-    ["null", "null"],
-    ["a missing time", '{"v":"x"}'],
-    ["a missing value", '{"t":1}'],
-    ["a non-string value", '{"v":[1],"t":1}'],
-    ["a string time", '{"v":"x","t":"1"}'],
-    ["a negative time", '{"v":"x","t":-1}'],
-    ["a fractional time", '{"v":"x","t":1.5}'],
-  ])("reads %s as a miss, without throwing", (_name, raw) => {
+    ["a missing time", "recache/1 t=\n[]"],
+    ["a header without its newline", "recache/1 t=1700000000000"],
+    ["a string time", "recache/1 t=abc\n[]"],
+    ["a negative time", "recache/1 t=-1\n[]"],
+    ["a fractional time", "recache/1 t=1.5\n[]"],
+    ["another version", "recache/2 t=1700000000000\n[]"],
+  ])("reads %s as not an envelope, without throwing", (_name, raw) => {
     expect(decodeEntry(raw)).toBeUndefined();
+  });
+});
+
+describe("isPossibleTime", () => {
+  const now = 1_800_000_000_000;
+  test.each([
+    [0, false],
+    [EARLIEST_STORED_AT - 1, false],
+    [EARLIEST_STORED_AT, true],
+    [now - 600_000, true],
+    [now + MAX_CLOCK_AHEAD_MS, true],
+    [now + MAX_CLOCK_AHEAD_MS + 1, false],
+  ])("stored at %p: %p", (storedAt, possible) => {
+    expect(isPossibleTime(storedAt, now)).toBe(possible);
   });
 });

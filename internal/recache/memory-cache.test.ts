@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import type { Cache } from "./cache.ts";
 import { CacheError } from "./cache-error.ts";
+import { ENVELOPE_MAX_BYTES, encodeEntry, type IgnoredEntry } from "./entry.ts";
 import { MemoryCache } from "./memory-cache.ts";
 
-function fakeClock(start = 1_000_000) {
+function fakeClock(start = 1_700_000_000_000) {
   let now = start;
   return { now: () => now, advance: (ms: number) => void (now += ms) };
 }
@@ -19,7 +20,7 @@ describe("MemoryCache", () => {
     const cache = new MemoryCache({ now: clock.now });
     await cache.put("k", "v1", 60);
     clock.advance(5000);
-    expect(await cache.get("k")).toEqual({ value: "v1", storedAt: 1_000_000 });
+    expect(await cache.get("k")).toEqual({ value: "v1", storedAt: 1_700_000_000_000 });
   });
 
   test("misses a key that was never put", async () => {
@@ -43,7 +44,7 @@ describe("MemoryCache", () => {
     clock.advance(8000);
     await cache.put("k", "new", 10);
     clock.advance(8000);
-    expect(await cache.get("k")).toEqual({ value: "new", storedAt: 1_008_000 });
+    expect(await cache.get("k")).toEqual({ value: "new", storedAt: 1_700_000_008_000 });
   });
 
   test("keys are independent", async () => {
@@ -54,10 +55,42 @@ describe("MemoryCache", () => {
     expect((await cache.get("b"))?.value).toBe("2");
   });
 
-  test("a malformed stored entry reads as a miss, never as data", async () => {
-    const cache = new MemoryCache();
+  test("a malformed stored entry reads as a miss, never as data, and is reported", async () => {
+    const ignored: IgnoredEntry[] = [];
+    const cache = new MemoryCache({ onIgnoredEntry: (i) => ignored.push(i) });
     cache.putRaw("k", '[{"id":1,"title":"One book","author":"John Doe","desc":""}]', 60);
     expect(await cache.get("k")).toBeUndefined();
+    expect(ignored).toEqual([{ key: "k", problem: "malformed", bytes: 59 }]);
+  });
+
+  test.each([
+    ["zero", 0],
+    ["before 2000", Date.UTC(1999, 11, 31)],
+    ["an hour ahead of the reader's clock", 1_700_000_000_000 + 3_600_000],
+  ])("an entry stamped at an impossible time (%s) reads as a miss and is reported", async (_name, storedAt) => {
+    const ignored: IgnoredEntry[] = [];
+    const cache = new MemoryCache({ now: fakeClock().now, onIgnoredEntry: (i) => ignored.push(i) });
+    cache.putRaw("k", encodeEntry({ value: "[]", storedAt }), 60);
+    expect(await cache.get("k")).toBeUndefined();
+    expect(ignored).toEqual([{ key: "k", problem: "impossible-time", storedAt }]);
+  });
+
+  test("a stored string longer than the value cap plus the envelope reads as a miss and is reported", async () => {
+    const ignored: IgnoredEntry[] = [];
+    const cache = new MemoryCache({ now: fakeClock().now, maxValueBytes: 100, onIgnoredEntry: (i) => ignored.push(i) });
+    cache.putRaw("fits", encodeEntry({ value: "x".repeat(100), storedAt: 1_700_000_000_000 }), 60);
+    expect((await cache.get("fits"))?.value).toBe("x".repeat(100));
+    const tooLong = encodeEntry({ value: "x".repeat(100 + ENVELOPE_MAX_BYTES), storedAt: 1_700_000_000_000 });
+    cache.putRaw("big", tooLong, 60);
+    expect(await cache.get("big")).toBeUndefined();
+    expect(ignored).toEqual([{ key: "big", problem: "oversized", bytes: Buffer.byteLength(tooLong) }]);
+  });
+
+  test("refuses to store a value larger than the cap (counted in UTF-8 bytes)", async () => {
+    const cache = new MemoryCache({ maxValueBytes: 10 });
+    await cache.put("k", "x".repeat(10), 60);
+    await expect(cache.put("k", "é".repeat(6), 60)).rejects.toBeInstanceOf(CacheError);
+    expect((await cache.get("k"))?.value).toBe("x".repeat(10));
   });
 
   test("rejects a TTL that is not a positive number with a CacheError", async () => {

@@ -1,31 +1,47 @@
 import type { Cache, CacheEntry } from "./cache.ts";
 import { CacheError } from "./cache-error.ts";
-import { decodeEntry } from "./entry.ts";
+import {
+  DEFAULT_MAX_VALUE_BYTES,
+  decodeEntry,
+  ENVELOPE_MAX_BYTES,
+  type EntryProblem,
+  type IgnoredEntry,
+  isPossibleTime,
+} from "./entry.ts";
 
 export interface MemoryCacheOptions {
   /** Clock in epoch milliseconds; inject a fake one in tests. Default `Date.now`. */
   now?: () => number;
+  /** Largest value stored or read back, in bytes. Default `DEFAULT_MAX_VALUE_BYTES` (1 MiB). */
+  maxValueBytes?: number;
+  /** Called for each stored entry read as a miss (malformed, oversized, impossible time), as `RedisCache` does. */
+  onIgnoredEntry?: (ignored: IgnoredEntry) => void;
 }
 
 interface Slot {
-  /** The stored envelope, decoded once when written (reads are many, writes are rare). */
-  entry: CacheEntry | undefined;
+  /** The stored envelope, decoded once when written (reads are many, writes are rare); or why it cannot be read. */
+  entry: CacheEntry | EntryProblem;
+  bytes: number;
   expiresAt: number;
 }
 
 /**
- * An in-process `Cache`: same semantics as `RedisCache` (TTL honoured, the
- * same envelope rules: a raw value that is not a valid envelope reads as a miss), no network;
- * entries are kept decoded, since reads are many and writes rare. Used when neither
- * `REDIS_ADDR` nor `REDIS_URL` is set, and as the hand-written fake in tests.
+ * An in-process `Cache`: same semantics as `RedisCache` (TTL honoured, the same envelope and
+ * size rules: a stored string that is not a valid envelope, too large, or of an impossible time
+ * reads as a miss), no network; entries are kept decoded, since reads are many and writes rare.
+ * Used when neither `REDIS_ADDR` nor `REDIS_URL` is set, and as the hand-written fake in tests.
  */
 export class MemoryCache implements Cache {
   readonly #now: () => number;
+  readonly #maxValueBytes: number;
+  readonly #onIgnoredEntry: (ignored: IgnoredEntry) => void;
   readonly #slots = new Map<string, Slot>();
   #closed = false;
 
   constructor(options: MemoryCacheOptions = {}) {
     this.#now = options.now ?? Date.now;
+    this.#maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+    this.#onIgnoredEntry = options.onIgnoredEntry ?? (() => {});
   }
 
   async get(key: string): Promise<CacheEntry | undefined> {
@@ -37,16 +53,22 @@ export class MemoryCache implements Cache {
     if (!(ttlSeconds > 0) || !Number.isFinite(ttlSeconds)) {
       throw new CacheError("put", { cause: new RangeError(`ttlSeconds must be a positive number, got ${ttlSeconds}`) });
     }
+    const bytes = Buffer.byteLength(value);
+    if (bytes > this.#maxValueBytes) {
+      throw new CacheError("put", { cause: new RangeError(`value of ${bytes} bytes exceeds ${this.#maxValueBytes}`) });
+    }
     const now = this.#now();
-    this.#slots.set(key, { entry: { value, storedAt: now }, expiresAt: now + ttlSeconds * 1000 });
+    this.#slots.set(key, { entry: { value, storedAt: now }, bytes, expiresAt: now + ttlSeconds * 1000 });
   }
 
   /**
-   * Stores an arbitrary string as if another writer had put it, bypassing the
-   * envelope. For tests of the read-side validation.
+   * Stores an arbitrary string as if another writer had put it, bypassing the envelope and the
+   * size check. For tests of the read-side validation.
    */
   putRaw(key: string, raw: string, ttlSeconds: number): void {
-    this.#slots.set(key, { entry: decodeEntry(raw), expiresAt: this.#now() + ttlSeconds * 1000 });
+    const bytes = Buffer.byteLength(raw);
+    const entry = bytes > this.#maxValueBytes + ENVELOPE_MAX_BYTES ? "oversized" : (decodeEntry(raw) ?? "malformed");
+    this.#slots.set(key, { entry, bytes, expiresAt: this.#now() + ttlSeconds * 1000 });
   }
 
   async close(): Promise<void> {
@@ -58,11 +80,20 @@ export class MemoryCache implements Cache {
     this.#assertOpen("get");
     const slot = this.#slots.get(key);
     if (slot === undefined) return undefined;
-    if (this.#now() >= slot.expiresAt) {
+    const now = this.#now();
+    if (now >= slot.expiresAt) {
       this.#slots.delete(key);
       return undefined;
     }
-    return slot.entry;
+    const { entry } = slot;
+    if (typeof entry === "string") return this.#ignore({ key, problem: entry, bytes: slot.bytes });
+    if (!isPossibleTime(entry.storedAt, now)) return this.#ignore({ key, problem: "impossible-time", storedAt: entry.storedAt });
+    return entry;
+  }
+
+  #ignore(ignored: IgnoredEntry): undefined {
+    this.#onIgnoredEntry(ignored);
+    return undefined;
   }
 
   #assertOpen(operation: "get" | "put"): void {

@@ -95,7 +95,7 @@ describe.skipIf(skip)("RedisCache on the machine's Redis", () => {
 
   test("a client built from a redis:// URL works the same", async () => {
     const viaUrl = createRedisClient({ url: `redis://${SHARED_REDIS_ADDR}`, onError: (err) => errors.push(err) });
-    const other = new RedisCache(viaUrl);
+    const other = new RedisCache(viaUrl, { now: () => 1_700_000_000_000 });
     try {
       await new Promise<void>((resolve) => viaUrl.once("ready", () => resolve()));
       const k = key();

@@ -1,45 +1,83 @@
-import type { Redis } from "ioredis";
+import type { Redis, Result } from "ioredis";
 import type { Cache, CacheEntry } from "./cache.ts";
 import { CacheError } from "./cache-error.ts";
-import { decodeEntry, encodeEntry } from "./entry.ts";
+import {
+  DEFAULT_MAX_VALUE_BYTES,
+  decodeEntry,
+  ENVELOPE_MAX_BYTES,
+  encodeEntry,
+  type IgnoredEntry,
+  isPossibleTime,
+} from "./entry.ts";
+import { SingleFlight } from "./single-flight.ts";
 
 export { createRedisClient, parseRedisAddr, type RedisClientOptions } from "./redis-client.ts";
 
 export interface RedisCacheOptions {
-  /** Clock in epoch milliseconds used to stamp entries. Default `Date.now`. */
+  /** Clock in epoch milliseconds, to stamp entries and to judge their time. Default `Date.now`. */
   now?: () => number;
+  /** Largest value stored or read back, in bytes. Default `DEFAULT_MAX_VALUE_BYTES` (1 MiB). */
+  maxValueBytes?: number;
+  /**
+   * Called for each stored entry read as a miss because it is malformed, oversized or has an
+   * impossible time. Every read of such an entry calls it: throttle before logging.
+   */
+  onIgnoredEntry?: (ignored: IgnoredEntry) => void;
 }
 
 /**
- * `Cache` on Redis: `GET key` and `SET key <envelope> PX <ttl>`.
+ * `GET` that Redis answers only when the string fits: a larger one is answered with its length,
+ * so a huge value never leaves the server (a 50 MB value read per request once grew Redis's
+ * output buffers past 1 GB in a second). nil when absent; WRONGTYPE for a non-string.
+ */
+const BOUNDED_GET_LUA = `
+local len = redis.call('STRLEN', KEYS[1])
+if len > tonumber(ARGV[1]) then return len end
+return redis.call('GET', KEYS[1])
+`;
+
+declare module "ioredis" {
+  interface RedisCommander<Context> {
+    /** Defined by `RedisCache`: the string under `key` if at most `maxBytes` long, else its length. */
+    recacheBoundedGet(key: string, maxBytes: number): Result<string | number | null, Context>;
+  }
+}
+
+/**
+ * `Cache` on Redis: a bounded `GET` (a Lua script, see above) and `SET key <envelope> PX <ttl>`.
  *
- * The client is passed in (build it with `createRedisClient`, which disables
- * the offline queue and sets a command timeout, so a Redis outage makes
- * these calls fail fast instead of hanging). Every failure is rethrown as a
+ * Concurrent reads of one key share one Redis call. The client is passed in (build it with
+ * `createRedisClient`, which disables the offline queue and sets a command timeout, so a Redis
+ * outage makes these calls fail fast instead of hanging). Every failure is rethrown as a
  * `CacheError` with the ioredis error as `cause`.
  */
 export class RedisCache implements Cache {
   readonly #client: Redis;
   readonly #now: () => number;
+  readonly #maxValueBytes: number;
+  readonly #onIgnoredEntry: (ignored: IgnoredEntry) => void;
+  readonly #reads = new SingleFlight<string, CacheEntry | undefined>();
 
   constructor(client: Redis, options: RedisCacheOptions = {}) {
     this.#client = client;
     this.#now = options.now ?? Date.now;
+    this.#maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+    this.#onIgnoredEntry = options.onIgnoredEntry ?? (() => {});
+    // ioredis sends the script itself on a connection's first call, then only its SHA1.
+    client.defineCommand("recacheBoundedGet", { numberOfKeys: 1, lua: BOUNDED_GET_LUA, readOnly: true });
   }
 
-  async get(key: string): Promise<CacheEntry | undefined> {
-    let raw: string | null;
-    try {
-      raw = await this.#client.get(key);
-    } catch (err) {
-      throw new CacheError("get", { cause: err });
-    }
-    return raw === null ? undefined : decodeEntry(raw);
+  get(key: string): Promise<CacheEntry | undefined> {
+    return this.#reads.run(key, () => this.#read(key));
   }
 
   async put(key: string, value: string, ttlSeconds: number): Promise<void> {
     if (!(ttlSeconds > 0) || !Number.isFinite(ttlSeconds)) {
       throw new CacheError("put", { cause: new RangeError(`ttlSeconds must be a positive number, got ${ttlSeconds}`) });
+    }
+    const bytes = Buffer.byteLength(value);
+    if (bytes > this.#maxValueBytes) {
+      throw new CacheError("put", { cause: new RangeError(`value of ${bytes} bytes exceeds ${this.#maxValueBytes}`) });
     }
     const ttlMs = Math.max(1, Math.round(ttlSeconds * 1000));
     const raw = encodeEntry({ value, storedAt: this.#now() });
@@ -63,5 +101,27 @@ export class RedisCache implements Cache {
       }
     }
     this.#client.disconnect(false);
+  }
+
+  async #read(key: string): Promise<CacheEntry | undefined> {
+    let reply: string | number | null;
+    try {
+      reply = await this.#client.recacheBoundedGet(key, this.#maxValueBytes + ENVELOPE_MAX_BYTES);
+    } catch (err) {
+      throw new CacheError("get", { cause: err });
+    }
+    if (reply === null) return undefined;
+    if (typeof reply === "number") return this.#ignore({ key, problem: "oversized", bytes: reply });
+    const entry = decodeEntry(reply);
+    if (entry === undefined) return this.#ignore({ key, problem: "malformed", bytes: Buffer.byteLength(reply) });
+    if (!isPossibleTime(entry.storedAt, this.#now())) {
+      return this.#ignore({ key, problem: "impossible-time", storedAt: entry.storedAt });
+    }
+    return entry;
+  }
+
+  #ignore(ignored: IgnoredEntry): undefined {
+    this.#onIgnoredEntry(ignored);
+    return undefined;
   }
 }

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { type FaultProxy, startFaultProxy } from "../faultproxy/index.ts";
+import { redactUrl } from "../../internal/logging/redact.ts";
 import { Child, type LineHandler } from "../kit/child.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded-postgres.ts";
 import { freePort } from "../kit/free-port.ts";
@@ -92,9 +93,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (external) {
       proxiedUrl = new URL(external);
       target = { host: proxiedUrl.hostname || "127.0.0.1", port: Number(proxiedUrl.port || 5432) };
-      const shown = new URL(external);
-      if (shown.password) shown.password = "***";
-      database = { display: shown.toString(), embedded: false };
+      database = { display: redactUrl(external), embedded: false };
     } else {
       const port = await freePort();
       // The pool, plus room for a connection postgres.js opens while an old one is closing.

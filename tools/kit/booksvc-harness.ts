@@ -36,8 +36,12 @@ export interface BooksvcHarness {
 /**
  * booksvc built in-process from `env` (over FAST_BOOKSVC_ENV), logs captured. The cache is
  * `options.cache`, or with `cache: "from-config"` what the configuration asks for (Redis), else a MemoryCache.
+ * `now` is the clock of the cache and the last good answers.
  */
-export function startBooksvcInProcess(env: Record<string, string>, options: { cache?: Cache | "from-config" } = {}): BooksvcHarness {
+export function startBooksvcInProcess(
+  env: Record<string, string>,
+  options: { cache?: Cache | "from-config"; now?: () => number } = {},
+): BooksvcHarness {
   const stream = new PassThrough();
   let output = "";
   stream.on("data", (chunk: Buffer) => {
@@ -45,8 +49,9 @@ export function startBooksvcInProcess(env: Record<string, string>, options: { ca
   });
   const config = readBooksvcConfig({ ...FAST_BOOKSVC_ENV, ...env });
   const logger = createLogger({ app: "booksvc", level: config.LOG_LEVEL, destination: stream });
-  const cache = options.cache === "from-config" ? createCache(config, logger) : (options.cache ?? new MemoryCache());
-  const booksvc = buildBooksvc(config, { logger, cache, registry: new Registry() });
+  const { now } = options;
+  const cache = options.cache === "from-config" ? createCache(config, logger, { now }) : (options.cache ?? new MemoryCache({ now }));
+  const booksvc = buildBooksvc(config, { logger, cache, registry: new Registry(), now });
   return {
     booksvc,
     config,

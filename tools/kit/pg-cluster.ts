@@ -1,4 +1,4 @@
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./free-port.ts";
@@ -28,18 +28,26 @@ export class PgCluster {
   /**
    * Creates (initdb) a cluster that is NOT started yet: call `start()`. Passing `port` lets a test
    * point a service at a port where nothing listens yet and bring the database up there later.
+   * With `password`, user `postgres` has that password and every connection must give it
+   * (scram-sha-256); without, trust auth.
    */
-  static async create(options: { port?: number } = {}): Promise<PgCluster> {
+  static async create(options: { port?: number; password?: string } = {}): Promise<PgCluster> {
     const bin = postgresBinDir();
     const port = options.port ?? (await freePort());
     const dir = mkdtempSync(join(tmpdir(), "pgcluster-"));
     const cluster = new PgCluster(dir, port, bin);
     try {
       if (isRoot()) chownSync(dir, ...postgresIds());
+      const auth = ["--auth=trust"];
+      if (options.password !== undefined) {
+        const pwfile = join(dir, "pwfile");
+        writeFileSync(pwfile, `${options.password}\n`, { mode: 0o644 });
+        auth.splice(0, 1, "--auth=scram-sha-256", `--pwfile=${pwfile}`);
+      }
       await cluster.#run("initdb", [
         "-D", cluster.dataDir,
         "-U", "postgres",
-        "--auth=trust",
+        ...auth,
         "--encoding=UTF8",
         "--no-sync",
         "--no-instructions",
@@ -63,7 +71,7 @@ export class PgCluster {
     return this.#running;
   }
 
-  /** `postgres://postgres@127.0.0.1:<port>/<database>` (trust auth: no password needed). */
+  /** `postgres://postgres@127.0.0.1:<port>/<database>` (no password: add it for a cluster created with one). */
   url(database = "postgres"): string {
     return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
   }

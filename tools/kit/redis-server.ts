@@ -13,24 +13,29 @@ export const SHARED_REDIS_ADDR = process.env.TEST_REDIS_ADDR ?? "127.0.0.1:6379"
  * skip when Redis is absent, except under `CI`, where they must run (and fail).
  */
 export function isRedisReachable(addr: string = SHARED_REDIS_ADDR, timeoutMs = 1000): Promise<boolean> {
+  return pingReply(addr, timeoutMs).then((reply) => reply.startsWith("+PONG"));
+}
+
+/** The first line a Redis at `addr` answers to PING (`+PONG`, `-NOAUTH ...`), or "" when none within `timeoutMs`. */
+function pingReply(addr: string, timeoutMs: number): Promise<string> {
   const colon = addr.lastIndexOf(":");
   const host = addr.slice(0, colon);
   const port = Number(addr.slice(colon + 1));
   return new Promise((resolve) => {
     const socket = connect({ host, port });
-    const finish = (ok: boolean) => {
+    const finish = (line: string) => {
       clearTimeout(timer);
       socket.destroy();
-      resolve(ok);
+      resolve(line);
     };
-    const timer = setTimeout(() => finish(false), timeoutMs);
+    const timer = setTimeout(() => finish(""), timeoutMs);
     let reply = "";
     socket.once("connect", () => socket.write("PING\r\n"));
     socket.on("data", (chunk: Buffer) => {
       reply += chunk.toString("latin1");
-      if (reply.includes("\r\n")) finish(reply.startsWith("+PONG"));
+      if (reply.includes("\r\n")) finish(reply);
     });
-    socket.once("error", () => finish(false));
+    socket.once("error", () => finish(""));
   });
 }
 
@@ -69,9 +74,11 @@ const READY_TIMEOUT_MS = 5000;
  * Starts `redis-server --port <free> --bind 127.0.0.1 --save '' --appendonly no`
  * in a temporary directory and waits until it answers PING. Call `close()` in
  * `afterAll`/`finally`. `port` pins the port (e.g. one a client already
- * points at); otherwise a free one is picked.
+ * points at); otherwise a free one is picked. `args` are more server options,
+ * e.g. `["--requirepass", "pw"]` (then `-NOAUTH` counts as an answer) or
+ * `["--client-output-buffer-limit", "normal 64mb 64mb 0"]`.
  */
-export async function startThrowawayRedis(options: { port?: number } = {}): Promise<ThrowawayRedis> {
+export async function startThrowawayRedis(options: { port?: number; args?: string[] } = {}): Promise<ThrowawayRedis> {
   const dir = await mkdtemp(join(tmpdir(), "throwaway-redis-"));
   let port = options.port ?? 0;
   let proc: Subprocess | undefined;
@@ -79,7 +86,7 @@ export async function startThrowawayRedis(options: { port?: number } = {}): Prom
 
   const spawn = async (): Promise<void> => {
     const child = Bun.spawn(
-      ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
+      ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, ...(options.args ?? [])],
       { stdout: "ignore", stderr: "ignore", stdin: "ignore" },
     );
     proc = child;
@@ -89,7 +96,7 @@ export async function startThrowawayRedis(options: { port?: number } = {}): Prom
         proc = undefined;
         throw new Error(`redis-server on port ${port} exited at start (code ${child.exitCode})`);
       }
-      if (await isRedisReachable(`127.0.0.1:${port}`, 200)) return;
+      if (/^(\+PONG|-NOAUTH)/.test(await pingReply(`127.0.0.1:${port}`, 200))) return;
       await Bun.sleep(20);
     }
     child.kill("SIGKILL");
