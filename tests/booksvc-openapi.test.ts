@@ -189,6 +189,7 @@ describe("booksvc, pending parts of the contract", () => {
   test.todo("stopping with SHUTDOWN_DELAY_MS: /readyz is 503 while it still answers", async () => {
     const { svc } = await ownBooksvc({ RESILIENCE_STRATEGY: "combined", SHUTDOWN_DELAY_MS: "3000" });
     svc.process.kill("SIGTERM");
+    await svc.waitFor("/readyz", 503, 2_000);
     const stopping = await call(svc, "/readyz");
     expect(stopping.status).toBe(503);
     expect((await call(svc, "/")).status).toBe(200);

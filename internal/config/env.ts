@@ -49,7 +49,7 @@ export function readEnv<R extends Readers>(env: EnvRecord, readers: R): ConfigOf
 }
 
 /** What a problem line says is expected: "an integer from 1 to 1000 (default 10)". */
-export function describeAccepted(reader: Pick<EnvVar<unknown>, "accepts" | "fallback">): string {
+function describeAccepted(reader: Pick<EnvVar<unknown>, "accepts" | "fallback">): string {
   return reader.fallback === undefined ? reader.accepts : `${reader.accepts} (default ${reader.fallback})`;
 }
 

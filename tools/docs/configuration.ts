@@ -2,7 +2,7 @@
 // (what they accept and their defaults are the readers' own, the same words a bad value's
 // problem line uses) and the meanings kept beside them. `bun run docs` writes it.
 
-import { type EnvVar } from "../../internal/config/env.ts";
+import type { EnvVar } from "../../internal/config/env.ts";
 
 /** One service's variables as its config module exports them. */
 export interface ServiceVariables {
