@@ -26,7 +26,7 @@ export const MAX_REQUEST_TIMEOUT_MS = 240_000;
 
 /** A non-empty string with no whitespace (a Redis key). */
 function keyVar(fallback: string): EnvVar<string> {
-  return envVar(`a non-empty key without spaces (default ${fallback})`, fallback, (raw) =>
+  return envVar("a non-empty key without spaces", fallback, (raw) =>
     /^\S+$/.test(raw) ? raw : undefined,
   );
 }
@@ -49,7 +49,8 @@ function redisUrlVar(): EnvVar<string | undefined> {
   return { ...optionalVar(inner, "a URL starting with redis:// or rediss://"), show: inner.show };
 }
 
-const readers = {
+/** Every variable booksvc reads, with what it accepts and its default. */
+export const booksvcEnvVars = {
   HTTP_PORT: portVar(8081),
   STORAGESVC_URL: urlVar(DEFAULT_STORAGESVC_URL, ["http:", "https:"]),
   REDIS_ADDR: redisAddrVar(),
@@ -96,7 +97,7 @@ export function readBooksvcConfig(env: EnvRecord): BooksvcConfig {
   let config: BooksvcConfig | undefined;
   let problems: readonly string[] = [];
   try {
-    config = readEnv(env, readers);
+    config = readEnv(env, booksvcEnvVars);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     problems = error.problems;
@@ -109,3 +110,31 @@ export function readBooksvcConfig(env: EnvRecord): BooksvcConfig {
   if (problems.length > 0 || config === undefined) throw new ConfigError(problems);
   return config;
 }
+
+/**
+ * What each variable means, for docs/configuration.md (`bun run docs` writes it). A variable
+ * added to booksvcEnvVars needs its line here: the type and the docs test both say so.
+ */
+export const booksvcEnvMeanings = {
+  HTTP_PORT: "Port the HTTP server listens on, on every interface.",
+  STORAGESVC_URL: "storagesvc's books endpoint. Redirects from it are never followed.",
+  REDIS_ADDR:
+    "Redis for the last good answers, the article's form. Unset (and no `REDIS_URL`): an in-memory cache of this process. Set only one of `REDIS_ADDR` and `REDIS_URL`.",
+  REDIS_URL: "Redis for the last good answers, as a URL (user, password, database, TLS with `rediss://`). Set only one of `REDIS_ADDR` and `REDIS_URL`.",
+  RESILIENCE_STRATEGY:
+    "What happens when storagesvc fails: `none` answers `502` at once; `retry` retries with backoff until `REQUEST_TIMEOUT_MS`, then `504`; `breaker` serves the last good answer while the circuit breaker is open; `combined` retries through the breaker and falls back to the last good answer.",
+  UPSTREAM_TIMEOUT_MS: "Limit on one upstream attempt, body included.",
+  REQUEST_TIMEOUT_MS: "Limit on one client request, retries and the cache read included.",
+  RETRY_INITIAL_INTERVAL_MS: "Exponential backoff: the first delay between attempts.",
+  RETRY_MULTIPLIER: "Exponential backoff: each delay is the previous one times this.",
+  RETRY_RANDOMIZATION_FACTOR: "Exponential backoff: each delay is varied at random by up to this fraction, either way.",
+  RETRY_MAX_INTERVAL_MS: "Exponential backoff: the longest delay between attempts.",
+  RETRY_MAX_RETRIES: "Retries after the first attempt in `combined`; `retry` is bounded by `REQUEST_TIMEOUT_MS` only.",
+  BREAKER_FAILURE_THRESHOLD: "Consecutive upstream failures that open the circuit breaker.",
+  BREAKER_OPEN_MS: "How long the breaker stays open before one probe request is let through.",
+  BREAKER_INTERVAL_MS: "While the breaker is closed, its failure count is reset this often.",
+  CACHE_TTL_S: "Lifetime of a last good answer in the cache, in seconds.",
+  CACHE_KEY:
+    "Redis key of the last good answer (the article used `item`). Replicas that share it share the fallback.",
+  LOG_LEVEL: "Lowest level written to the JSON log on stdout.",
+} satisfies Record<keyof typeof booksvcEnvVars, string>;

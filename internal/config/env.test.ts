@@ -65,6 +65,14 @@ describe("readEnv", () => {
     expect(problemsOf({ EXTRA: "x" })[0]).toContain("or unset");
   });
 
+  test("a reader keeps what it accepts and its default apart; the problem line joins them", () => {
+    expect([readers.HTTP_PORT.accepts, readers.HTTP_PORT.fallback]).toEqual(["a port 1-65535 written as 8082 or :8082", ":8082"]);
+    expect([readers.POOL.accepts, readers.POOL.fallback]).toEqual(["an integer from 1 to 100", "10"]);
+    expect([readers.EXTRA.accepts, readers.EXTRA.fallback]).toEqual(["an integer from 0 to 9007199254740991, or unset", undefined]);
+    expect(problemsOf({ HTTP_PORT: "x" })).toEqual(['HTTP_PORT: got "x", expected a port 1-65535 written as 8082 or :8082 (default :8082)']);
+    expect(problemsOf({ EXTRA: "x" })).toEqual(['EXTRA: got "x", expected an integer from 0 to 9007199254740991, or unset']);
+  });
+
   test("reports every problem at once", () => {
     const problems = problemsOf({ HTTP_PORT: "x", POOL: "0", MODE: "z" });
     expect(problems.map((p) => p.split(":")[0])).toEqual(["HTTP_PORT", "POOL", "MODE"]);

@@ -12,9 +12,15 @@ export class ConfigError extends Error {
   }
 }
 
-/** A variable's reader: the accepted values (for messages) and a zod schema for the raw string. */
+/**
+ * A variable's reader: what it accepts and its default, as a user writes them (for problem lines
+ * and the configuration reference), and a zod schema for the raw string.
+ */
 export interface EnvVar<T> {
+  /** The accepted values, without the default: "an integer from 1 to 1000". */
   readonly accepts: string;
+  /** The value used when the variable is unset or empty, as written in the environment; `undefined`: none. */
+  readonly fallback: string | undefined;
   readonly schema: z.ZodType<T, string | undefined>;
   /** How a rejected raw value is shown in the problem line (default: any URL in it redacted); secrets must not be echoed. */
   readonly show?: (raw: string) => string;
@@ -36,18 +42,29 @@ export function readEnv<R extends Readers>(env: EnvRecord, readers: R): ConfigOf
     if (parsed.success) config[name] = parsed.data;
     else {
       const shown = raw === undefined ? raw : (reader.show ?? redactUrlsInText)(raw);
-      problems.push(`${name}: got ${JSON.stringify(shown)}, expected ${reader.accepts}`);
+      problems.push(`${name}: got ${JSON.stringify(shown)}, expected ${describeAccepted(reader)}`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config as ConfigOf<R>;
 }
 
+/** What a problem line says is expected: "an integer from 1 to 1000 (default 10)". */
+function describeAccepted(reader: Pick<EnvVar<unknown>, "accepts" | "fallback">): string {
+  return reader.fallback === undefined ? reader.accepts : `${reader.accepts} (default ${reader.fallback})`;
+}
+
 /**
  * A variable read by `parse` (given the trimmed raw string; `undefined` means rejected), with
- * `fallback` when unset. The building block of the readers below, and of service-specific ones.
+ * `fallback` when unset, shown as `shownFallback`. The building block of the readers below, and
+ * of service-specific ones.
  */
-export function envVar<T>(accepts: string, fallback: T, parse: (raw: string) => T | undefined): EnvVar<T> {
+export function envVar<T>(
+  accepts: string,
+  fallback: T,
+  parse: (raw: string) => T | undefined,
+  shownFallback: string | undefined = fallback === undefined ? undefined : String(fallback),
+): EnvVar<T> {
   const schema = z
     .string()
     .optional()
@@ -60,21 +77,26 @@ export function envVar<T>(accepts: string, fallback: T, parse: (raw: string) => 
       }
       return value;
     });
-  return { accepts, schema };
+  return { accepts, fallback: shownFallback, schema };
 }
 
 /** A TCP port written `8082` or `:8082` (the article's form). */
 export function portVar(fallback: number): EnvVar<number> {
-  return envVar(`a port 1-65535 written as ${fallback} or :${fallback} (default :${fallback})`, fallback, (raw) => {
-    const match = /^:?(\d{1,5})$/.exec(raw);
-    const port = match ? Number(match[1]) : NaN;
-    return port >= 1 && port <= 65535 ? port : undefined;
-  });
+  return envVar(
+    `a port 1-65535 written as ${fallback} or :${fallback}`,
+    fallback,
+    (raw) => {
+      const match = /^:?(\d{1,5})$/.exec(raw);
+      const port = match ? Number(match[1]) : NaN;
+      return port >= 1 && port <= 65535 ? port : undefined;
+    },
+    `:${fallback}`,
+  );
 }
 
 /** An integer within [min, max]. */
 export function intVar(fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): EnvVar<number> {
-  return envVar(`an integer from ${min} to ${max} (default ${fallback})`, fallback, (raw) => {
+  return envVar(`an integer from ${min} to ${max}`, fallback, (raw) => {
     if (!/^-?\d+$/.test(raw)) return undefined;
     const value = Number(raw);
     return value >= min && value <= max ? value : undefined;
@@ -83,7 +105,7 @@ export function intVar(fallback: number, min: number, max = Number.MAX_SAFE_INTE
 
 /** A decimal number within [min, max]. */
 export function numberVar(fallback: number, min: number, max: number): EnvVar<number> {
-  return envVar(`a number from ${min} to ${max} (default ${fallback})`, fallback, (raw) => {
+  return envVar(`a number from ${min} to ${max}`, fallback, (raw) => {
     if (!/^-?(\d+\.?\d*|\.\d+)$/.test(raw)) return undefined;
     const value = Number(raw);
     return value >= min && value <= max ? value : undefined;
@@ -92,7 +114,7 @@ export function numberVar(fallback: number, min: number, max: number): EnvVar<nu
 
 /** One of a fixed set of words. */
 export function enumVar<const T extends string>(values: readonly T[], fallback: T): EnvVar<T> {
-  return envVar(`one of ${values.join(", ")} (default ${fallback})`, fallback, (raw) =>
+  return envVar(`one of ${values.join(", ")}`, fallback, (raw) =>
     (values as readonly string[]).includes(raw) ? (raw as T) : undefined,
   );
 }
@@ -100,7 +122,7 @@ export function enumVar<const T extends string>(values: readonly T[], fallback: 
 /** An absolute URL whose scheme is one of `protocols` (e.g. ["postgres:", "postgresql:"]). */
 export function urlVar(fallback: string, protocols: readonly string[]): EnvVar<string> {
   const schemes = protocols.map((p) => `${p}//`).join(" or ");
-  const reader = envVar(`a URL starting with ${schemes} (default ${fallback})`, fallback, (raw) => {
+  const reader = envVar(`a URL starting with ${schemes}`, fallback, (raw) => {
     if (!URL.canParse(raw)) return undefined;
     const url = new URL(raw);
     return protocols.includes(url.protocol) && url.hostname !== "" ? raw : undefined;

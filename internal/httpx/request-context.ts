@@ -9,8 +9,11 @@ export interface RequestContextOptions {
   metrics: HttpMetrics;
 }
 
-/** What hono/request-id accepts from a caller: at most 255 characters of `[A-Za-z0-9_=-]`. */
-const ACCEPTED_REQUEST_ID = /^[\w\-=]{1,255}$/;
+/**
+ * What hono/request-id accepts from a caller: at most 255 characters of `[A-Za-z0-9_=-]`.
+ * Also the pattern docs/openapi gives `X-Request-Id`.
+ */
+export const ACCEPTED_REQUEST_ID = /^[\w\-=]{1,255}$/;
 
 /**
  * Everything the services do around each request, in one middleware: the request id

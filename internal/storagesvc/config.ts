@@ -3,7 +3,8 @@ import { type EnvRecord, intVar, type LogLevel, logLevelVar, portVar, readEnv, u
 /** The article's default: a `crud` database on localhost. */
 export const DEFAULT_DATABASE_URL = "postgres://pg:pass@localhost:5432/crud";
 
-const readers = {
+/** Every variable storagesvc reads, with what it accepts and its default. */
+export const storagesvcEnvVars = {
   HTTP_PORT: portVar(8082),
   DATABASE_URL: urlVar(DEFAULT_DATABASE_URL, ["postgres:", "postgresql:"]),
   DB_POOL_MAX: intVar(10, 1, 1000),
@@ -19,5 +20,17 @@ export type StoragesvcConfig = Readonly<{
 
 /** storagesvc's configuration from `env`; throws `ConfigError` listing every problem. */
 export function readStoragesvcConfig(env: EnvRecord): StoragesvcConfig {
-  return readEnv(env, readers);
+  return readEnv(env, storagesvcEnvVars);
 }
+
+/**
+ * What each variable means, for docs/configuration.md (`bun run docs` writes it). A variable
+ * added to storagesvcEnvVars needs its line here: the type and the docs test both say so.
+ */
+export const storagesvcEnvMeanings = {
+  HTTP_PORT: "Port the HTTP server listens on, on every interface.",
+  DATABASE_URL:
+    "The PostgreSQL database holding the `books` table, created (and seeded with the article's two books) when missing. Its password never appears in logs.",
+  DB_POOL_MAX: "Most connections open to PostgreSQL at once.",
+  LOG_LEVEL: "Lowest level written to the JSON log on stdout.",
+} satisfies Record<keyof typeof storagesvcEnvVars, string>;

@@ -13,7 +13,7 @@
 
 import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { parseDockerfile } from "./check-packaging.ts";
+import { parseDockerfile } from "./dockerfile-rules.ts";
 import { buildKustomization, type K8sObject, KustomizeError, objectId, parseManifest } from "./k8s/kustomize.ts";
 import { networkProblems } from "./k8s/network.ts";
 import { workloads } from "./k8s/objects.ts";
@@ -29,7 +29,7 @@ export function imageUsers(dockerfile: string): Partial<Record<ServiceName, Imag
   const users: Partial<Record<ServiceName, ImageUser>> = {};
   for (const stage of parseDockerfile(dockerfile)) {
     if (stage.name === undefined || !(stage.name in SERVICES)) continue;
-    const user = stage.instructions.filter((i) => i.keyword === "USER").at(-1)?.args.trim();
+    const user = stage.instructions.filter((i) => i.getKeyword() === "USER").at(-1)?.getArgumentsContent()?.trim();
     const match = /^(\d+)(?::(\d+))?$/.exec(user ?? "");
     if (match) users[stage.name as ServiceName] = { uid: Number(match[1]), gid: match[2] === undefined ? undefined : Number(match[2]) };
   }

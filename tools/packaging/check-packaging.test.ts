@@ -1,14 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import {
-  checkComposePolicy,
-  checkDockerignore,
-  checkPackaging,
-  isIgnored,
-  lintDockerfile,
-  parseDockerfile,
-  validateComposeSchema,
-} from "./check-packaging.ts";
+import { checkPackaging } from "./check-packaging.ts";
+import { checkComposePolicy, validateComposeSchema } from "./compose-rules.ts";
+import { lintDockerfile, parseDockerfile } from "./dockerfile-rules.ts";
+import { checkDockerignore, dockerignoreFilter } from "./dockerignore-rules.ts";
 
 const root = join(import.meta.dir, "..", "..");
 const read = (name: string): Promise<string> => Bun.file(join(root, name)).text();
@@ -73,19 +68,30 @@ describe("Dockerfile rules", () => {
     expect(problems.some((p) => p.startsWith("Dockerfile:2:"))).toBe(true);
   });
 
-  test("parse continuations and stage names", () => {
+  test("stages keep their names and the instructions after their FROM, continuations and comments read as Docker does", () => {
     const stages = parseDockerfile("FROM a:1 AS one\nRUN x \\\n  # note\n  y\nFROM one AS two\n");
     expect(stages.map((s) => [s.image, s.name])).toEqual([["a:1", "one"], ["one", "two"]]);
-    expect(stages[0]!.instructions[0]!.args.replace(/\s+/g, " ")).toBe("x y");
+    expect(stages[0]!.instructions.map((i) => [i.getKeyword(), i.getArguments().map((a) => a.getValue())])).toEqual([["RUN", ["x", "y"]]]);
+    expect(stages[1]!.instructions).toEqual([]);
+  });
+
+  test("a COPY into a final stage must come from the build stage's dist/", async () => {
+    const dockerfile = (await read("Dockerfile")).replace("COPY --from=build /src/dist/booksvc", "COPY /src/dist/booksvc");
+    expect(lintDockerfile(dockerfile, "1.4.5").join("\n")).toContain('(booksvc): expected "COPY --from=build');
+  });
+
+  test("ENV HTTP_PORT must match the exposed port", async () => {
+    const dockerfile = (await read("Dockerfile")).replace("ENV HTTP_PORT=8081", 'ENV HTTP_PORT=":8082"');
+    expect(lintDockerfile(dockerfile, "1.4.5").join("\n")).toContain("(booksvc): ENV HTTP_PORT=:8082 does not match EXPOSE 8081");
   });
 });
 
 describe(".dockerignore rules", () => {
   test("follow Docker's last-match-wins rule with re-included folders", () => {
-    const patterns = ["*", "!cmd", "**/node_modules"];
-    expect(isIgnored(patterns, "dist/booksvc")).toBe(true);
-    expect(isIgnored(patterns, "cmd/booksvc/main.ts")).toBe(false);
-    expect(isIgnored(patterns, "cmd/node_modules/x")).toBe(true);
+    const filter = dockerignoreFilter("# allowlist\n*\n!cmd\n\n**/node_modules\n");
+    expect(filter.ignores("dist/booksvc")).toBe(true);
+    expect(filter.ignores("cmd/booksvc/main.ts")).toBe(false);
+    expect(filter.ignores("cmd/node_modules/x")).toBe(true);
   });
 
   test("reject a file that sends node_modules and .git, or drops what the build copies", () => {

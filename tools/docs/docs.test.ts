@@ -1,0 +1,79 @@
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { booksvcEnvVars } from "../../internal/booksvc/config.ts";
+import { type EnvVar, intVar } from "../../internal/config/env.ts";
+import { storagesvcEnvVars } from "../../internal/storagesvc/config.ts";
+import { configurationReference, UndocumentedVariableError } from "./configuration.ts";
+import { generatedDocs } from "./generated.ts";
+
+const ROOT = join(import.meta.dir, "..", "..");
+const read = (path: string): Promise<string> => Bun.file(join(ROOT, path)).text();
+const { version } = (await Bun.file(join(ROOT, "package.json")).json()) as { version: string };
+const docs = generatedDocs(version);
+
+describe("docs/ is generated from the code", () => {
+  // When one of these fails, run `bun run docs` and commit what it writes.
+  test.each(docs.map((doc) => [doc.path, doc] as const))("%s is what `bun run docs` writes", async (path, doc) => {
+    expect(await read(path)).toBe(doc.render());
+  });
+});
+
+describe("the OpenAPI documents", () => {
+  test.each(["docs/openapi/booksvc.yaml", "docs/openapi/storagesvc.yaml"])("%s is valid OpenAPI 3.1", async (path) => {
+    const validator = new Validator();
+    const result = await validator.validate(await read(path));
+    expect(result.errors).toBeUndefined();
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe("3.1");
+  });
+});
+
+describe("docs/configuration.md", () => {
+  const services: Record<string, Readonly<Record<string, EnvVar<unknown>>>> = { storagesvc: storagesvcEnvVars, booksvc: booksvcEnvVars };
+
+  /** The rows of the section `## <service>`: variable name → [default, accepts]. */
+  function rowsOf(markdown: string, service: string): Map<string, [string, string]> {
+    const section = markdown.split(/^## /m).find((s) => s.startsWith(`${service}\n`)) ?? "";
+    const rows = new Map<string, [string, string]>();
+    for (const line of section.split("\n")) {
+      const cells = /^\| `(\w+)` \| (.*?) \| (.*?) \| /.exec(line);
+      if (cells) rows.set(cells[1]!, [cells[2]!, cells[3]!]);
+    }
+    return rows;
+  }
+
+  test.each(Object.keys(services))("has one row per variable %s reads, with its default and what it accepts", async (service) => {
+    const rows = rowsOf(await read("docs/configuration.md"), service);
+    const variables = services[service]!;
+    expect([...rows.keys()]).toEqual(Object.keys(variables));
+    for (const [name, reader] of Object.entries(variables)) {
+      expect(rows.get(name)).toEqual([reader.fallback === undefined ? "unset" : `\`${reader.fallback}\``, reader.accepts]);
+    }
+  });
+
+  test("a variable read without a meaning stops the generation, naming it and where its meaning goes", () => {
+    const generate = () =>
+      configurationReference([
+        { service: "booksvc", source: "internal/booksvc/config.ts", variables: { NEW_LIMIT: intVar(5, 1) }, meanings: { OLD_LIMIT: "gone" } },
+      ]);
+    expect(generate).toThrow(UndocumentedVariableError);
+    expect(generate).toThrow("booksvc reads NEW_LIMIT, which has no meaning: add one beside it in internal/booksvc/config.ts");
+    expect(generate).toThrow("booksvc has a meaning for OLD_LIMIT, which it does not read");
+  });
+
+  test("no variable's accepts text repeats its default (the reference shows it in its own column)", () => {
+    for (const variables of Object.values(services)) {
+      for (const [name, reader] of Object.entries(variables)) expect(`${name}: ${reader.accepts}`).not.toContain("(default");
+    }
+  });
+});
+
+describe("the repository stands on its own", () => {
+  test("no tracked file points at the shared folder beside the repository", async () => {
+    // Built from parts so that this file does not match itself.
+    const outside = ["..", "/shared/"].join("");
+    const found = await Bun.$`git grep -l -F ${outside}`.cwd(ROOT).nothrow().quiet();
+    expect(found.stdout.toString()).toBe("");
+  });
+});

@@ -1,0 +1,339 @@
+// The two services' HTTP APIs as OpenAPI 3.1 documents, one per service (each is its own server,
+// with its own port and paths). `bun run docs` writes them to docs/openapi/; a test checks the
+// committed files are exactly what this produces. The book schemas come from the zod schemas
+// booksvc validates storagesvc's answers with, so what one sends and the other accepts cannot
+// drift apart; end-to-end tests check real answers against the rest.
+
+import { z } from "zod";
+import { bookListSchema, bookSchema } from "../../internal/booksvc/books.ts";
+import { ACCEPTED_REQUEST_ID } from "../../internal/httpx/request-context.ts";
+
+export type OpenApiDocument = Record<string, unknown>;
+type Json = Record<string, unknown>;
+
+/** The version both documents carry: the package's. */
+export interface ApiInfo {
+  version: string;
+}
+
+const ref = (kind: string, name: string): Json => ({ $ref: `#/components/${kind}/${name}` });
+const jsonContent = (schema: Json): Json => ({ content: { "application/json": { schema } } });
+
+/** Book and BookList, from the zod schemas in internal/booksvc/books.ts. */
+function bookSchemas(): Record<string, Json> {
+  const registry = z.registry<{ id: string }>();
+  registry.add(bookSchema, { id: "Book" });
+  registry.add(bookListSchema, { id: "BookList" });
+  const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}` });
+  // OpenAPI 3.1 schemas are JSON Schema 2020-12 already; the per-schema $schema and $id zod adds
+  // would make each a separate resource, so they go.
+  return Object.fromEntries(
+    Object.entries(schemas).map(([name, { $schema: _, $id: __, ...schema }]) => [name, schema as Json]),
+  );
+}
+
+const REQUEST_ID_SCHEMA = { type: "string", pattern: ACCEPTED_REQUEST_ID.source };
+
+/** What both services share: schemas, the request id, the answers for unknown paths and methods. */
+function sharedComponents(): Json {
+  return {
+    schemas: {
+      ...bookSchemas(),
+      Error: {
+        type: "object",
+        description: "Every error answer. `error` says what went wrong in words for people; never internal detail.",
+        properties: { error: { type: "string" } },
+        required: ["error"],
+        additionalProperties: false,
+      },
+      Health: {
+        type: "object",
+        properties: { status: { const: "ok" } },
+        required: ["status"],
+        additionalProperties: false,
+      },
+      Ready: {
+        type: "object",
+        properties: { status: { const: "ready" } },
+        required: ["status"],
+        additionalProperties: false,
+      },
+      NotReady: {
+        type: "object",
+        properties: { status: { const: "not ready" } },
+        required: ["status"],
+        additionalProperties: false,
+      },
+    },
+    parameters: {
+      RequestId: {
+        name: "X-Request-Id",
+        in: "header",
+        required: false,
+        description:
+          "The caller's id for this request: logged with it, sent back on the answer, and (booksvc) forwarded to storagesvc. A value that does not match the pattern is replaced by a new UUID.",
+        schema: REQUEST_ID_SCHEMA,
+      },
+      Limit: {
+        name: "limit",
+        in: "query",
+        required: false,
+        description: "Most books in the page.",
+        schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+      },
+      After: {
+        name: "after",
+        in: "query",
+        required: false,
+        description: "Keyset cursor: only books whose id is greater than this. The next page's is the last id of this one.",
+        schema: { type: "integer", format: "int64", minimum: 0, default: 0 },
+      },
+    },
+    headers: {
+      RequestId: {
+        description: "The request's `X-Request-Id` when it was acceptable, else the UUID generated for it. On every answer.",
+        required: true,
+        schema: REQUEST_ID_SCHEMA,
+      },
+      Allow: {
+        description: "The methods the path does answer.",
+        required: true,
+        schema: { type: "string", examples: ["GET, HEAD"] },
+      },
+    },
+    responses: {
+      NotFound: {
+        description: "No such path (any method).",
+        headers: { "X-Request-Id": ref("headers", "RequestId") },
+        ...jsonContent(ref("schemas", "Error")),
+      },
+      MethodNotAllowed: {
+        description: "The path exists, but not for this method.",
+        headers: { "X-Request-Id": ref("headers", "RequestId"), Allow: ref("headers", "Allow") },
+        ...jsonContent(ref("schemas", "Error")),
+      },
+      BadParameter: {
+        description: "`limit` or `after` is not an integer in its range; `error` names the parameter and what it accepts.",
+        headers: { "X-Request-Id": ref("headers", "RequestId") },
+        ...jsonContent(ref("schemas", "Error")),
+      },
+      InternalError: {
+        description: "An unexpected failure in the service; the detail is in its log only.",
+        headers: { "X-Request-Id": ref("headers", "RequestId") },
+        ...jsonContent(ref("schemas", "Error")),
+      },
+    },
+  };
+}
+
+const withRequestId = (headers: Json = {}): Json => ({ "X-Request-Id": ref("headers", "RequestId"), ...headers });
+
+/** /healthz, /readyz and /metrics: the same on both services but for what "ready" means. */
+function operationalPaths(readyMeans: string): Json {
+  const parameters = [ref("parameters", "RequestId")];
+  return {
+    "/healthz": {
+      get: {
+        operationId: "health",
+        tags: ["operations"],
+        summary: "Liveness",
+        description: "`200` as long as the process runs.",
+        parameters,
+        responses: {
+          "200": { description: "Alive.", headers: withRequestId(), ...jsonContent(ref("schemas", "Health")) },
+          "500": ref("responses", "InternalError"),
+        },
+      },
+    },
+    "/readyz": {
+      get: {
+        operationId: "readiness",
+        tags: ["operations"],
+        summary: "Readiness",
+        description: `${readyMeans} From SIGTERM or SIGINT on, \`503\` at once, so load balancers stop sending requests before the service stops.`,
+        parameters,
+        responses: {
+          "200": { description: "Ready to serve.", headers: withRequestId(), ...jsonContent(ref("schemas", "Ready")) },
+          "503": { description: "Not ready, or stopping.", headers: withRequestId(), ...jsonContent(ref("schemas", "NotReady")) },
+          "500": ref("responses", "InternalError"),
+        },
+      },
+    },
+    "/metrics": {
+      get: {
+        operationId: "metrics",
+        tags: ["operations"],
+        summary: "Prometheus metrics",
+        description:
+          "Prometheus text exposition: `http_requests_total` and `http_request_duration_seconds` by method, route and status (unmatched paths share the route `unmatched`), plus the process metrics of prom-client. The only answer that is not JSON.",
+        parameters,
+        responses: {
+          "200": {
+            description: "The metrics.",
+            headers: withRequestId(),
+            content: { "text/plain": { schema: { type: "string" } } },
+          },
+          "500": ref("responses", "InternalError"),
+        },
+      },
+    },
+  };
+}
+
+const COMMON_RULES = `
+Rules for every route:
+
+- Every answer is JSON (\`Content-Type: application/json\`) except \`GET /metrics\`.
+- Every answer carries \`X-Request-Id\`: the request's own when it sent an acceptable one, else a new UUID.
+- An unknown path is \`404\` and a known path with another method is \`405\` with \`Allow\`
+  (components \`NotFound\` and \`MethodNotAllowed\`), both with an \`Error\` body.
+  Every \`GET\` route also answers \`HEAD\`.
+- An unexpected failure is \`500\` with an \`Error\` body that carries no internal detail.
+`;
+
+/** storagesvc: the books in PostgreSQL. */
+export function storagesvcOpenApi({ version }: ApiInfo): OpenApiDocument {
+  return {
+    openapi: "3.1.1",
+    info: {
+      title: "storagesvc",
+      version,
+      summary: "The books in PostgreSQL.",
+      description: `Reads the \`books\` table. Starts while the database is down and keeps trying; creates the
+table when it is missing and seeds the article's two books into an empty table.
+${COMMON_RULES}`,
+    },
+    servers: [{ url: "http://localhost:8082", description: "`HTTP_PORT` at its default" }],
+    tags: [
+      { name: "books", description: "The book list." },
+      { name: "operations", description: "Health, readiness and metrics." },
+    ],
+    paths: {
+      "/books": {
+        get: {
+          operationId: "listBooks",
+          tags: ["books"],
+          summary: "A page of books, by id",
+          description: `At most \`limit\` books whose id is greater than \`after\`, ordered by id (keyset pagination).
+With the article's two books and no parameters the answer is
+\`[{"id":1,"title":"One book","author":"John Doe","desc":""},{"id":2,"title":"Second book","author":"Jane Doe","desc":""}]\`.
+Text fields are always strings: a \`NULL\` in the table is sent as \`""\`.`,
+          parameters: [ref("parameters", "RequestId"), ref("parameters", "Limit"), ref("parameters", "After")],
+          responses: {
+            "200": {
+              description: "The page; `[]` past the last book.",
+              headers: withRequestId({
+                Link: {
+                  description:
+                    "On a full page only (even one that holds the last book: the next page is then `[]`): the next page, in canonical form.",
+                  required: false,
+                  schema: { type: "string", pattern: '^</books\\?limit=[0-9]+&after=[0-9]+>; rel="next"$' },
+                },
+              }),
+              ...jsonContent(ref("schemas", "BookList")),
+            },
+            "400": ref("responses", "BadParameter"),
+            "503": {
+              description: "The database is unavailable (down, not answering in time, or the table not ready yet).",
+              headers: withRequestId(),
+              ...jsonContent(ref("schemas", "Error")),
+            },
+            "500": ref("responses", "InternalError"),
+          },
+        },
+      },
+      ...operationalPaths("`200` when the database answers `select 1`, else `503`."),
+    },
+    components: sharedComponents(),
+  };
+}
+
+/** booksvc: the books from storagesvc, kept answering by a resilience strategy. */
+export function booksvcOpenApi({ version }: ApiInfo): OpenApiDocument {
+  return {
+    openapi: "3.1.1",
+    info: {
+      title: "booksvc",
+      version,
+      summary: "The books from storagesvc, kept answering while storagesvc or its database is down.",
+      description: `Calls storagesvc's \`GET /books\` through the strategy \`RESILIENCE_STRATEGY\` names. An upstream
+failure is a network error, a timeout, a \`5xx\`, a redirect, or a body that is not a valid book list.
+
+| strategy | on upstream failure |
+|---|---|
+| \`none\` | \`502\` at once |
+| \`retry\` | retries with backoff until success or \`REQUEST_TIMEOUT_MS\`, then \`504\`; never the cache |
+| \`breaker\` | a failure while the breaker is closed is \`502\`; while it is open (or its one probe is in flight) the last good answer, at once |
+| \`combined\` | retries (at most \`RETRY_MAX_RETRIES\`) through the breaker; when they run out or the breaker is open, the last good answer |
+
+With no last good answer to give, the answer is \`503\` with \`Retry-After\`, never \`200\` with an empty body.
+${COMMON_RULES}`,
+    },
+    servers: [{ url: "http://localhost:8081", description: "`HTTP_PORT` at its default" }],
+    tags: [
+      { name: "books", description: "The book list, through the resilience strategy." },
+      { name: "operations", description: "Health, readiness and metrics." },
+    ],
+    paths: {
+      "/": {
+        get: {
+          operationId: "listBooks",
+          tags: ["books"],
+          summary: "A page of books, fresh from storagesvc or the last good answer",
+          description: `The same page storagesvc's \`GET /books\` answers for the same \`limit\` and \`after\` (forwarded in
+canonical form), or that page's last good answer when the strategy falls back to it.`,
+          parameters: [ref("parameters", "RequestId"), ref("parameters", "Limit"), ref("parameters", "After")],
+          responses: {
+            "200": {
+              description: "The page, fresh or from the cache (`Cache-Status` says which).",
+              headers: withRequestId({
+                "Cache-Status": {
+                  description:
+                    "`booksvc; fwd=miss`: fresh from storagesvc. `booksvc; fwd=miss; collapsed`: fresh, from an upstream call this request shared with concurrent ones for the same page. `booksvc; hit`: the last good answer, from the cache.",
+                  required: true,
+                  schema: { type: "string", enum: ["booksvc; fwd=miss", "booksvc; fwd=miss; collapsed", "booksvc; hit"] },
+                },
+                Age: {
+                  description: "With `Cache-Status: booksvc; hit` only: seconds since the answer was stored.",
+                  required: false,
+                  schema: { type: "integer", minimum: 0 },
+                },
+                Link: {
+                  description: "On a full page only: the next page, in booksvc's own URL space.",
+                  required: false,
+                  schema: { type: "string", pattern: '^</\\?limit=[0-9]+&after=[0-9]+>; rel="next"$' },
+                },
+              }),
+              ...jsonContent(ref("schemas", "BookList")),
+            },
+            "400": ref("responses", "BadParameter"),
+            "502": {
+              description: "storagesvc failed and the strategy does not fall back (`none`; `breaker` while closed).",
+              headers: withRequestId(),
+              ...jsonContent(ref("schemas", "Error")),
+            },
+            "503": {
+              description: "The strategy fell back to the cache, but it holds no answer for this page (or cannot be reached).",
+              headers: withRequestId({
+                "Retry-After": {
+                  description: "Seconds until the breaker lets the next probe through.",
+                  required: true,
+                  schema: { type: "integer", minimum: 1 },
+                },
+              }),
+              ...jsonContent(ref("schemas", "Error")),
+            },
+            "504": {
+              description: "`retry`: no success within `REQUEST_TIMEOUT_MS`.",
+              headers: withRequestId(),
+              ...jsonContent(ref("schemas", "Error")),
+            },
+            "500": ref("responses", "InternalError"),
+          },
+        },
+      },
+      ...operationalPaths("`200` whether storagesvc answers or not: booksvc is built to answer while it is down."),
+    },
+    components: sharedComponents(),
+  };
+}
