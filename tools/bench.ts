@@ -188,7 +188,7 @@ async function main(): Promise<number> {
       const proc = await start("booksvc-cache", "booksvc", { STORAGESVC_URL: `http://127.0.0.1:${proxy.port}/books`, RESILIENCE_STRATEGY: "combined" }, "/readyz");
       const warm = await getOnce(`${proc.url}/`);
       if (warm.status !== 200) throw new Error(`booksvc-cache warm-up answered ${warm.status}: ${warm.text}`);
-      proxy.cut();
+      await proxy.cut();
       const deadline = performance.now() + 15_000;
       for (;;) {
         const answer = await getOnce(`${proc.url}/`);

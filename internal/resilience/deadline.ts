@@ -1,3 +1,5 @@
+import { once } from "node:events";
+
 /**
  * A request deadline: one signal that aborts when the time is up or when the
  * caller (the client connection) goes away, plus the time left.
@@ -77,7 +79,6 @@ export function startDeadline(timeoutMs: number, parent?: AbortSignal | (() => A
 }
 
 /** Resolves when `signal` aborts (at once if it already has). Never rejects. */
-export function untilAborted(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+export async function untilAborted(signal: AbortSignal): Promise<void> {
+  if (!signal.aborted) await once(signal, "abort");
 }

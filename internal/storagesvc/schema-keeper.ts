@@ -1,3 +1,4 @@
+import { setTimeout } from "node:timers/promises";
 import type { Logger } from "../logging/logger.ts";
 import type { BooksRepository } from "./books-repository.ts";
 import { describeError } from "../logging/describe-error.ts";
@@ -95,16 +96,7 @@ export class SchemaKeeper {
   }
 }
 
-/** Waits `ms`, or less when `signal` aborts; the timer is always cleared. */
+/** Waits `ms`, or less when `signal` aborts (the stop: not an error here). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
+  return setTimeout(ms, undefined, { signal }).catch(() => {});
 }
