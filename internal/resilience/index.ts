@@ -1,5 +1,6 @@
 export * from "./backoff.ts";
 export * from "./breaker.ts";
+export * from "./bulkhead.ts";
 export * from "./deadline.ts";
 export * from "./outcome.ts";
 export * from "./retry.ts";
