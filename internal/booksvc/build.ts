@@ -96,7 +96,11 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
   const subscriptions = observePolicies(policies, { logger, metrics, openMs: config.BREAKER_OPEN_MS });
   const lastGood = new LastGood({ cache, key: config.CACHE_KEY, ttlSeconds: config.CACHE_TTL_S, metrics, logger });
   const readiness = new Readiness();
-  const upstream = createUpstreamClient({ url: config.STORAGESVC_URL, attemptTimeoutMs: config.UPSTREAM_TIMEOUT_MS });
+  const upstream = createUpstreamClient({
+    url: config.STORAGESVC_URL,
+    attemptTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    maxBodyBytes: config.UPSTREAM_MAX_BODY_BYTES,
+  });
   const app = createBooksvcApp({
     upstream,
     strategy: policies.strategy,
