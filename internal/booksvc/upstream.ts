@@ -70,14 +70,15 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * Most upstream attempts in flight at once per client, so most open connections to the
- * upstream (each attempt holds one keep-alive connection). Bun's fetch keeps at most 64 idle
- * connections (per kind, plain or TLS, for the whole process) and closes any other released
- * one, so beyond 64 concurrent attempts a burst turns into a storm of new connections: 2000
- * concurrent clients opened about 10 700 connections without this bound. Measured for the
- * README ("Upstream connections"): 32 serves a loopback burst as fast as 64 or 128 with a
- * handful of connections; see there for the figures.
+ * upstream (an attempt holds one keep-alive connection until its body is read). Bun's fetch
+ * runs up to 256 requests at once but keeps only 64 idle connections (per kind, plain or TLS,
+ * for the whole process) and closes any other one released, so beyond 64 concurrent attempts a
+ * burst becomes a storm of new connections (2000 concurrent clients: about 10 700 in TIME_WAIT).
+ * 64 is the most that never churns. It also caps throughput at 64 / upstream latency (3200/s at
+ * 20 ms); an attempt waits for a slot within its own timeout. Figures in the README, "Upstream
+ * connections".
  */
-export const MAX_UPSTREAM_CONNECTIONS = 32;
+export const MAX_UPSTREAM_CONNECTIONS = 64;
 
 export interface UpstreamClientOptions {
   /** The books endpoint (STORAGESVC_URL). */
