@@ -6,7 +6,6 @@ import { throttle } from "../logging/throttle.ts";
 import {
   type Cache,
   createRedisClient,
-  DEFAULT_MAX_VALUE_BYTES,
   type IgnoredEntry,
   MemoryCache,
   RedisCache,
@@ -62,15 +61,6 @@ export function isRetryable(error: unknown): boolean {
 }
 
 /**
- * The largest cached value: the upstream body cap, since only a validated upstream body is
- * stored. Read from UPSTREAM_MAX_BODY_BYTES when the configuration has it.
- */
-function maxCachedValueBytes(config: BooksvcConfig): number {
-  const { UPSTREAM_MAX_BODY_BYTES } = config as BooksvcConfig & { UPSTREAM_MAX_BODY_BYTES?: number };
-  return UPSTREAM_MAX_BODY_BYTES ?? DEFAULT_MAX_VALUE_BYTES;
-}
-
-/**
  * Logs stored entries read as misses (malformed, oversized, impossible time) at most once a
  * minute, with how many were seen: a bad entry is read per request, and was once logged per
  * request (22,777 lines in 3 s).
@@ -87,7 +77,8 @@ export function createCache(config: BooksvcConfig, logger: Logger, options: { no
   const now = options.now ?? Date.now;
   const cacheOptions = {
     now,
-    maxValueBytes: maxCachedValueBytes(config),
+    // Only a validated upstream body is stored: the cache's bound is the body cap.
+    maxValueBytes: config.UPSTREAM_MAX_BODY_BYTES,
     onIgnoredEntry: ignoredEntryLog(logger, now),
   };
   if (config.REDIS_URL === undefined && config.REDIS_ADDR === undefined) {
@@ -141,7 +132,11 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
     now: deps.now,
   });
   const readiness = new Readiness();
-  const upstream = createUpstreamClient({ url: config.STORAGESVC_URL, attemptTimeoutMs: config.UPSTREAM_TIMEOUT_MS });
+  const upstream = createUpstreamClient({
+    url: config.STORAGESVC_URL,
+    attemptTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    maxBodyBytes: config.UPSTREAM_MAX_BODY_BYTES,
+  });
   const app = createBooksvcApp({
     upstream,
     strategy: policies.strategy,

@@ -24,6 +24,7 @@ describe("readBooksvcConfig", () => {
       BREAKER_INTERVAL_MS: 10_000,
       CACHE_TTL_S: 600,
       CACHE_KEY: "booksvc:books",
+      UPSTREAM_MAX_BODY_BYTES: 1_048_576,
       LOG_LEVEL: "info",
     });
     expect(DEFAULT_STORAGESVC_URL).toBe("http://localhost:8082/books");
@@ -47,6 +48,7 @@ describe("readBooksvcConfig", () => {
       BREAKER_INTERVAL_MS: "1000",
       CACHE_TTL_S: "5",
       CACHE_KEY: "test:books",
+      UPSTREAM_MAX_BODY_BYTES: "4096",
       LOG_LEVEL: "debug",
     });
     expect(config).toMatchObject({
@@ -62,6 +64,7 @@ describe("readBooksvcConfig", () => {
       BREAKER_FAILURE_THRESHOLD: 3,
       CACHE_TTL_S: 5,
       CACHE_KEY: "test:books",
+      UPSTREAM_MAX_BODY_BYTES: 4096,
       LOG_LEVEL: "debug",
     });
   });
@@ -90,6 +93,9 @@ describe("readBooksvcConfig", () => {
     ["BREAKER_INTERVAL_MS", "soon", "an integer"],
     ["CACHE_TTL_S", "0", "an integer from 1"],
     ["CACHE_KEY", "two words", "a non-empty key"],
+    ["UPSTREAM_MAX_BODY_BYTES", "1MB", "an integer from 2 to 67108864"],
+    ["UPSTREAM_MAX_BODY_BYTES", "1", "an integer from 2 to 67108864"],
+    ["UPSTREAM_MAX_BODY_BYTES", "67108865", "an integer from 2 to 67108864"],
     ["LOG_LEVEL", "verbose", "debug, info, warn, error"],
   ])("rejects %s=%p, naming it and what is accepted", (name, raw, accepted) => {
     const problems = problemsOf({ [name]: raw });

@@ -15,6 +15,7 @@ import {
 } from "../config/env.ts";
 import { parseRedisAddr } from "../recache/index.ts";
 import { type StrategyName, strategyNames } from "../resilience/index.ts";
+import { DEFAULT_MAX_BODY_BYTES } from "./upstream.ts";
 
 export const DEFAULT_STORAGESVC_URL = "http://localhost:8082/books";
 const DAY_MS = 86_400_000;
@@ -23,6 +24,11 @@ const DAY_MS = 86_400_000;
  * at most 255 s, so booksvc's server is given REQUEST_TIMEOUT_MS plus a margin below that.
  */
 export const MAX_REQUEST_TIMEOUT_MS = 240_000;
+/**
+ * The largest UPSTREAM_MAX_BODY_BYTES: an answer can take about twice the cap in memory while
+ * it is read, once per upstream connection (see MAX_UPSTREAM_CONNECTIONS).
+ */
+export const MAX_UPSTREAM_BODY_BYTES = 64 * 1024 * 1024;
 
 /** A non-empty string with no whitespace (a Redis key). */
 function keyVar(fallback: string): EnvVar<string> {
@@ -68,6 +74,8 @@ export const booksvcEnvVars = {
   BREAKER_INTERVAL_MS: intVar(10_000, 1, DAY_MS),
   CACHE_TTL_S: intVar(600, 1, 365 * 86_400),
   CACHE_KEY: keyVar("booksvc:books"),
+  // "[]" (2 bytes) is the smallest valid answer.
+  UPSTREAM_MAX_BODY_BYTES: intVar(DEFAULT_MAX_BODY_BYTES, 2, MAX_UPSTREAM_BODY_BYTES),
   LOG_LEVEL: logLevelVar(),
 };
 
@@ -89,6 +97,7 @@ export type BooksvcConfig = Readonly<{
   BREAKER_INTERVAL_MS: number;
   CACHE_TTL_S: number;
   CACHE_KEY: string;
+  UPSTREAM_MAX_BODY_BYTES: number;
   LOG_LEVEL: LogLevel;
 }>;
 
@@ -124,6 +133,8 @@ export const booksvcEnvMeanings = {
   RESILIENCE_STRATEGY:
     "What happens when storagesvc fails: `none` answers `502` at once; `retry` retries with backoff until `REQUEST_TIMEOUT_MS`, then `504`; `breaker` serves the last good answer while the circuit breaker is open; `combined` retries through the breaker and falls back to the last good answer.",
   UPSTREAM_TIMEOUT_MS: "Limit on one upstream attempt, body included.",
+  UPSTREAM_MAX_BODY_BYTES:
+    "Cap on an upstream body, in decoded bytes (booksvc asks for and accepts only unencoded bodies). A larger body is an invalid answer, logged as such; the cache never returns more than this.",
   REQUEST_TIMEOUT_MS: "Limit on one client request, retries and the cache read included.",
   RETRY_INITIAL_INTERVAL_MS: "Exponential backoff: the first delay between attempts.",
   RETRY_MULTIPLIER: "Exponential backoff: each delay is the previous one times this.",

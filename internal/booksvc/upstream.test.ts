@@ -1,21 +1,32 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { join } from "node:path";
+import { brotliCompressSync, deflateSync } from "node:zlib";
 import { DEFAULT_BOOKS, startFakeUpstream, type FakeUpstream } from "../../tools/kit/fake-upstream.ts";
+import type { ProbeOptions, ProbeResult } from "../../tools/kit/upstream-probe.ts";
 import {
   createUpstreamClient,
   isUpstreamFailure,
+  MAX_UPSTREAM_CONNECTIONS,
   parseRetryAfter,
   UpstreamError,
   type UpstreamClient,
   type UpstreamErrorKind,
 } from "./upstream.ts";
 
+// Some tests start a child process.
+setDefaultTimeout(20_000);
+
 const ATTEMPT_TIMEOUT_MS = 300;
 
 let upstream: FakeUpstream;
+/** "Another host": where a redirect points. */
+let otherHost: FakeUpstream;
 let client: UpstreamClient;
 
 beforeAll(async () => {
   upstream = await startFakeUpstream();
+  otherHost = await startFakeUpstream({ host: "127.0.0.2" });
+  otherHost.ok([{ id: 99, title: "Other host", author: "Someone else", desc: "" }]);
   client = createUpstreamClient({ url: upstream.url, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS });
 });
 
@@ -26,6 +37,7 @@ afterEach(() => {
 
 afterAll(async () => {
   await upstream.close();
+  await otherHost.close();
 });
 
 /** Runs one attempt that must fail, and returns its UpstreamError after checking the kind. */
@@ -67,10 +79,11 @@ describe("a successful attempt", () => {
     expect((await client.fetchBooks()).books).toEqual([]);
   });
 
-  test("forwards X-Request-Id and asks for JSON without closing the connection", async () => {
+  test("forwards X-Request-Id and asks for uncompressed JSON without closing the connection", async () => {
     await client.fetchBooks({ requestId: "req-123" });
     expect(upstream.lastHeaders?.["x-request-id"]).toBe("req-123");
     expect(upstream.lastHeaders?.["accept"]).toBe("application/json");
+    expect(upstream.lastHeaders?.["accept-encoding"]).toBe("identity");
     expect(upstream.lastHeaders?.["connection"]?.toLowerCase()).not.toBe("close");
   });
 });
@@ -226,7 +239,8 @@ describe("invalid answers", () => {
     const before = upstream.abortedBodies;
     const bytes = 64 * 1024 * 1024;
     upstream.huge(bytes, { declareLength: false });
-    await failure("invalid");
+    // Reads a MiB before it may stop: a longer attempt timeout, so a busy machine does not turn it into a timeout.
+    await failure("invalid", createUpstreamClient({ url: upstream.url, attemptTimeoutMs: 10_000 }));
     await eventually(() => upstream.abortedBodies > before);
     expect(upstream.hugeBytesSent).toBeLessThan(bytes / 2);
   });
@@ -246,9 +260,104 @@ describe("invalid answers", () => {
     expect((await c.fetchBooks()).books).toEqual([{ id: 1, title: "Café €", author: "Zoë", desc: "" }]);
   });
 
-  test("a valid list just over a small cap is invalid", async () => {
+  test("a valid list just over a small cap is invalid, saying it exceeds the cap", async () => {
     const small = createUpstreamClient({ url: upstream.url, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS, maxBodyBytes: 50 });
-    await failure("invalid", small);
+    const err = await failure("invalid", small);
+    expect(err.message).toStartWith("upstream body exceeds 50 bytes");
+  });
+
+  test("a chunked body over the cap says it exceeds the cap", async () => {
+    upstream.huge(4096, { declareLength: false });
+    const small = createUpstreamClient({ url: upstream.url, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS, maxBodyBytes: 1024 });
+    expect((await failure("invalid", small)).message).toBe("upstream body exceeds 1024 bytes");
+  });
+});
+
+/** Runs one attempt in a child process (tools/kit/upstream-probe.ts) and returns what it reports. */
+async function probeInChild(options: ProbeOptions): Promise<ProbeResult> {
+  const child = Bun.spawn([process.execPath, join(import.meta.dir, "../../tools/kit/upstream-probe.ts"), JSON.stringify(options)], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  if (code !== 0) throw new Error(`upstream probe exited ${code}: ${stderr}`);
+  return JSON.parse(stdout) as ProbeResult;
+}
+
+describe("compressed answers", () => {
+  const booksJson = new TextEncoder().encode(JSON.stringify(DEFAULT_BOOKS));
+
+  test.each([
+    ["gzip", () => Bun.gzipSync(booksJson)],
+    ["deflate", () => deflateSync(booksJson)],
+    ["br", () => brotliCompressSync(booksJson)],
+    ["zstd", () => Bun.zstdCompressSync(booksJson)],
+  ])("a %s body, even of valid books, is invalid: booksvc asks for identity", async (encoding, encode) => {
+    upstream.encoded(encoding, encode());
+    const err = await failure("invalid");
+    expect(err.message).toBe(`upstream answered 200 with content encoding ${encoding}, which was not asked for`);
+    expect(isUpstreamFailure(err)).toBe(true);
+  });
+
+  test("an explicit identity encoding is accepted", async () => {
+    upstream.encoded("identity", booksJson);
+    expect((await client.fetchBooks()).books).toEqual([...DEFAULT_BOOKS]);
+  });
+
+  describe("a gzip bomb (48 MiB of spaces in a JSON list, 47 KB on the wire) under a 64 KiB cap", () => {
+    const CAP = 64 * 1024;
+    let bomb: Uint8Array;
+    let bombHost: FakeUpstream;
+
+    beforeAll(async () => {
+      const spaces = new Uint8Array(48 * 2 ** 20).fill(0x20);
+      spaces[0] = 0x5b; // "[": decoded, the bomb is a valid (empty) book list
+      spaces[spaces.length - 1] = 0x5d; // "]"
+      bomb = Bun.gzipSync(spaces);
+      expect(bomb.byteLength).toBeLessThan(CAP);
+      bombHost = await startFakeUpstream();
+    });
+
+    afterAll(async () => {
+      await bombHost.close();
+    });
+
+    test.each([
+      ["with a Content-Length", true],
+      ["chunked", false],
+    ])("%s: invalid, and the attempt never inflates it in memory", async (_name, declareLength) => {
+      bombHost.encoded("gzip", bomb, { declareLength });
+      const result = await probeInChild({ url: bombHost.url, maxBodyBytes: CAP, warmUrl: upstream.url });
+      expect(result.outcome).toBe("invalid");
+      expect(result.message).toContain("content encoding gzip");
+      // Inflated, the body alone would be 48 MiB; Bun's fetch inflates tens of MiB per network read.
+      expect(result.rssGrowthMiB).toBeLessThan(16);
+    });
+  });
+});
+
+describe("redirects", () => {
+  test.each([301, 302, 303, 307, 308])("a %i to another host is invalid and never followed", async (code) => {
+    upstream.status(code, "", { Location: otherHost.url });
+    const err = await failure("invalid");
+    expect(err.status).toBe(code);
+    expect(err.message).toBe(`upstream answered ${code}, a redirect (not followed)`);
+    expect(isUpstreamFailure(err)).toBe(true);
+    expect(otherHost.attempts).toBe(0);
+  });
+
+  test("a redirect keeps the connection reusable", async () => {
+    const fresh = await startFakeUpstream();
+    try {
+      const c = createUpstreamClient({ url: fresh.url, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS });
+      fresh.queue({ kind: "status", code: 302, body: "moved", headers: { Location: otherHost.url } }, { kind: "ok" });
+      await failure("invalid", c);
+      expect((await c.fetchBooks()).books).toEqual([...DEFAULT_BOOKS]);
+      expect(fresh.connections).toBe(1);
+      expect(otherHost.attempts).toBe(0);
+    } finally {
+      await fresh.close();
+    }
   });
 });
 
@@ -272,6 +381,48 @@ describe("connections", () => {
       expect(outcomes).toEqual(["ok", "server", "client", "server", "invalid", "ok"]);
       expect(fresh.attempts).toBe(6);
       expect(fresh.connections).toBe(1);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  test(`300 concurrent attempts share at most ${MAX_UPSTREAM_CONNECTIONS} connections and all succeed`, async () => {
+    const fresh = await startFakeUpstream();
+    try {
+      // Slow enough that the attempts overlap: without a bound fetch would open one connection each (up to 256).
+      fresh.delay(20);
+      const c = createUpstreamClient({ url: fresh.url, attemptTimeoutMs: 10_000 });
+      const results = await Promise.all(Array.from({ length: 300 }, () => c.fetchBooks()));
+      expect(results.every((r) => r.books.length === DEFAULT_BOOKS.length)).toBe(true);
+      expect(fresh.attempts).toBe(300);
+      expect(fresh.maxConcurrentRequests).toBe(MAX_UPSTREAM_CONNECTIONS);
+      expect(fresh.maxOpenConnections).toBeLessThanOrEqual(MAX_UPSTREAM_CONNECTIONS);
+      expect(fresh.connections).toBeLessThanOrEqual(MAX_UPSTREAM_CONNECTIONS);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  test("an attempt waiting for a connection gives up at its caller's abort, never reaching the upstream or keeping the slot", async () => {
+    const fresh = await startFakeUpstream();
+    try {
+      const c = createUpstreamClient({ url: fresh.url, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS, maxConnections: 1 });
+      fresh.queue({ kind: "hang" });
+      const holding = failure("timeout", c);
+      await fresh.waitForAttempts(1);
+
+      const controller = new AbortController();
+      const started = performance.now();
+      const waiting = failure("aborted", c, controller.signal);
+      controller.abort(new Error("client gone"));
+      const err = await waiting;
+      expect(performance.now() - started).toBeLessThan(ATTEMPT_TIMEOUT_MS / 2);
+      expect(err.message).toBe("request aborted while waiting for a free upstream connection");
+
+      await holding;
+      // The slot the hung attempt gave back went to this attempt, not to the one that gave up.
+      expect((await c.fetchBooks()).books).toEqual([...DEFAULT_BOOKS]);
+      expect(fresh.attempts).toBe(2);
     } finally {
       await fresh.close();
     }

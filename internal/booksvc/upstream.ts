@@ -1,3 +1,4 @@
+import { Bulkhead } from "../resilience/index.ts";
 import { bookListJson, parseBookList, type Book } from "./books.ts";
 
 /**
@@ -9,8 +10,9 @@ import { bookListJson, parseBookList, type Book } from "./books.ts";
  * - `server`: a 5xx answer;
  * - `client`: a 4xx answer (not retried, not a breaker failure);
  * - `invalid`: a 2xx answer whose body is not a valid book list (not JSON,
- *   not a list of books, not JSON content, larger than `maxBodyBytes`), or a
- *   status outside 2xx/4xx/5xx.
+ *   not a list of books, not JSON content, encoded (compressed), larger than
+ *   `maxBodyBytes`), or a status outside 2xx/4xx/5xx (a 3xx redirect is never
+ *   followed).
  */
 export type UpstreamErrorKind = "network" | "timeout" | "aborted" | "server" | "client" | "invalid";
 
@@ -63,13 +65,36 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
+/** Default of `maxBodyBytes`, and of UPSTREAM_MAX_BODY_BYTES. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Most upstream attempts in flight at once per client, so most open connections to the
+ * upstream (an attempt holds one keep-alive connection until its body is read). Bun's fetch
+ * runs up to 256 requests at once but keeps only 64 idle connections (per kind, plain or TLS,
+ * for the whole process) and closes any other one released, so beyond 64 concurrent attempts a
+ * burst becomes a storm of new connections (2000 concurrent clients: about 10 700 in TIME_WAIT).
+ * 64 is the most that never churns. It also caps throughput at 64 / upstream latency (3200/s at
+ * 20 ms); an attempt waits for a slot within its own timeout. Figures in the README, "Upstream
+ * connections".
+ */
+export const MAX_UPSTREAM_CONNECTIONS = 64;
+
 export interface UpstreamClientOptions {
   /** The books endpoint (STORAGESVC_URL). */
   url: string;
-  /** Limit on one attempt, from sending the request to the last body byte. */
+  /**
+   * Limit on one attempt, from asking for a connection slot (see `maxConnections`) to the last
+   * body byte.
+   */
   attemptTimeoutMs: number;
-  /** Largest accepted body; a larger one is cancelled and is `invalid`. Default 1 MiB. */
+  /**
+   * Largest accepted body (UPSTREAM_MAX_BODY_BYTES); a larger one is cancelled and is `invalid`.
+   * Only identity-encoded bodies are accepted, so these are decoded bytes. Default 1 MiB.
+   */
   maxBodyBytes?: number;
+  /** Most attempts in flight at once; the others wait for a slot. Default `MAX_UPSTREAM_CONNECTIONS`. */
+  maxConnections?: number;
   /** Injected for tests. Default `globalThis.fetch` (pooled keep-alive connections). */
   fetch?: typeof globalThis.fetch;
   /** Clock for `Retry-After` dates. Default `Date.now`. */
@@ -109,10 +134,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const {
     url,
     attemptTimeoutMs,
-    maxBodyBytes = 1024 * 1024,
+    maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
+    maxConnections = MAX_UPSTREAM_CONNECTIONS,
     fetch: fetchImpl = globalThis.fetch,
     now = Date.now,
   } = options;
+  const connections = new Bulkhead(maxConnections);
 
   let lastValid: { text: string; answer: UpstreamBooks } | undefined;
   // Strict UTF-8 (a replacement character would let a garbled body pass as books). One decoder per
@@ -120,9 +147,31 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const utf8 = new TextDecoder("utf-8", { fatal: true });
 
   async function attempt(signal: AbortSignal, headers: Record<string, string>, classifyThrown: (err: unknown, during: string) => UpstreamError): Promise<UpstreamBooks> {
+    try {
+      await connections.acquire(signal);
+    } catch (err) {
+      throw classifyThrown(err, "while waiting for a free upstream connection");
+    }
+    try {
+      return await attemptWithConnection(signal, headers, classifyThrown);
+    } finally {
+      // The body was read or cancelled: the connection is back in fetch's pool, or closing.
+      connections.release();
+    }
+  }
+
+  async function attemptWithConnection(
+    signal: AbortSignal,
+    headers: Record<string, string>,
+    classifyThrown: (err: unknown, during: string) => UpstreamError,
+  ): Promise<UpstreamBooks> {
     let response: Response;
     try {
-      response = await fetchImpl(url, { method: "GET", headers, signal });
+      // `redirect: "manual"`: a 3xx comes back as it is and is invalid (never followed to another host).
+      // `decompress: false` with `Accept-Encoding: identity`: Bun's fetch inflates a compressed body a
+      // network read at a time, tens of MB per read for a gzip or brotli bomb, whatever the cap; an
+      // encoded body is refused instead, so every counted byte is a decoded byte.
+      response = await fetchImpl(url, { method: "GET", headers, signal, redirect: "manual", decompress: false });
     } catch (err) {
       throw classifyThrown(err, "before the response");
     }
@@ -133,7 +182,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       const retryAfterMs =
         status === 503 || status === 429 ? parseRetryAfter(response.headers.get("retry-after"), now()) : undefined;
       const kind = status >= 500 && status < 600 ? "server" : status >= 400 && status < 500 ? "client" : "invalid";
-      throw new UpstreamError(kind, `upstream answered ${status}`, {
+      const what = status >= 300 && status < 400 ? `upstream answered ${status}, a redirect (not followed)` : `upstream answered ${status}`;
+      throw new UpstreamError(kind, what, {
         status,
         ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
       });
@@ -144,10 +194,17 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       cancelBody(response);
       throw new UpstreamError("invalid", `upstream answered ${status} with content type ${contentType}`, { status });
     }
+    const contentEncoding = response.headers.get("content-encoding");
+    if (contentEncoding !== null && contentEncoding.trim().toLowerCase() !== "identity") {
+      cancelBody(response);
+      throw new UpstreamError("invalid", `upstream answered ${status} with content encoding ${contentEncoding}, which was not asked for`, {
+        status,
+      });
+    }
     const declaredLength = Number(response.headers.get("content-length") ?? NaN);
     if (declaredLength > maxBodyBytes) {
       cancelBody(response);
-      throw new UpstreamError("invalid", `upstream body of ${declaredLength} bytes exceeds ${maxBodyBytes}`, { status });
+      throw new UpstreamError("invalid", `upstream body exceeds ${maxBodyBytes} bytes (Content-Length ${declaredLength})`, { status });
     }
 
     let text: string;
@@ -199,7 +256,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         return new UpstreamError("network", `upstream connection failed ${during}`, { cause: err });
       };
 
-      const headers: Record<string, string> = { Accept: "application/json" };
+      const headers: Record<string, string> = { Accept: "application/json", "Accept-Encoding": "identity" };
       if (requestId !== undefined) headers["X-Request-Id"] = requestId;
       try {
         return await attempt(signal, headers, classifyThrown);

@@ -1,5 +1,6 @@
 export * from "./backoff.ts";
 export * from "./breaker.ts";
+export * from "./bulkhead.ts";
 export * from "./deadline.ts";
 export * from "./deadline-retry.ts";
 export * from "./strategies/breaker.ts";

@@ -2,7 +2,8 @@ import { createServer, type Server, type Socket } from "node:net";
 
 /**
  * A fake storagesvc for tests: a real HTTP/1.1 server (raw, over node:net, so
- * it can also hang, stall or reset a connection) on a free 127.0.0.1 port,
+ * it can also hang, stall or reset a connection) on a free 127.0.0.1 port
+ * (or another loopback address, such as 127.0.0.2 for "another host"),
  * whose behaviour is switched at runtime.
  *
  *   const upstream = await startFakeUpstream();
@@ -11,7 +12,8 @@ import { createServer, type Server, type Socket } from "node:net";
  *   await upstream.close();
  *
  * It keeps connections alive (so a client's connection reuse can be observed
- * through `connections`) and counts requests in `attempts`.
+ * through `connections`), counts requests in `attempts`, and records the most
+ * requests and connections it had open at once.
  */
 
 export const DEFAULT_BOOKS = [
@@ -35,6 +37,11 @@ export type FakeBehaviour =
    * bytes; with `declareLength: false` sent chunked, without Content-Length.
    */
   | { kind: "huge"; bytes: number; declareLength?: boolean }
+  /**
+   * 200 application/json with `Content-Encoding: encoding` and `body` sent as it is (already
+   * encoded, e.g. a gzip bomb), with its Content-Length unless `declareLength: false` (chunked).
+   */
+  | { kind: "encoded"; encoding: string; body: Uint8Array; declareLength?: boolean }
   /** Headers and part of the body, then a TCP reset. */
   | { kind: "resetMidBody" }
   /** Headers and part of the body, then nothing more (the connection stays open). */
@@ -52,7 +59,7 @@ export interface RecordedRequest {
 }
 
 export interface FakeUpstream {
-  /** `http://127.0.0.1:<port>/books` */
+  /** `http://<host>:<port>/books` */
   readonly url: string;
   readonly port: number;
   /** Requests received so far. */
@@ -61,6 +68,10 @@ export interface FakeUpstream {
   readonly connections: number;
   /** Connections currently open. */
   readonly openConnections: number;
+  /** The most connections open at the same time so far. */
+  readonly maxOpenConnections: number;
+  /** The most requests in progress (received, answer not yet written) at the same time so far. */
+  readonly maxConcurrentRequests: number;
   /** Connections the client closed (or reset) while the fake was still sending a body. */
   readonly abortedBodies: number;
   /** Body bytes written by the last `huge` answer before it finished or the client went away. */
@@ -75,6 +86,7 @@ export interface FakeUpstream {
   garbage(): void;
   html200(): void;
   huge(bytes: number, options?: { declareLength?: boolean }): void;
+  encoded(encoding: string, body: Uint8Array, options?: { declareLength?: boolean }): void;
   resetMidBody(): void;
   stallMidBody(): void;
   closeImmediately(): void;
@@ -90,6 +102,11 @@ export interface FakeUpstream {
 
 const REASONS: Record<number, string> = {
   200: "OK",
+  301: "Moved Permanently",
+  302: "Found",
+  303: "See Other",
+  307: "Temporary Redirect",
+  308: "Permanent Redirect",
   400: "Bad Request",
   404: "Not Found",
   429: "Too Many Requests",
@@ -109,12 +126,20 @@ interface ConnectionState {
   stopped: boolean;
 }
 
-export async function startFakeUpstream(): Promise<FakeUpstream> {
+export interface FakeUpstreamOptions {
+  /** Loopback address to listen on. Default 127.0.0.1. */
+  host?: string;
+}
+
+export async function startFakeUpstream({ host = "127.0.0.1" }: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
   let defaultBehaviour: FakeBehaviour = { kind: "ok" };
   const pending: FakeBehaviour[] = [];
   let delayMs = 0;
   let attempts = 0;
   let connectionCount = 0;
+  let maxOpenConnections = 0;
+  let requestsInProgress = 0;
+  let maxConcurrentRequests = 0;
   let abortedBodies = 0;
   let hugeBytesSent = 0;
   const requests: RecordedRequest[] = [];
@@ -134,6 +159,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
   const server: Server = createServer((socket) => {
     const state: ConnectionState = { id: ++connectionCount, socket, buffer: Buffer.alloc(0), busy: false, closed: false, stopped: false };
     sockets.add(socket);
+    maxOpenConnections = Math.max(maxOpenConnections, sockets.size);
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => {
       state.buffer = Buffer.concat([state.buffer, chunk]);
@@ -170,9 +196,16 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
         requests.push({ method, path, headers, connection: state.id });
         for (const wake of attemptWaiters) wake();
         const behaviour = pending.shift() ?? defaultBehaviour;
-        if (delayMs > 0) await sleep(delayMs);
-        if (state.closed) return;
-        const keepGoing = await answer(state, behaviour, headers["connection"]?.toLowerCase() === "close");
+        requestsInProgress += 1;
+        maxConcurrentRequests = Math.max(maxConcurrentRequests, requestsInProgress);
+        let keepGoing: boolean;
+        try {
+          if (delayMs > 0) await sleep(delayMs);
+          if (state.closed) return;
+          keepGoing = await answer(state, behaviour, headers["connection"]?.toLowerCase() === "close");
+        } finally {
+          requestsInProgress -= 1;
+        }
         if (!keepGoing) {
           state.stopped = true;
           return;
@@ -258,6 +291,18 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
         return false;
       case "huge":
         return sendHuge(state, behaviour.bytes, behaviour.declareLength ?? true);
+      case "encoded": {
+        const declareLength = behaviour.declareLength ?? true;
+        writeHead(state.socket, 200, {
+          "Content-Type": "application/json",
+          "Content-Encoding": behaviour.encoding,
+          ...(declareLength ? { "Content-Length": String(behaviour.body.byteLength) } : { "Transfer-Encoding": "chunked" }),
+          Connection: "keep-alive",
+        });
+        const body = Buffer.from(behaviour.body.buffer, behaviour.body.byteOffset, behaviour.body.byteLength);
+        const framed = declareLength ? body : Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from("\r\n0\r\n\r\n")]);
+        return write(state, framed);
+      }
     }
   }
 
@@ -290,7 +335,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(0, host, () => {
       server.off("error", reject);
       resolve();
     });
@@ -304,7 +349,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
   };
 
   return {
-    url: `http://127.0.0.1:${port}/books`,
+    url: `http://${host}:${port}/books`,
     port,
     get attempts() {
       return attempts;
@@ -314,6 +359,12 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     },
     get openConnections() {
       return sockets.size;
+    },
+    get maxOpenConnections() {
+      return maxOpenConnections;
+    },
+    get maxConcurrentRequests() {
+      return maxConcurrentRequests;
     },
     get abortedBodies() {
       return abortedBodies;
@@ -332,6 +383,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     garbage: () => setDefault({ kind: "garbage" }),
     html200: () => setDefault({ kind: "html200" }),
     huge: (bytes, options = {}) => setDefault({ kind: "huge", bytes, ...options }),
+    encoded: (encoding, body, options = {}) => setDefault({ kind: "encoded", encoding, body, ...options }),
     resetMidBody: () => setDefault({ kind: "resetMidBody" }),
     stallMidBody: () => setDefault({ kind: "stallMidBody" }),
     closeImmediately: () => setDefault({ kind: "closeImmediately" }),
