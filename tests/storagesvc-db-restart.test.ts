@@ -102,8 +102,9 @@ describe("storagesvc when PostgreSQL restarts under sustained load", () => {
 
       if (checked.some((r) => r.outcome !== "200")) console.log(await cluster.logTail(40));
       expect(countOutcomes(checked)).toEqual({ "200": checked.length });
-      // Under sustained load: the checked 2 s saw a steady stream of requests, not a trickle.
-      expect(checked.length).toBeGreaterThan(500);
+      // Under sustained load: each client kept sending through the checked 2 s (thousands of requests
+      // on an idle machine; the bound leaves room for a busy one).
+      expect(checked.length).toBeGreaterThanOrEqual(CLIENTS * 5);
       expect(service.process.exitCode).toBeNull();
     });
   }
