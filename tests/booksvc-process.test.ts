@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { drainLoad } from "../tools/kit/drain-load.ts";
 import { DEFAULT_BOOKS, type FakeUpstream, startFakeUpstream } from "../tools/kit/fake-upstream.ts";
 import { freePort } from "../tools/kit/free-port.ts";
 import { ServiceProcess } from "../tools/kit/service-process.ts";
@@ -108,7 +109,7 @@ describe("booksvc process", () => {
     expect(svc.stdout).not.toContain("timed out a request");
   });
 
-  test("SIGTERM lets the request in flight finish, then exits 0", async () => {
+  test("SIGTERM lets the request in flight finish, answered with Connection: close, then exits 0", async () => {
     const { svc, up } = await start({ RESILIENCE_STRATEGY: "none" });
     up.delay(200); // under UPSTREAM_TIMEOUT_MS (300)
     const inFlight = fetch(`${svc.url}/`);
@@ -116,8 +117,39 @@ describe("booksvc process", () => {
     const exited = svc.stop("SIGTERM");
     const r = await inFlight;
     expect(r.status).toBe(200);
+    expect(r.headers.get("Connection")).toBe("close");
     expect(await r.json()).toEqual(DEFAULT_BOOKS);
     expect(await exited).toBe(0);
+  });
+
+  test("SIGTERM under keep-alive load with SHUTDOWN_DELAY_MS: readiness 503 at once, books with Connection: close through the delay, no client error, exit 0", async () => {
+    const { svc } = await start({ RESILIENCE_STRATEGY: "combined", SHUTDOWN_DELAY_MS: "1000" });
+    let signalledAt = 0;
+    const report = await drainLoad({
+      url: `${svc.url}/`,
+      readyUrl: `${svc.url}/readyz`,
+      clients: 64,
+      lbLagMs: 300,
+      warmupRequestsPerClient: 3,
+      maxRequestsPerClient: 2_000,
+      stop: () => {
+        signalledAt = performance.now();
+        svc.process.kill("SIGTERM");
+      },
+    });
+    const code = await svc.exited;
+    const exitedAfterMs = performance.now() - signalledAt;
+
+    expect(report.errors).toEqual({});
+    expect(report.notReadyAfterMs).toBeLessThan(500);
+    expect(Object.keys(report.statusesWhileDraining)).toEqual(["200"]);
+    expect(report.statusesWhileDraining["200"]).toBeGreaterThan(64);
+    expect(report.keptAliveWhileDraining).toBe(0);
+    expect(code).toBe(0);
+    expect(exitedAfterMs).toBeGreaterThanOrEqual(1_000);
+    const draining = await svc.waitForLog((l) => l.msg === "draining: readiness 503, still answering");
+    expect(draining.delay_ms).toBe(1000);
+    await svc.waitForLog((l) => l.msg === "stopped");
   });
 
   test("healthcheck subcommand: exit 0 when the service answers, 1 when nothing listens", async () => {

@@ -24,6 +24,7 @@ describe("readBooksvcConfig", () => {
       BREAKER_INTERVAL_MS: 10_000,
       CACHE_TTL_S: 600,
       CACHE_KEY: "booksvc:books",
+      SHUTDOWN_DELAY_MS: 0,
       LOG_LEVEL: "info",
     });
     expect(DEFAULT_STORAGESVC_URL).toBe("http://localhost:8082/books");
@@ -47,6 +48,7 @@ describe("readBooksvcConfig", () => {
       BREAKER_INTERVAL_MS: "1000",
       CACHE_TTL_S: "5",
       CACHE_KEY: "test:books",
+      SHUTDOWN_DELAY_MS: "3000",
       LOG_LEVEL: "debug",
     });
     expect(config).toMatchObject({
@@ -62,6 +64,7 @@ describe("readBooksvcConfig", () => {
       BREAKER_FAILURE_THRESHOLD: 3,
       CACHE_TTL_S: 5,
       CACHE_KEY: "test:books",
+      SHUTDOWN_DELAY_MS: 3000,
       LOG_LEVEL: "debug",
     });
   });
@@ -90,6 +93,7 @@ describe("readBooksvcConfig", () => {
     ["BREAKER_INTERVAL_MS", "soon", "an integer"],
     ["CACHE_TTL_S", "0", "an integer from 1"],
     ["CACHE_KEY", "two words", "a non-empty key"],
+    ["SHUTDOWN_DELAY_MS", "-1", "an integer from 0 to 600000"],
     ["LOG_LEVEL", "verbose", "debug, info, warn, error"],
   ])("rejects %s=%p, naming it and what is accepted", (name, raw, accepted) => {
     const problems = problemsOf({ [name]: raw });

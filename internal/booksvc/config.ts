@@ -11,6 +11,7 @@ import {
   optionalVar,
   portVar,
   readEnv,
+  shutdownDelayVar,
   urlVar,
 } from "../config/env.ts";
 import { parseRedisAddr } from "../recache/index.ts";
@@ -67,6 +68,7 @@ const readers = {
   BREAKER_INTERVAL_MS: intVar(10_000, 1, DAY_MS),
   CACHE_TTL_S: intVar(600, 1, 365 * 86_400),
   CACHE_KEY: keyVar("booksvc:books"),
+  SHUTDOWN_DELAY_MS: shutdownDelayVar(),
   LOG_LEVEL: logLevelVar(),
 };
 
@@ -88,6 +90,7 @@ export type BooksvcConfig = Readonly<{
   BREAKER_INTERVAL_MS: number;
   CACHE_TTL_S: number;
   CACHE_KEY: string;
+  SHUTDOWN_DELAY_MS: number;
   LOG_LEVEL: LogLevel;
 }>;
 

@@ -1,4 +1,4 @@
-import { type EnvRecord, intVar, type LogLevel, logLevelVar, portVar, readEnv, urlVar } from "../config/env.ts";
+import { type EnvRecord, intVar, type LogLevel, logLevelVar, portVar, readEnv, shutdownDelayVar, urlVar } from "../config/env.ts";
 
 /** The article's default: a `crud` database on localhost. */
 export const DEFAULT_DATABASE_URL = "postgres://pg:pass@localhost:5432/crud";
@@ -7,6 +7,7 @@ const readers = {
   HTTP_PORT: portVar(8082),
   DATABASE_URL: urlVar(DEFAULT_DATABASE_URL, ["postgres:", "postgresql:"]),
   DB_POOL_MAX: intVar(10, 1, 1000),
+  SHUTDOWN_DELAY_MS: shutdownDelayVar(),
   LOG_LEVEL: logLevelVar(),
 };
 
@@ -14,6 +15,7 @@ export type StoragesvcConfig = Readonly<{
   HTTP_PORT: number;
   DATABASE_URL: string;
   DB_POOL_MAX: number;
+  SHUTDOWN_DELAY_MS: number;
   LOG_LEVEL: LogLevel;
 }>;
 
