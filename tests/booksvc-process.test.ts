@@ -152,6 +152,28 @@ describe("booksvc process", () => {
     await svc.waitForLog((l) => l.msg === "stopped");
   });
 
+  test("a client that disconnects before its answer is logged 499 and counted client_closed, never as an upstream failure", async () => {
+    const { svc, up } = await start({ RESILIENCE_STRATEGY: "combined", UPSTREAM_TIMEOUT_MS: "2000", REQUEST_TIMEOUT_MS: "3000" });
+    up.delay(1_500);
+    const client = new AbortController();
+    const request = fetch(`${svc.url}/`, { headers: { "X-Request-Id": "leaves-early" }, signal: client.signal });
+    await up.waitForAttempts(1);
+    client.abort();
+    await expect(request).rejects.toThrow();
+
+    const line = await svc.waitForLog((l) => l.msg === "request" && l.request_id === "leaves-early");
+    expect(line.status).toBe(499);
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    expect(metrics).toMatch(/^booksvc_answers_total\{source="client_closed"\} 1$/m);
+    expect(metrics).toMatch(/^booksvc_answers_total\{source="error"\} 0$/m);
+    expect(metrics).toMatch(/^booksvc_upstream_attempts_total\{outcome="client_closed"\} 1$/m);
+    expect(metrics).toMatch(/^http_requests_total\{method="GET",route="\/",status="499"\} 1$/m);
+    expect(metrics).not.toContain('status="502"');
+    expect(metrics).toMatch(/^booksvc_breaker_state 0$/m);
+    expect(up.attempts).toBe(1); // not retried
+    expect(await svc.stop("SIGTERM")).toBe(0);
+  });
+
   test("healthcheck subcommand: exit 0 when the service answers, 1 when nothing listens", async () => {
     const { svc } = await start({});
     const ok = Bun.spawn([process.execPath, ENTRY, "healthcheck"], { env: { PATH: process.env.PATH ?? "", HTTP_PORT: String(svc.port) }, stdout: "ignore", stderr: "ignore" });
