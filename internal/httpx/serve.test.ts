@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { connect, type Socket } from "node:net";
 import { PassThrough } from "node:stream";
 import { Hono } from "hono";
 import { Registry } from "prom-client";
+import { RawConnection } from "../../tools/kit/raw-connection.ts";
 import { createLogger } from "../logging/logger.ts";
 import { probeHealth } from "./healthcheck.ts";
 import { Readiness } from "./readiness.ts";
@@ -58,51 +58,6 @@ function drainableServer() {
   return { server, readiness, heldArrived: arrived.opened, release: held.open, endDelay: delay.open, delays };
 }
 
-/** A raw keep-alive HTTP/1.1 connection: what it received, and how it ended. */
-class RawConnection {
-  received = "";
-  ended: "open" | "closed" | `error ${string}` = "open";
-  readonly #socket: Socket;
-  readonly #changed = new Set<() => void>();
-
-  constructor(port: number) {
-    this.#socket = connect(port, "127.0.0.1");
-    this.#socket.on("data", (chunk) => this.#update(() => (this.received += chunk.toString("latin1"))));
-    this.#socket.on("error", (error: NodeJS.ErrnoException) => this.#update(() => (this.ended = `error ${error.code}`)));
-    this.#socket.on("close", () => this.#update(() => this.ended === "open" && (this.ended = "closed")));
-  }
-
-  send(path: string): void {
-    this.#socket.write(`GET ${path} HTTP/1.1\r\nHost: test\r\n\r\n`);
-  }
-
-  /** Resolves once `predicate` holds (checked on every event). */
-  until(predicate: (c: RawConnection) => boolean): Promise<void> {
-    if (predicate(this)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const check = () => {
-        if (!predicate(this)) return;
-        this.#changed.delete(check);
-        resolve();
-      };
-      this.#changed.add(check);
-    });
-  }
-
-  answers(): number {
-    return this.received.match(/^HTTP\/1\.1 /gm)?.length ?? 0;
-  }
-
-  destroy(): void {
-    this.#socket.destroy();
-  }
-
-  #update(change: () => unknown): void {
-    change();
-    for (const check of [...this.#changed]) check();
-  }
-}
-
 describe("startServer", () => {
   test("lets an in-flight request finish, then refuses new connections", async () => {
     const readiness = new Readiness();
@@ -155,13 +110,13 @@ describe("startServer", () => {
   test("a request in flight when accepting stops is answered with Connection: close, then its connection ends cleanly", async () => {
     const { server, heldArrived, release } = drainableServer();
     const connection = new RawConnection(server.port);
-    connection.send("/held");
+    connection.send(RawConnection.get("/held"));
     await heldArrived;
     const stopped = server.stop(); // no delay: Bun's stop(false) has run when this returns
     release();
     await stopped;
     await connection.until((c) => c.ended !== "open");
-    expect(connection.answers()).toBe(1);
+    expect(connection.statusLines()).toEqual(["HTTP/1.1 200"]);
     expect(connection.received).toStartWith("HTTP/1.1 200 ");
     expect(connection.received.toLowerCase()).toContain("\r\nconnection: close\r\n");
     expect(connection.ended).toBe("closed");
@@ -170,8 +125,8 @@ describe("startServer", () => {
   test("an idle keep-alive connection is closed with a FIN, not a reset, when accepting stops", async () => {
     const { server, endDelay } = drainableServer();
     const connection = new RawConnection(server.port);
-    connection.send("/things");
-    await connection.until((c) => c.answers() === 1);
+    connection.send(RawConnection.get("/things"));
+    await connection.until((c) => c.statusLines().length === 1);
     expect(connection.received.toLowerCase()).not.toContain("connection: close");
     endDelay();
     await server.stop();
