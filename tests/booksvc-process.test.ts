@@ -134,7 +134,7 @@ describe("booksvc process", () => {
       maxRequestsPerClient: 2_000,
       stop: () => {
         signalledAt = performance.now();
-        svc.process.kill("SIGTERM");
+        svc.child.signal("SIGTERM");
       },
     });
     const code = await svc.exited;

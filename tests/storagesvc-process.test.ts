@@ -100,7 +100,7 @@ describe("storagesvc process", () => {
       maxRequestsPerClient: 2_000,
       stop: () => {
         signalledAt = performance.now();
-        service.process.kill("SIGTERM");
+        service.child.signal("SIGTERM");
       },
     });
     const code = await service.exited;
