@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { drainLoad } from "../tools/kit/drain-load.ts";
 import { DEFAULT_BOOKS, type FakeUpstream, startFakeUpstream } from "../tools/kit/fake-upstream.ts";
 import { freePort } from "../tools/kit/free-port.ts";
 import { ServiceProcess } from "../tools/kit/service-process.ts";
@@ -108,7 +109,7 @@ describe("booksvc process", () => {
     expect(svc.stdout).not.toContain("timed out a request");
   });
 
-  test("SIGTERM lets the request in flight finish, then exits 0", async () => {
+  test("SIGTERM lets the request in flight finish, answered with Connection: close, then exits 0", async () => {
     const { svc, up } = await start({ RESILIENCE_STRATEGY: "none" });
     up.delay(200); // under UPSTREAM_TIMEOUT_MS (300)
     const inFlight = fetch(`${svc.url}/`);
@@ -116,8 +117,61 @@ describe("booksvc process", () => {
     const exited = svc.stop("SIGTERM");
     const r = await inFlight;
     expect(r.status).toBe(200);
+    expect(r.headers.get("Connection")).toBe("close");
     expect(await r.json()).toEqual(DEFAULT_BOOKS);
     expect(await exited).toBe(0);
+  });
+
+  test("SIGTERM under keep-alive load with SHUTDOWN_DELAY_MS: readiness 503 at once, books with Connection: close through the delay, no client error, exit 0", async () => {
+    const { svc } = await start({ RESILIENCE_STRATEGY: "combined", SHUTDOWN_DELAY_MS: "2000" });
+    let signalledAt = 0;
+    const report = await drainLoad({
+      url: `${svc.url}/`,
+      readyUrl: `${svc.url}/readyz`,
+      clients: 64,
+      lbLagMs: 1_000, // the load balancer's reaction time, well within SHUTDOWN_DELAY_MS
+      warmupRequestsPerClient: 3,
+      maxRequestsPerClient: 2_000,
+      stop: () => {
+        signalledAt = performance.now();
+        svc.child.signal("SIGTERM");
+      },
+    });
+    const code = await svc.exited;
+    const exitedAfterMs = performance.now() - signalledAt;
+
+    expect(report.errors).toEqual({});
+    expect(report.notReadyAfterMs).toBeLessThan(1_000); // at once, give or take a busy machine
+    expect(Object.keys(report.statusesWhileDraining)).toEqual(["200"]);
+    expect(report.statusesWhileDraining["200"]).toBeGreaterThanOrEqual(64);
+    expect(report.keptAliveWhileDraining).toBe(0);
+    expect(code).toBe(0);
+    expect(exitedAfterMs).toBeGreaterThanOrEqual(2_000);
+    const draining = await svc.waitForLog((l) => l.msg === "draining: readiness 503, still answering");
+    expect(draining.delay_ms).toBe(2000);
+    await svc.waitForLog((l) => l.msg === "stopped");
+  });
+
+  test("a client that disconnects before its answer is logged 499 and counted client_closed, never as an upstream failure", async () => {
+    const { svc, up } = await start({ RESILIENCE_STRATEGY: "combined", UPSTREAM_TIMEOUT_MS: "2000", REQUEST_TIMEOUT_MS: "3000" });
+    up.delay(1_500);
+    const client = new AbortController();
+    const request = fetch(`${svc.url}/`, { headers: { "X-Request-Id": "leaves-early" }, signal: client.signal });
+    await up.waitForAttempts(1);
+    client.abort();
+    await expect(request).rejects.toThrow();
+
+    const line = await svc.waitForLog((l) => l.msg === "request" && l.request_id === "leaves-early");
+    expect(line.status).toBe(499);
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    expect(metrics).toMatch(/^booksvc_answers_total\{source="client_closed"\} 1$/m);
+    expect(metrics).toMatch(/^booksvc_answers_total\{source="error"\} 0$/m);
+    expect(metrics).toMatch(/^booksvc_upstream_attempts_total\{outcome="client_closed"\} 1$/m);
+    expect(metrics).toMatch(/^http_requests_total\{method="GET",route="\/",status="499"\} 1$/m);
+    expect(metrics).not.toContain('status="502"');
+    expect(metrics).toMatch(/^booksvc_breaker_state 0$/m);
+    expect(up.attempts).toBe(1); // not retried
+    expect(await svc.stop("SIGTERM")).toBe(0);
   });
 
   test("healthcheck subcommand: exit 0 when the service answers, 1 when nothing listens", async () => {

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import postgres from "postgres";
+import { drainLoad } from "../tools/kit/drain-load.ts";
 import { freePort } from "../tools/kit/free-port.ts";
 import { createFreshDatabase, type FreshDatabase } from "../tools/kit/postgres.ts";
 import { ServiceProcess } from "../tools/kit/service-process.ts";
@@ -21,12 +22,12 @@ let database: FreshDatabase;
 let urlWithPassword: string;
 const started: ServiceProcess[] = [];
 
-async function startService(databaseUrl = urlWithPassword): Promise<ServiceProcess> {
+async function startService(databaseUrl = urlWithPassword, env: Record<string, string> = {}): Promise<ServiceProcess> {
   const port = await freePort();
   const service = ServiceProcess.start({
     entry: ENTRY,
     port,
-    env: { HTTP_PORT: `:${port}`, DATABASE_URL: databaseUrl, DB_POOL_MAX: "4", LOG_LEVEL: "info" },
+    env: { HTTP_PORT: `:${port}`, DATABASE_URL: databaseUrl, DB_POOL_MAX: "4", LOG_LEVEL: "info", ...env },
   });
   started.push(service);
   await service.waitFor("/readyz", 200);
@@ -85,6 +86,34 @@ describe("storagesvc process", () => {
     const service = await startService();
     expect(await stopGracefully(service, signal)).toBe(0);
     expect(service.stderr).toBe("");
+  });
+
+  test("SIGTERM under keep-alive load with SHUTDOWN_DELAY_MS: readiness 503 at once, books with Connection: close through the delay, no client error, exit 0", async () => {
+    const service = await startService(urlWithPassword, { SHUTDOWN_DELAY_MS: "2000" });
+    let signalledAt = 0;
+    const report = await drainLoad({
+      url: `${service.url}/books`,
+      readyUrl: `${service.url}/readyz`,
+      clients: 64,
+      lbLagMs: 1_000, // the load balancer's reaction time, well within SHUTDOWN_DELAY_MS
+      warmupRequestsPerClient: 3,
+      maxRequestsPerClient: 2_000,
+      stop: () => {
+        signalledAt = performance.now();
+        service.child.signal("SIGTERM");
+      },
+    });
+    const code = await service.exited;
+    const exitedAfterMs = performance.now() - signalledAt;
+
+    expect(report.errors).toEqual({});
+    expect(report.notReadyAfterMs).toBeLessThan(1_000); // at once, give or take a busy machine
+    expect(Object.keys(report.statusesWhileDraining)).toEqual(["200"]);
+    expect(report.statusesWhileDraining["200"]).toBeGreaterThanOrEqual(64);
+    expect(report.keptAliveWhileDraining).toBe(0);
+    expect(code).toBe(0);
+    expect(exitedAfterMs).toBeGreaterThanOrEqual(2_000);
+    await service.waitForLog((line) => line.msg === "stopped", 2_000);
   });
 
   test("echoes the request's X-Request-Id and generates one when absent", async () => {

@@ -22,7 +22,7 @@ export async function run(config: BooksvcConfig, { logger }: { logger: Logger },
   }
 
   await untilAborted(signal);
-  await server.stop();
+  await server.stop({ delayMs: config.SHUTDOWN_DELAY_MS });
   await booksvc.close();
 }
 

@@ -36,7 +36,7 @@ export async function run(config: StoragesvcConfig, { logger }: { logger: Logger
   const schemaReady = schema.run(signal);
 
   await untilAborted(signal);
-  await server.stop();
+  await server.stop({ delayMs: config.SHUTDOWN_DELAY_MS });
   await schemaReady;
   await sql.end({ timeout: 5 });
 }

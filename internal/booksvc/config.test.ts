@@ -25,6 +25,7 @@ describe("readBooksvcConfig", () => {
       CACHE_TTL_S: 600,
       CACHE_KEY: "booksvc:books",
       UPSTREAM_MAX_BODY_BYTES: 1_048_576,
+      SHUTDOWN_DELAY_MS: 0,
       LOG_LEVEL: "info",
     });
     expect(DEFAULT_STORAGESVC_URL).toBe("http://localhost:8082/books");
@@ -49,6 +50,7 @@ describe("readBooksvcConfig", () => {
       CACHE_TTL_S: "5",
       CACHE_KEY: "test:books",
       UPSTREAM_MAX_BODY_BYTES: "4096",
+      SHUTDOWN_DELAY_MS: "3000",
       LOG_LEVEL: "debug",
     });
     expect(config).toMatchObject({
@@ -65,6 +67,7 @@ describe("readBooksvcConfig", () => {
       CACHE_TTL_S: 5,
       CACHE_KEY: "test:books",
       UPSTREAM_MAX_BODY_BYTES: 4096,
+      SHUTDOWN_DELAY_MS: 3000,
       LOG_LEVEL: "debug",
     });
   });
@@ -96,6 +99,7 @@ describe("readBooksvcConfig", () => {
     ["UPSTREAM_MAX_BODY_BYTES", "1MB", "an integer from 2 to 67108864"],
     ["UPSTREAM_MAX_BODY_BYTES", "1", "an integer from 2 to 67108864"],
     ["UPSTREAM_MAX_BODY_BYTES", "67108865", "an integer from 2 to 67108864"],
+    ["SHUTDOWN_DELAY_MS", "-1", "an integer from 0 to 600000"],
     ["LOG_LEVEL", "verbose", "debug, info, warn, error"],
   ])("rejects %s=%p, naming it and what is accepted", (name, raw, accepted) => {
     const problems = problemsOf({ [name]: raw });

@@ -11,6 +11,7 @@ import {
   optionalVar,
   portVar,
   readEnv,
+  shutdownDelayVar,
   urlVar,
 } from "../config/env.ts";
 import { parseRedisAddr } from "../recache/index.ts";
@@ -76,6 +77,7 @@ export const booksvcEnvVars = {
   CACHE_KEY: keyVar("booksvc:books"),
   // "[]" (2 bytes) is the smallest valid answer.
   UPSTREAM_MAX_BODY_BYTES: intVar(DEFAULT_MAX_BODY_BYTES, 2, MAX_UPSTREAM_BODY_BYTES),
+  SHUTDOWN_DELAY_MS: shutdownDelayVar(),
   LOG_LEVEL: logLevelVar(),
 };
 
@@ -98,6 +100,7 @@ export type BooksvcConfig = Readonly<{
   CACHE_TTL_S: number;
   CACHE_KEY: string;
   UPSTREAM_MAX_BODY_BYTES: number;
+  SHUTDOWN_DELAY_MS: number;
   LOG_LEVEL: LogLevel;
 }>;
 
@@ -147,5 +150,7 @@ export const booksvcEnvMeanings = {
   CACHE_TTL_S: "Lifetime of a last good answer in the cache, in seconds.",
   CACHE_KEY:
     "Redis key of the last good answer (the article used `item`). Replicas that share it share the fallback.",
+  SHUTDOWN_DELAY_MS:
+    "On SIGTERM or SIGINT, how long to keep answering, with `/readyz` at `503` and every answer carrying `Connection: close`, before no longer accepting connections; then in-flight requests get up to 10 s. Set it longer than your load balancer takes to act on readiness.",
   LOG_LEVEL: "Lowest level written to the JSON log on stdout.",
 } satisfies Record<keyof typeof booksvcEnvVars, string>;

@@ -34,8 +34,22 @@ class ScriptedCache implements Cache {
   gets = 0;
   puts = 0;
   mode: "ok" | "fail" | "time out" = "ok";
+  readonly #getWaiters = new Set<() => void>();
+  /** Resolves once `get` has been called `n` times in all. */
+  waitForGets(n: number): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.gets < n) return;
+        this.#getWaiters.delete(check);
+        resolve();
+      };
+      this.#getWaiters.add(check);
+      check();
+    });
+  }
   async get(key: string): Promise<CacheEntry | undefined> {
     this.gets++;
+    for (const check of [...this.#getWaiters]) check();
     return this.#run("get", () => this.inner.get(key));
   }
   async put(key: string, value: string, ttl: number): Promise<void> {
@@ -297,17 +311,70 @@ describe("frozen upstream", () => {
 });
 
 describe("client gone", () => {
+  /** GET / as a client that leaves (aborts) once `leaveWhen` resolves; the answer nobody will read. */
+  async function leaveDuring(h: BooksvcHarness, leaveWhen: Promise<void>, requestId: string): Promise<Response> {
+    const client = new AbortController();
+    const answer = Promise.resolve(
+      h.booksvc.app.request(new Request("http://booksvc/", { signal: client.signal, headers: { "X-Request-Id": requestId } })),
+    );
+    await leaveWhen;
+    client.abort();
+    return answer;
+  }
+
   test("retrying stops when the client leaves", async () => {
     const { up, h } = await setup({ RESILIENCE_STRATEGY: "retry", REQUEST_TIMEOUT_MS: "5000" });
     up.status(500);
-    const client = new AbortController();
-    const answer = Promise.resolve(h.booksvc.app.request(new Request("http://booksvc/", { signal: client.signal })));
+    const answer = leaveDuring(h, up.waitForAttempts(3), "leaves-retry");
     await up.waitForAttempts(3);
-    client.abort();
     const atAbort = up.attempts;
-    await answer.catch(() => undefined); // whatever it answers, nobody is listening
+    expect((await answer).status).toBe(499);
     await Bun.sleep(300);
     expect(up.attempts).toBeLessThanOrEqual(atAbort + 1);
+    expect(await metric(h, 'booksvc_answers_total{source="client_closed"}')).toBe(1);
+    expect(await metric(h, 'booksvc_answers_total{source="error"}')).toBe(0);
+  });
+
+  test.each(["none", "retry", "breaker", "combined"])(
+    "%s: a client that leaves mid-attempt is logged 499 and counted client_closed, not as an upstream failure",
+    async (strategy) => {
+      const { up, h } = await setup({ RESILIENCE_STRATEGY: strategy, UPSTREAM_TIMEOUT_MS: "2000", REQUEST_TIMEOUT_MS: "3000" });
+      up.hang();
+      const answer = await leaveDuring(h, up.waitForAttempts(1), `leaves-${strategy}`);
+      expect(answer.status).toBe(499);
+      const line = h.logs().find((l) => l.msg === "request" && l.request_id === `leaves-${strategy}`);
+      expect(line?.status).toBe(499);
+      expect(await metric(h, 'booksvc_answers_total{source="client_closed"}')).toBe(1);
+      expect(await metric(h, 'booksvc_answers_total{source="error"}')).toBe(0);
+      expect(await metric(h, 'booksvc_upstream_attempts_total{outcome="client_closed"}')).toBe(1);
+      expect(await metric(h, 'http_requests_total{method="GET",route="/",status="499"}')).toBe(1);
+      expect(await metric(h, 'http_requests_total{method="GET",route="/",status="502"}')).toBeUndefined();
+      if (h.booksvc.policies.breaker) expect(h.booksvc.policies.breaker.state()).toBe("closed");
+      expect(up.attempts).toBe(1);
+    },
+  );
+
+  test("a client that leaves during a slow cache read (breaker open, no upstream call) is logged 499", async () => {
+    const cache = new ScriptedCache();
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "breaker" }, { cache });
+    up.status(500);
+    expect((await h.get()).response.status).toBe(502); // opens the breaker
+    cache.mode = "time out";
+    const answer = await leaveDuring(h, cache.waitForGets(cache.gets + 1), "leaves-during-read");
+    expect(answer.status).toBe(499);
+    expect(up.attempts).toBe(1);
+    const line = h.logs().find((l) => l.msg === "request" && l.request_id === "leaves-during-read");
+    expect(line?.status).toBe(499);
+    expect(await metric(h, 'booksvc_answers_total{source="client_closed"}')).toBe(1);
+  });
+
+  test("an attempt cut by our own request deadline is counted deadline, and opens the breaker", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "breaker", UPSTREAM_TIMEOUT_MS: "5000", REQUEST_TIMEOUT_MS: "500" });
+    up.hang();
+    expect((await h.get()).response.status).toBe(504);
+    expect(await metric(h, 'booksvc_upstream_attempts_total{outcome="deadline"}')).toBe(1);
+    expect(await metric(h, 'booksvc_upstream_attempts_total{outcome="client_closed"}')).toBeUndefined();
+    expect(h.booksvc.policies.breaker?.state()).toBe("open");
   });
 
   test("a client leaving mid-attempt does not open the breaker", async () => {

@@ -1,12 +1,15 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { BreakerState } from "../resilience/index.ts";
 
-/** Where an answer to `GET /` came from. */
-export type AnswerSource = "upstream" | "cache" | "error";
+/** Where an answer to `GET /` came from; `client_closed`: the client left before it (logged as 499). */
+export type AnswerSource = "upstream" | "cache" | "error" | "client_closed";
 
 /** booksvc's own metrics, on top of the shared request metrics. */
 export interface BooksvcMetrics {
-  /** One upstream attempt ended: `ok` or the failure kind (network, timeout, server, ...). */
+  /**
+   * One upstream attempt ended: `ok`, the failure kind (network, timeout, server, ...), or why it
+   * was cut short: `deadline` (our request deadline) or `client_closed` (the client left).
+   */
   attempt(outcome: string): void;
   /** A retry was scheduled (cockatiel onRetry). */
   retry(): void;
@@ -35,7 +38,7 @@ export function createBooksvcMetrics({ registry, breakerState }: BooksvcMetricsO
   });
   const attempts = new Counter({
     name: "booksvc_upstream_attempts_total",
-    help: "Upstream attempts, by outcome (ok, network, timeout, aborted, server, client, invalid).",
+    help: "Upstream attempts, by outcome (ok, network, timeout, server, client, invalid, deadline, client_closed).",
     labelNames: ["outcome"] as const,
     registers: [registry],
   });
@@ -46,7 +49,7 @@ export function createBooksvcMetrics({ registry, breakerState }: BooksvcMetricsO
   });
   const answers = new Counter({
     name: "booksvc_answers_total",
-    help: "Answers to GET /, by source (upstream, cache, error).",
+    help: "Answers to GET /, by source (upstream, cache, error, client_closed).",
     labelNames: ["source"] as const,
     registers: [registry],
   });
@@ -57,7 +60,7 @@ export function createBooksvcMetrics({ registry, breakerState }: BooksvcMetricsO
     registers: [registry],
   });
   // Export the label sets from the first scrape, so dashboards see zeros rather than gaps.
-  for (const source of ["upstream", "cache", "error"] as const) answers.inc({ source }, 0);
+  for (const source of ["upstream", "cache", "error", "client_closed"] as const) answers.inc({ source }, 0);
   for (const operation of ["get", "put"] as const) cacheErrors.inc({ operation }, 0);
 
   return {

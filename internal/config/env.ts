@@ -143,3 +143,12 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** LOG_LEVEL, shared by both services. */
 export const logLevelVar = (): EnvVar<LogLevel> => enumVar(LOG_LEVELS, "info");
+
+/** The longest SHUTDOWN_DELAY_MS: ten minutes, far beyond any load balancer's reaction time. */
+export const MAX_SHUTDOWN_DELAY_MS = 600_000;
+
+/**
+ * SHUTDOWN_DELAY_MS, shared by both services: after SIGTERM, how long the service keeps answering
+ * (readiness 503) before it stops accepting, so load balancers stop sending it requests first.
+ */
+export const shutdownDelayVar = (): EnvVar<number> => intVar(0, 0, MAX_SHUTDOWN_DELAY_MS);

@@ -4,7 +4,10 @@ export class Readiness {
 
   constructor(private readonly check: () => boolean | Promise<boolean> = () => true) {}
 
-  /** From now on `/readyz` answers 503, so load balancers stop sending new requests. */
+  /**
+   * From now on `/readyz` answers 503, so load balancers stop sending new requests, and every
+   * answer carries `Connection: close` (see requestContext), so keep-alive clients reconnect.
+   */
   startDraining(): void {
     this.#draining = true;
   }

@@ -3,10 +3,13 @@ import type { RequestIdVariables } from "hono/request-id";
 import { routePath } from "hono/route";
 import type { Logger } from "../logging/logger.ts";
 import type { HttpMetrics } from "./http-metrics.ts";
+import type { Readiness } from "./readiness.ts";
 
 export interface RequestContextOptions {
   logger: Logger;
   metrics: HttpMetrics;
+  /** Once draining, every answer carries `Connection: close`. */
+  readiness: Pick<Readiness, "draining">;
 }
 
 /**
@@ -18,14 +21,16 @@ export const ACCEPTED_REQUEST_ID = /^[\w\-=]{1,255}$/;
 /**
  * Everything the services do around each request, in one middleware: the request id
  * (the caller's `X-Request-Id` when acceptable, else a new UUID; as `c.get("requestId")` and
- * on the response), then one metric sample and one log line. One middleware rather than
+ * on the response), then one metric sample and one log line. While the service drains, the
+ * answer carries `Connection: close`: a keep-alive client then reconnects (to another replica,
+ * once the load balancer has seen readiness 503) instead of reusing a connection about to close. One middleware rather than
  * hono/request-id plus a second one: each Hono middleware layer costs about 1 µs a request,
  * 7 % of an answer from the cache (measured with `bun run bench`).
  *
  * Unmatched paths (404, 405) share the route label `unmatched`, so a scanner probing random
  * URLs cannot blow up the metric's cardinality.
  */
-export function requestContext({ logger, metrics }: RequestContextOptions): MiddlewareHandler<{
+export function requestContext({ logger, metrics, readiness }: RequestContextOptions): MiddlewareHandler<{
   Variables: RequestIdVariables;
 }> {
   return async function requestContext(c, next) {
@@ -37,6 +42,8 @@ export function requestContext({ logger, metrics }: RequestContextOptions): Midd
 
     await next();
 
+    // Checked after the handler: a request that began before the drain is answered after it.
+    if (readiness.draining) c.res.headers.set("Connection", "close");
     const seconds = (performance.now() - started) / 1000;
     const status = c.res.status;
     const route = status === 404 || status === 405 ? "unmatched" : routePath(c, -1) || "unmatched";

@@ -8,6 +8,7 @@ export interface StartServerOptions {
   port: number;
   hostname?: string;
   logger: Logger;
+  /** Turned to draining by `stop`; the app's request middleware adds `Connection: close` from then on. */
   readiness: Readiness;
   /**
    * Bun closes a request (and an idle keep-alive connection) after this many seconds; its own
@@ -15,29 +16,55 @@ export interface StartServerOptions {
    * may silently send it again. At most 255.
    */
   idleTimeoutS?: number;
+  /** Waits out the shutdown delay; injected by tests. Default `Bun.sleep`. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface StopOptions {
+  /** SHUTDOWN_DELAY_MS: how long to keep answering, readiness 503, before no longer accepting. */
+  delayMs?: number;
+  /** How long in-flight requests get once accepting stopped; whatever still runs is then closed. */
+  graceMs?: number;
 }
 
 export interface RunningServer {
   readonly port: number;
   readonly url: string;
   /**
-   * Graceful stop: readiness turns 503, no new connections, in-flight requests get up to
-   * `graceMs` to finish, then whatever is left is closed.
+   * Graceful stop. At once: readiness 503, and every answer carries `Connection: close`, so
+   * keep-alive clients leave for another replica. For `delayMs`: still answering, while load
+   * balancers notice. Then: no new connections, idle keep-alive connections closed, in-flight
+   * requests get up to `graceMs` to finish (each closes its connection when answered).
    */
-  stop(graceMs?: number): Promise<void>;
+  stop(options?: StopOptions): Promise<void>;
 }
 
 export const DEFAULT_GRACE_MS = 10_000;
 
-export function startServer({ app, port, hostname = "0.0.0.0", logger, readiness, idleTimeoutS = 10 }: StartServerOptions): RunningServer {
+export function startServer({
+  app,
+  port,
+  hostname = "0.0.0.0",
+  logger,
+  readiness,
+  idleTimeoutS = 10,
+  sleep = Bun.sleep,
+}: StartServerOptions): RunningServer {
   const server = Bun.serve({ fetch: app.fetch, port, hostname, idleTimeout: idleTimeoutS });
   const boundPort = server.port ?? port;
   logger.info({ port: boundPort }, "listening");
   return {
     port: boundPort,
     url: `http://127.0.0.1:${boundPort}`,
-    async stop(graceMs = DEFAULT_GRACE_MS) {
+    async stop({ delayMs = 0, graceMs = DEFAULT_GRACE_MS } = {}) {
       readiness.startDraining();
+      if (delayMs > 0) {
+        logger.info({ delay_ms: delayMs }, "draining: readiness 503, still answering");
+        await sleep(delayMs);
+      }
+      // Bun's graceful stop: the listener closes, idle keep-alive connections are closed at once,
+      // a connection with a request in flight closes once its answer is sent.
+      logger.info({ grace_ms: graceMs }, "no longer accepting connections; finishing requests in flight");
       let timer: ReturnType<typeof setTimeout> | undefined;
       const graceOver = new Promise<"timeout">((resolve) => {
         timer = setTimeout(() => resolve("timeout"), graceMs);

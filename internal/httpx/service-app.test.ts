@@ -16,6 +16,14 @@ function setup(check?: () => boolean | Promise<boolean>) {
   const readiness = new Readiness(check);
   const app = createServiceApp({ logger, registry, readiness });
   app.get("/things", (c) => c.json([1, 2]));
+  let release = (): void => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  app.get("/held", async (c) => {
+    await released;
+    return c.json({ held: true });
+  });
   app.get("/boom", () => {
     throw new Error("secret internal detail");
   });
@@ -24,7 +32,7 @@ function setup(check?: () => boolean | Promise<boolean>) {
       .split("\n")
       .filter(Boolean)
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-  return { app, readiness, logLines };
+  return { app, readiness, logLines, release };
 }
 
 describe("createServiceApp", () => {
@@ -109,6 +117,19 @@ describe("createServiceApp", () => {
     const { app, readiness } = setup(() => true);
     readiness.startDraining();
     expect((await app.request("/readyz")).status).toBe(503);
+  });
+
+  test("once draining, every answer carries Connection: close, one begun before the drain too", async () => {
+    const { app, readiness, release } = setup();
+    const before = await app.request("/things");
+    expect(before.headers.get("Connection")).toBeNull();
+    const held = app.request("/held");
+    readiness.startDraining();
+    release();
+    expect((await held).headers.get("Connection")).toBe("close");
+    for (const path of ["/things", "/nope", "/readyz", "/healthz", "/metrics"]) {
+      expect((await app.request(path)).headers.get("Connection")).toBe("close");
+    }
   });
 
   test("metrics counts requests by route, with unknown paths folded into one label", async () => {

@@ -23,7 +23,7 @@ export interface ServiceAppOptions {
  */
 export function createServiceApp({ logger, registry, readiness }: ServiceAppOptions): ServiceApp {
   const app = new Hono<ServiceEnv>();
-  app.use(requestContext({ logger, metrics: createHttpMetrics(registry) }));
+  app.use(requestContext({ logger, metrics: createHttpMetrics(registry), readiness }));
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) =>

@@ -10,6 +10,7 @@ describe("readStoragesvcConfig", () => {
       HTTP_PORT: 8082,
       DATABASE_URL: DEFAULT_DATABASE_URL,
       DB_POOL_MAX: 10,
+      SHUTDOWN_DELAY_MS: 0,
       LOG_LEVEL: "info",
     });
     expect(DEFAULT_DATABASE_URL).toBe("postgres://pg:pass@localhost:5432/crud");
@@ -21,9 +22,16 @@ describe("readStoragesvcConfig", () => {
         HTTP_PORT: ":9000",
         DATABASE_URL: "postgresql://u@db.internal:6543/books",
         DB_POOL_MAX: "25",
+        SHUTDOWN_DELAY_MS: "5000",
         LOG_LEVEL: "debug",
       }),
-    ).toEqual({ HTTP_PORT: 9000, DATABASE_URL: "postgresql://u@db.internal:6543/books", DB_POOL_MAX: 25, LOG_LEVEL: "debug" });
+    ).toEqual({
+      HTTP_PORT: 9000,
+      DATABASE_URL: "postgresql://u@db.internal:6543/books",
+      DB_POOL_MAX: 25,
+      SHUTDOWN_DELAY_MS: 5000,
+      LOG_LEVEL: "debug",
+    });
   });
 
   test("ignores variables it does not know", () => {
@@ -55,6 +63,13 @@ describe("readStoragesvcConfig", () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]).toStartWith("DB_POOL_MAX: ");
     expect(problems[0]).toContain("an integer from 1 to 1000");
+  });
+
+  test.each(["-1", "600001", "5s", "0.5"])("rejects SHUTDOWN_DELAY_MS %p", (raw) => {
+    const problems = problemsOf({ SHUTDOWN_DELAY_MS: raw });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toStartWith("SHUTDOWN_DELAY_MS: ");
+    expect(problems[0]).toContain("an integer from 0 to 600000");
   });
 
   test.each(["verbose", "INFO", "trace", "fatal"])("rejects LOG_LEVEL %p", (raw) => {

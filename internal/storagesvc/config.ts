@@ -1,4 +1,4 @@
-import { type EnvRecord, intVar, type LogLevel, logLevelVar, portVar, readEnv, urlVar } from "../config/env.ts";
+import { type EnvRecord, intVar, type LogLevel, logLevelVar, portVar, readEnv, shutdownDelayVar, urlVar } from "../config/env.ts";
 
 /** The article's default: a `crud` database on localhost. */
 export const DEFAULT_DATABASE_URL = "postgres://pg:pass@localhost:5432/crud";
@@ -8,6 +8,7 @@ export const storagesvcEnvVars = {
   HTTP_PORT: portVar(8082),
   DATABASE_URL: urlVar(DEFAULT_DATABASE_URL, ["postgres:", "postgresql:"]),
   DB_POOL_MAX: intVar(10, 1, 1000),
+  SHUTDOWN_DELAY_MS: shutdownDelayVar(),
   LOG_LEVEL: logLevelVar(),
 };
 
@@ -15,6 +16,7 @@ export type StoragesvcConfig = Readonly<{
   HTTP_PORT: number;
   DATABASE_URL: string;
   DB_POOL_MAX: number;
+  SHUTDOWN_DELAY_MS: number;
   LOG_LEVEL: LogLevel;
 }>;
 
@@ -32,5 +34,7 @@ export const storagesvcEnvMeanings = {
   DATABASE_URL:
     "The PostgreSQL database holding the `books` table, created (and seeded with the article's two books) when missing. Its password never appears in logs.",
   DB_POOL_MAX: "Most connections open to PostgreSQL at once.",
+  SHUTDOWN_DELAY_MS:
+    "On SIGTERM or SIGINT, how long to keep answering, with `/readyz` at `503` and every answer carrying `Connection: close`, before no longer accepting connections; then in-flight requests get up to 10 s. Set it longer than your load balancer takes to act on readiness.",
   LOG_LEVEL: "Lowest level written to the JSON log on stdout.",
 } satisfies Record<keyof typeof storagesvcEnvVars, string>;
