@@ -10,13 +10,14 @@ import {
   MemoryCache,
   RedisCache,
 } from "../recache/index.ts";
-import { type BuiltStrategy, buildStrategy, DeadlineExceededError } from "../resilience/index.ts";
+import { type BuiltStrategy, buildStrategy } from "../resilience/index.ts";
 import { createBooksvcApp } from "./app.ts";
 import type { BooksvcConfig } from "./config.ts";
 import { LastGood } from "./last-good.ts";
 import { createBooksvcMetrics } from "./metrics.ts";
 import { observePolicies } from "./policy-events.ts";
-import { createUpstreamClient, isUpstreamError, isUpstreamFailure } from "./upstream.ts";
+import { createUpstreamClient } from "./upstream.ts";
+import { isRetryableUpstreamError, isUpstreamError, isUpstreamFailure } from "./upstream-error.ts";
 
 export interface BooksvcDeps {
   logger: Logger;
@@ -38,26 +39,6 @@ export interface Booksvc {
   lastGood: LastGood;
   /** Waits for pending cache writes, unsubscribes, closes the cache. Call after the server stopped. */
   close(): Promise<void>;
-}
-
-/**
- * Only an upstream that misbehaved counts (is retried, opens the breaker): not a 4xx, not a
- * request the client walked away from. An attempt cut short by our own request deadline does
- * count: the upstream was too slow for us, whatever UPSTREAM_TIMEOUT_MS says, and a frozen
- * upstream must open the breaker.
- */
-export function isFailure(error: unknown): boolean {
-  if (!isUpstreamError(error)) return false;
-  if (error.kind === "aborted") return error.cause instanceof DeadlineExceededError;
-  return isUpstreamFailure(error);
-}
-
-/**
- * Worth another attempt: every failure, and a 429 (the upstream is up and asks us to come back
- * later, and its Retry-After sets the delay). A 429 still does not count against the breaker.
- */
-export function isRetryable(error: unknown): boolean {
-  return isFailure(error) || (isUpstreamError(error) && error.status === 429);
 }
 
 /**
@@ -116,8 +97,8 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
       openMs: config.BREAKER_OPEN_MS,
       intervalMs: config.BREAKER_INTERVAL_MS,
     },
-    isFailure,
-    isRetryable,
+    isFailure: isUpstreamFailure,
+    isRetryable: isRetryableUpstreamError,
     retryAfterMsOf: (error) => (isUpstreamError(error) ? error.retryAfterMs : undefined),
     random: deps.random,
   });

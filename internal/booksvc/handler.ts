@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import type { UnofficialStatusCode } from "hono/utils/http-status";
 import type { ServiceEnv } from "../httpx/index.ts";
 import type { Logger } from "../logging/logger.ts";
-import { DeadlineExceededError, type Outcome, type Strategy, startDeadline } from "../resilience/index.ts";
+import { type Outcome, type Strategy, startDeadline } from "../resilience/index.ts";
 import { CACHE_BUDGET_MS } from "../recache/index.ts";
 import type { LastGood } from "./last-good.ts";
 import type { BooksvcMetrics } from "./metrics.ts";
@@ -26,15 +26,9 @@ const SLOW_CACHE_READ_MS = 1;
 /** nginx's "client closed request": logged and counted, never seen by the client, who is gone. */
 const CLIENT_CLOSED_REQUEST = 499;
 
-/**
- * The `outcome` label of one attempt in booksvc_upstream_attempts_total. An attempt cut short
- * is `deadline` (our request deadline: the upstream was too slow, a failure) or `client_closed`
- * (the client left: says nothing about the upstream).
- */
+/** The `outcome` label of one failed attempt in booksvc_upstream_attempts_total: its kind. */
 export function attemptOutcome(error: unknown): string {
-  if (!isUpstreamError(error)) return "unexpected";
-  if (error.kind !== "aborted") return error.kind;
-  return error.cause instanceof DeadlineExceededError ? "deadline" : "client_closed";
+  return isUpstreamError(error) ? error.kind : "unexpected";
 }
 
 /**

@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { brotliCompressSync, deflateSync } from "node:zlib";
 import { DEFAULT_BOOKS, startFakeUpstream, type FakeUpstream } from "../../tools/kit/fake-upstream.ts";
 import type { ProbeOptions, ProbeResult } from "../../tools/kit/upstream-probe.ts";
+import { DeadlineExceededError } from "../resilience/index.ts";
+import { isRetryableUpstreamError } from "./upstream-error.ts";
 import {
   createUpstreamClient,
   isUpstreamFailure,
@@ -145,21 +147,29 @@ describe("timeouts", () => {
     await failure("timeout");
   });
 
-  test("the caller's own abort is reported as aborted, not timeout, and is not an upstream failure", async () => {
+  test("the client leaving is client_closed, not timeout, and is not an upstream failure", async () => {
     upstream.hang();
     const controller = new AbortController();
-    const reason = new DOMException("request deadline", "TimeoutError");
+    const reason = new DOMException("client gone", "AbortError");
     setTimeout(() => controller.abort(reason), 50);
     const started = performance.now();
-    const err = await failure("aborted", client, controller.signal);
+    const err = await failure("client_closed", client, controller.signal);
     expect(performance.now() - started).toBeLessThan(ATTEMPT_TIMEOUT_MS);
     expect(err.cause).toBe(reason);
     expect(isUpstreamFailure(err)).toBe(false);
   });
 
+  test("our request deadline ending the attempt is deadline, an upstream failure", async () => {
+    upstream.hang();
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new DeadlineExceededError()), 50);
+    const err = await failure("deadline", client, controller.signal);
+    expect(isUpstreamFailure(err)).toBe(true);
+  });
+
   test("an already aborted caller signal makes no attempt", async () => {
     const before = upstream.attempts;
-    await failure("aborted", client, AbortSignal.abort());
+    await failure("client_closed", client, AbortSignal.abort());
     expect(upstream.attempts).toBe(before);
   });
 });
@@ -172,11 +182,18 @@ describe("HTTP error answers", () => {
     expect(isUpstreamFailure(err)).toBe(true);
   });
 
-  test.each([400, 404, 429])("%i is a client error, not an upstream failure", async (code) => {
+  test.each([400, 404])("%i is a client error, not an upstream failure", async (code) => {
     upstream.status(code);
     const err = await failure("client");
     expect(err.status).toBe(code);
     expect(isUpstreamFailure(err)).toBe(false);
+  });
+
+  test("429 is throttled: not an upstream failure, yet worth another attempt", async () => {
+    upstream.status(429);
+    const err = await failure("throttled");
+    expect(isUpstreamFailure(err)).toBe(false);
+    expect(isRetryableUpstreamError(err)).toBe(true);
   });
 
   test("Retry-After in seconds on a 503 is parsed", async () => {
@@ -195,7 +212,7 @@ describe("HTTP error answers", () => {
 
   test("Retry-After on a 429 is parsed", async () => {
     upstream.status(429, '{"error":"slow down"}', { "Retry-After": "2" });
-    expect((await failure("client")).retryAfterMs).toBe(2000);
+    expect((await failure("throttled")).retryAfterMs).toBe(2000);
   });
 
   test("Retry-After on a 500 is ignored", async () => {
@@ -413,11 +430,11 @@ describe("connections", () => {
 
       const controller = new AbortController();
       const started = performance.now();
-      const waiting = failure("aborted", c, controller.signal);
+      const waiting = failure("client_closed", c, controller.signal);
       controller.abort(new Error("client gone"));
       const err = await waiting;
       expect(performance.now() - started).toBeLessThan(ATTEMPT_TIMEOUT_MS / 2);
-      expect(err.message).toBe("request aborted while waiting for a free upstream connection");
+      expect(err.message).toBe("request ended while waiting for a free upstream connection");
 
       await holding;
       // The slot the hung attempt gave back went to this attempt, not to the one that gave up.

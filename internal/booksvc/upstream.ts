@@ -1,55 +1,8 @@
 import { Bulkhead } from "../resilience/index.ts";
 import { bookListJson, parseBookList, type Book } from "./books.ts";
+import { UpstreamError } from "./upstream-error.ts";
 
-/**
- * Why one upstream attempt failed:
- * - `network`: connection refused or reset, also mid-body;
- * - `timeout`: the attempt's own timer (`attemptTimeoutMs`) fired;
- * - `aborted`: the caller's signal fired (request deadline, client gone);
- *   `cause` is the signal's reason;
- * - `server`: a 5xx answer;
- * - `client`: a 4xx answer (not retried, not a breaker failure);
- * - `invalid`: a 2xx answer whose body is not a valid book list (not JSON,
- *   not a list of books, not JSON content, encoded (compressed), larger than
- *   `maxBodyBytes`), or a status outside 2xx/4xx/5xx (a 3xx redirect is never
- *   followed).
- */
-export type UpstreamErrorKind = "network" | "timeout" | "aborted" | "server" | "client" | "invalid";
-
-export class UpstreamError extends Error {
-  override readonly name = "UpstreamError";
-  readonly kind: UpstreamErrorKind;
-  /** HTTP status, when the upstream answered. */
-  readonly status: number | undefined;
-  /** From a `Retry-After` header on a 503 or 429 (seconds or HTTP date), in ms, ≥ 0. */
-  readonly retryAfterMs: number | undefined;
-
-  constructor(
-    kind: UpstreamErrorKind,
-    message: string,
-    options: { cause?: unknown; status?: number; retryAfterMs?: number } = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.kind = kind;
-    this.status = options.status;
-    this.retryAfterMs = options.retryAfterMs;
-  }
-}
-
-export function isUpstreamError(err: unknown): err is UpstreamError {
-  return err instanceof UpstreamError;
-}
-
-/**
- * True when `err` says the upstream is unhealthy: what a breaker counts and a
- * retry retries. False for a 4xx (`client`: the upstream works, the request
- * is wrong) and for `aborted` (the caller gave up; that says nothing about
- * the upstream). Anything that is not an `UpstreamError` counts as a failure.
- */
-export function isUpstreamFailure(err: unknown): boolean {
-  if (!(err instanceof UpstreamError)) return true;
-  return err.kind !== "client" && err.kind !== "aborted";
-}
+export { isUpstreamError, isUpstreamFailure, UpstreamError, type UpstreamErrorKind } from "./upstream-error.ts";
 
 /**
  * Parses a `Retry-After` value: delay-seconds or an HTTP date. Returns ms
@@ -181,7 +134,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       await drainSmallBody(response, utf8);
       const retryAfterMs =
         status === 503 || status === 429 ? parseRetryAfter(response.headers.get("retry-after"), now()) : undefined;
-      const kind = status >= 500 && status < 600 ? "server" : status >= 400 && status < 500 ? "client" : "invalid";
+      const kind = UpstreamError.kindOfStatus(status);
       const what = status >= 300 && status < 400 ? `upstream answered ${status}, a redirect (not followed)` : `upstream answered ${status}`;
       throw new UpstreamError(kind, what, {
         status,
@@ -230,7 +183,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   return {
     async fetchBooks({ signal: callerSignal, requestId }: FetchBooksOptions = {}): Promise<UpstreamBooks> {
       if (callerSignal?.aborted) {
-        throw new UpstreamError("aborted", "request aborted before the upstream call", { cause: callerSignal.reason });
+        throw new UpstreamError(UpstreamError.kindOfAbort(callerSignal.reason), "request ended before the upstream call", { cause: callerSignal.reason });
       }
       const attemptTimer = new AbortController();
       const timer = setTimeout(
@@ -245,7 +198,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       const signal = attemptTimer.signal;
       const classifyThrown = (err: unknown, during: string): UpstreamError => {
         if (callerSignal?.aborted) {
-          return new UpstreamError("aborted", `request aborted ${during}`, { cause: callerSignal.reason });
+          return new UpstreamError(UpstreamError.kindOfAbort(callerSignal.reason), `request ended ${during}`, { cause: callerSignal.reason });
         }
         if (attemptTimer.signal.aborted) {
           return new UpstreamError("timeout", `upstream attempt timed out after ${attemptTimeoutMs} ms ${during}`, {

@@ -1,0 +1,101 @@
+import { DeadlineExceededError } from "../resilience/index.ts";
+
+/**
+ * Why one upstream attempt failed. `UPSTREAM_FAILURES` below says what each kind means for the
+ * retry, the breaker and the client's answer: the one place that decides it.
+ */
+export type UpstreamErrorKind =
+  /** Connection refused or reset, also mid-body. */
+  | "network"
+  /** The attempt's own timer (UPSTREAM_TIMEOUT_MS) fired. */
+  | "timeout"
+  /** The request's deadline (REQUEST_TIMEOUT_MS) ended the attempt. */
+  | "deadline"
+  /** The client went away during the attempt. */
+  | "client_closed"
+  /** A 5xx answer. */
+  | "server"
+  /** A 429: the upstream is up and asks us to come back after its Retry-After. */
+  | "throttled"
+  /** Another 4xx: the upstream works, the request is wrong. */
+  | "client"
+  /**
+   * A 2xx answer whose body is not a valid book list (not JSON, not books, not JSON content,
+   * encoded, over the cap), or a status outside 2xx/4xx/5xx (a 3xx redirect is never followed).
+   */
+  | "invalid";
+
+export interface FailurePolicy {
+  /** Worth another attempt (`retry`, `combined`). */
+  retried: boolean;
+  /** Counted by the circuit breaker as a sign that the upstream is unhealthy. */
+  breakerFailure: boolean;
+  /**
+   * What the client gets when this ends the request without a cached answer: 502, 504 (our
+   * deadline), or 499 (the client left; logged, never seen).
+   */
+  answeredAs: 499 | 502 | 504;
+}
+
+/** The one table from failure kind to what the policies and the handler make of it. */
+export const UPSTREAM_FAILURES: Readonly<Record<UpstreamErrorKind, FailurePolicy>> = {
+  network: { retried: true, breakerFailure: true, answeredAs: 502 },
+  timeout: { retried: true, breakerFailure: true, answeredAs: 502 },
+  server: { retried: true, breakerFailure: true, answeredAs: 502 },
+  invalid: { retried: true, breakerFailure: true, answeredAs: 502 },
+  // The upstream was too slow for us, whatever UPSTREAM_TIMEOUT_MS says: a frozen upstream must open the breaker.
+  deadline: { retried: false, breakerFailure: true, answeredAs: 504 },
+  client_closed: { retried: false, breakerFailure: false, answeredAs: 499 },
+  throttled: { retried: true, breakerFailure: false, answeredAs: 502 },
+  client: { retried: false, breakerFailure: false, answeredAs: 502 },
+};
+
+export class UpstreamError extends Error {
+  override readonly name = "UpstreamError";
+  readonly kind: UpstreamErrorKind;
+  /** HTTP status, when the upstream answered. */
+  readonly status: number | undefined;
+  /** From a `Retry-After` header on a 503 or 429 (seconds or HTTP date), in ms, ≥ 0. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    kind: UpstreamErrorKind,
+    message: string,
+    options: { cause?: unknown; status?: number; retryAfterMs?: number } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.kind = kind;
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+
+  /** The kind of a failed answer's status: 5xx `server`, 429 `throttled`, other 4xx `client`, else `invalid`. */
+  static kindOfStatus(status: number): UpstreamErrorKind {
+    if (status >= 500 && status < 600) return "server";
+    if (status === 429) return "throttled";
+    if (status >= 400 && status < 500) return "client";
+    return "invalid";
+  }
+
+  /** The kind of an attempt ended by its caller's signal: our deadline, or the client leaving. */
+  static kindOfAbort(reason: unknown): UpstreamErrorKind {
+    return reason instanceof DeadlineExceededError ? "deadline" : "client_closed";
+  }
+}
+
+export function isUpstreamError(err: unknown): err is UpstreamError {
+  return err instanceof UpstreamError;
+}
+
+/**
+ * A sign that the upstream is unhealthy: what the breaker counts. Anything that is not an
+ * UpstreamError is a bug of ours, not the upstream's: never counted, never retried.
+ */
+export function isUpstreamFailure(err: unknown): boolean {
+  return isUpstreamError(err) && UPSTREAM_FAILURES[err.kind].breakerFailure;
+}
+
+/** Worth another attempt. */
+export function isRetryableUpstreamError(err: unknown): boolean {
+  return isUpstreamError(err) && UPSTREAM_FAILURES[err.kind].retried;
+}
