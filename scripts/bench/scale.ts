@@ -1,0 +1,250 @@
+/**
+ * storagesvc at scale (issue 11): for each table size, a fresh database seeded with that many books,
+ * storagesvc started against it as its own process, then the first page and a deep page (the 100
+ * books after 90 % of the table) under a short closed-loop load, with storagesvc's RSS sampled
+ * while the load runs. The issue's targets are checked at the end.
+ *
+ *   bun scripts/bench/scale.ts [--rows 2,10000,1000000] [--duration 3] [--warmup 1] [--rounds 2]
+ *                              [--concurrency 16] [--log-level info] [--json]
+ *
+ * `measureTable` is the reusable piece: a later `bun run bench --rows` can call it per size.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import postgres from "postgres";
+import { createBooksRepository, SEED_BOOKS } from "../../internal/storagesvc/index.ts";
+import { freePort } from "../../tests/support/ports.ts";
+import { createFreshDatabase } from "../../tests/support/postgres.ts";
+import { seedBooks } from "../../tests/support/seed-books.ts";
+import type { LoadResult } from "./load.ts";
+import { runLoadProcess } from "./load-process.ts";
+import { type BenchProcess, readRssMiB, REPO_ROOT, spawnProcess, tailLogs, waitFor200 } from "./processes.ts";
+import { aggregate, type Check, type TargetRow } from "./report.ts";
+
+export interface ScaleLoad {
+  concurrency: number;
+  warmupMs: number;
+  durationMs: number;
+  /** Passes over the table's targets, alternating their order. */
+  rounds: number;
+}
+
+export interface TableResult {
+  rows: number;
+  /** How long seeding took (generate_series + ANALYZE); undefined when storagesvc seeded the article's two books. */
+  seedMs: number | undefined;
+  first: TargetRow;
+  /** The deep page's `after`, and its row; absent for tables too small to have one. */
+  deepAfter: number | undefined;
+  deep: TargetRow | undefined;
+  rssIdleMiB: number | undefined;
+  /** The highest RSS sampled (every 100 ms) while load ran. */
+  rssUnderLoadMiB: number | undefined;
+}
+
+/** Samples a process's RSS every `everyMs` until stopped; `stop()` gives the highest seen. */
+function rssPeak(pid: number, everyMs = 100): { stop(): Promise<number | undefined> } {
+  let peak: number | undefined;
+  let sampling = Promise.resolve();
+  const sample = (): void => {
+    sampling = readRssMiB(pid).then((rss) => {
+      if (rss !== undefined) peak = Math.max(peak ?? 0, rss);
+    });
+  };
+  sample();
+  const timer = setInterval(sample, everyMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await sampling;
+      return peak;
+    },
+  };
+}
+
+/** The 100 books after 90 % of the table (after=900000 for a million), when there are that many. */
+export function deepPageAfter(rows: number): number | undefined {
+  const after = Math.floor(rows * 0.9);
+  return rows - after >= 100 ? after : undefined;
+}
+
+/**
+ * One table size: fresh database, seeded; storagesvc (`command`) started on it; first and deep page
+ * loaded in alternating order; everything stopped and dropped afterwards.
+ */
+export async function measureTable(options: {
+  rows: number;
+  command: string[];
+  logLevel: string;
+  load: ScaleLoad;
+  logDir: string;
+  log: (message: string) => void;
+}): Promise<TableResult> {
+  const { rows, load, log } = options;
+  const database = await createFreshDatabase("bookstore_scale");
+  let proc: BenchProcess | undefined;
+  try {
+    let seedMs: number | undefined;
+    // The article's two books are storagesvc's own seeding; any other size is seeded here.
+    if (rows !== SEED_BOOKS.length) {
+      const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+      try {
+        await createBooksRepository(sql).migrate();
+        seedMs = await seedBooks(sql, rows);
+      } finally {
+        await sql.end();
+      }
+      log(`${rows} rows seeded in ${(seedMs / 1000).toFixed(1)} s`);
+    }
+
+    const port = await freePort();
+    proc = spawnProcess({
+      name: `storagesvc-${rows}`,
+      command: options.command,
+      port,
+      logDir: options.logDir,
+      env: { HTTP_PORT: String(port), LOG_LEVEL: options.logLevel, DATABASE_URL: database.url },
+    });
+    const running = proc;
+    let gone = false;
+    running.exited.then(() => (gone = true)).catch(() => (gone = true));
+    try {
+      await waitFor200(`${running.url}/readyz`, performance.now(), 20_000, () => gone, 20);
+    } catch (error) {
+      throw new Error(`storagesvc did not become ready:\n${await tailLogs(running)}`, { cause: error });
+    }
+    const deepAfter = deepPageAfter(rows);
+    const targets = [{ name: "first", path: "/books" }];
+    if (deepAfter !== undefined) targets.push({ name: "deep", path: `/books?after=${deepAfter}` });
+    for (const target of targets) {
+      const books = (await (await fetch(`${running.url}${target.path}`)).json()) as unknown[];
+      if (books.length !== Math.min(100, rows)) throw new Error(`${target.path} answered ${books.length} books`);
+    }
+
+    const rssIdleMiB = await running.rssMiB();
+    const results = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
+    const rss = rssPeak(running.pid);
+    for (let round = 0; round < load.rounds; round++) {
+      const order = round % 2 === 0 ? targets : [...targets].reverse();
+      for (const target of order) {
+        const result = await runLoadProcess({
+          url: `${running.url}${target.path}`,
+          concurrency: load.concurrency,
+          warmupMs: load.warmupMs,
+          durationMs: load.durationMs,
+          serverPid: running.pid,
+        });
+        results.get(target.name)?.push(result);
+        const problems = result.errors > 0 ? `, ${result.errors} errors (${result.firstError})` : "";
+        log(`${rows} rows, round ${round + 1}/${load.rounds}, ${target.name} page: ${Math.round(result.requests / result.seconds)} req/s${problems}`);
+      }
+    }
+    const rssUnderLoadMiB = await rss.stop();
+    const deep = deepAfter === undefined ? undefined : row("deep", results.get("deep") ?? []);
+    return { rows, seedMs, first: row("first", results.get("first") ?? []), deepAfter, deep, rssIdleMiB, rssUnderLoadMiB };
+  } finally {
+    await proc?.stop();
+    await database.drop();
+  }
+}
+
+function row(name: string, results: readonly LoadResult[]): TargetRow {
+  return { ...aggregate(name, results), ratioToCeiling: undefined, ratioToStoragesvc: undefined, rssIdleMiB: undefined, rssAfterLoadMiB: undefined };
+}
+
+/** Issue 11's targets, for the sizes that were measured. */
+export function checkScale(tables: readonly TableResult[]): Check[] {
+  const checks: Check[] = [];
+  const bySize = (rows: number) => tables.find((t) => t.rows === rows);
+  const largest = tables.reduce<TableResult | undefined>((a, b) => (a === undefined || b.rows > a.rows ? b : a), undefined);
+  const base = bySize(10_000);
+  if (largest !== undefined && base !== undefined && largest !== base) {
+    const ratio = largest.first.rps / base.first.rps;
+    checks.push({ what: `first page at ${largest.rows} rows >= 0.8 x at 10000 rows`, actual: ratio.toFixed(2), ok: ratio >= 0.8 });
+  }
+  if (largest?.deep !== undefined) {
+    const ratio = largest.deep.rps / largest.first.rps;
+    checks.push({ what: `deep page (after=${largest.deepAfter}) >= 0.8 x first page at ${largest.rows} rows`, actual: ratio.toFixed(2), ok: ratio >= 0.8 });
+  }
+  const tiny = bySize(SEED_BOOKS.length);
+  if (largest?.rssUnderLoadMiB !== undefined && tiny?.rssUnderLoadMiB !== undefined && largest !== tiny) {
+    const grew = largest.rssUnderLoadMiB - tiny.rssUnderLoadMiB;
+    checks.push({ what: `RSS under load at ${largest.rows} rows within 20 MiB of at ${tiny.rows} rows`, actual: `${grew >= 0 ? "+" : ""}${grew.toFixed(1)} MiB`, ok: grew <= 20 });
+  }
+  return checks;
+}
+
+export function scaleTable(tables: readonly TableResult[]): string {
+  const header = ["rows", "seed", "first req/s", "p50", "p99", "CPU/req", "deep after", "deep req/s", "p50", "p99", "CPU/req", "deep/first", "RSS idle", "RSS load"];
+  const cpu = (target: TargetRow | undefined) => (target?.serverCpuUsPerRequest === undefined ? "-" : `${Math.round(target.serverCpuUsPerRequest)} µs`);
+  const ms = (value: number) => `${value.toFixed(1)} ms`;
+  const mib = (value: number | undefined) => (value === undefined ? "-" : `${value.toFixed(1)} MiB`);
+  const lines = tables.map((t) => [
+    String(t.rows),
+    t.seedMs === undefined ? "-" : `${(t.seedMs / 1000).toFixed(1)} s`,
+    String(Math.round(t.first.rps)),
+    ms(t.first.p50Ms),
+    ms(t.first.p99Ms),
+    cpu(t.first),
+    t.deepAfter === undefined ? "-" : String(t.deepAfter),
+    t.deep === undefined ? "-" : String(Math.round(t.deep.rps)),
+    t.deep === undefined ? "-" : ms(t.deep.p50Ms),
+    t.deep === undefined ? "-" : ms(t.deep.p99Ms),
+    cpu(t.deep),
+    t.deep === undefined ? "-" : (t.deep.rps / t.first.rps).toFixed(2),
+    mib(t.rssIdleMiB),
+    mib(t.rssUnderLoadMiB),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? "").length)));
+  return [header, ...lines].map((cells) => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join("  ")).join("\n");
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      rows: { type: "string", default: "2,10000,1000000" },
+      duration: { type: "string", default: "3" },
+      warmup: { type: "string", default: "1" },
+      rounds: { type: "string", default: "2" },
+      concurrency: { type: "string", default: "16" },
+      "log-level": { type: "string", default: "info" },
+      json: { type: "boolean", default: false },
+    },
+  });
+  const sizes = values.rows.split(",").map(Number);
+  const load: ScaleLoad = {
+    concurrency: Number(values.concurrency),
+    warmupMs: Number(values.warmup) * 1000,
+    durationMs: Number(values.duration) * 1000,
+    rounds: Number(values.rounds),
+  };
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1) || Object.values(load).some((n) => !Number.isFinite(n) || n < 0)) {
+    console.error("--rows needs whole numbers >= 1 separated by commas; --duration, --warmup, --rounds, --concurrency numbers");
+    return 2;
+  }
+  const log = (message: string) => process.stderr.write(`scale: ${message}\n`);
+  const logDir = await mkdtemp(join(tmpdir(), "bookstore-scale-"));
+  const tables: TableResult[] = [];
+  try {
+    for (const rows of sizes) {
+      tables.push(
+        await measureTable({ rows, command: [process.execPath, join(REPO_ROOT, "cmd", "storagesvc", "main.ts")], logLevel: values["log-level"], load, logDir, log }),
+      );
+    }
+  } finally {
+    await rm(logDir, { recursive: true, force: true });
+  }
+  const checks = checkScale(tables);
+  if (values.json) {
+    console.log(JSON.stringify({ load, log_level: values["log-level"], tables, checks }, null, 2));
+  } else {
+    console.log(`storagesvc from source, LOG_LEVEL=${values["log-level"]}; ${load.concurrency} keep-alive connections, ${load.rounds} rounds x (${load.warmupMs / 1000} s warm-up + ${load.durationMs / 1000} s) per page\n`);
+    console.log(scaleTable(tables));
+    console.log(`\n${checks.map((c) => `${c.ok ? "ok  " : "FAIL"} ${c.what}: ${c.actual}`).join("\n")}`);
+  }
+  return checks.every((c) => c.ok) ? 0 : 1;
+}
+
+if (import.meta.main) process.exitCode = await main();
