@@ -1,13 +1,15 @@
 /**
  * storagesvc at scale (issue 11): for each table size, a fresh database seeded with that many books,
- * storagesvc started against it as its own process, then the first page and a deep page (the 100
- * books after 90 % of the table) under a short closed-loop load, with storagesvc's RSS sampled
- * while the load runs. The issue's targets are checked at the end.
+ * storagesvc started against it as its own process; then the first page and a deep page (the 100
+ * books after 90 % of the table) of every table under a short closed-loop load, in rotated rounds,
+ * with each storagesvc's RSS sampled while its pages are loaded. The issue's targets are checked
+ * at the end.
  *
  *   bun scripts/bench/scale.ts [--rows 2,10000,1000000] [--duration 3] [--warmup 1] [--rounds 2]
  *                              [--concurrency 16] [--log-level info] [--json]
  *
- * `measureTable` is the reusable piece: a later `bun run bench --rows` can call it per size.
+ * `prepareTable` and `measureTables` are the reusable pieces: a later `bun run bench --rows` can
+ * prepare the tables, put booksvc in front of each storagesvc, and load both.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -27,7 +29,7 @@ export interface ScaleLoad {
   concurrency: number;
   warmupMs: number;
   durationMs: number;
-  /** Passes over the table's targets, alternating their order. */
+  /** Passes over every table's pages, each in a rotated order. */
   rounds: number;
 }
 
@@ -70,21 +72,35 @@ export function deepPageAfter(rows: number): number | undefined {
   return rows - after >= 100 ? after : undefined;
 }
 
-/**
- * One table size: fresh database, seeded; storagesvc (`command`) started on it; first and deep page
- * loaded in alternating order; everything stopped and dropped afterwards.
- */
-export async function measureTable(options: {
+/** A fresh database seeded with `rows` books and storagesvc serving it, ready for load. */
+export interface PreparedTable {
+  rows: number;
+  /** How long seeding took (generate_series + ANALYZE); undefined when storagesvc seeded the article's two books. */
+  seedMs: number | undefined;
+  proc: BenchProcess;
+  /** The pages to load: the first, and the deep one when the table has it. */
+  targets: { name: "first" | "deep"; path: string }[];
+  deepAfter: number | undefined;
+  rssIdleMiB: number | undefined;
+  /** Stops storagesvc and drops the database. */
+  close(): Promise<void>;
+}
+
+/** Seeds a fresh database with `rows` books and starts storagesvc (`command`) on it. */
+export async function prepareTable(options: {
   rows: number;
   command: string[];
   logLevel: string;
-  load: ScaleLoad;
   logDir: string;
   log: (message: string) => void;
-}): Promise<TableResult> {
-  const { rows, load, log } = options;
+}): Promise<PreparedTable> {
+  const { rows, log } = options;
   const database = await createFreshDatabase("bookstore_scale");
   let proc: BenchProcess | undefined;
+  const close = async (): Promise<void> => {
+    await proc?.stop();
+    await database.drop();
+  };
   try {
     let seedMs: number | undefined;
     // The article's two books are storagesvc's own seeding; any other size is seeded here.
@@ -116,38 +132,58 @@ export async function measureTable(options: {
       throw new Error(`storagesvc did not become ready:\n${await tailLogs(running)}`, { cause: error });
     }
     const deepAfter = deepPageAfter(rows);
-    const targets = [{ name: "first", path: "/books" }];
+    const targets: PreparedTable["targets"] = [{ name: "first", path: "/books" }];
     if (deepAfter !== undefined) targets.push({ name: "deep", path: `/books?after=${deepAfter}` });
     for (const target of targets) {
       const books = (await (await fetch(`${running.url}${target.path}`)).json()) as unknown[];
       if (books.length !== Math.min(100, rows)) throw new Error(`${target.path} answered ${books.length} books`);
     }
-
-    const rssIdleMiB = await running.rssMiB();
-    const results = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
-    const rss = rssPeak(running.pid);
-    for (let round = 0; round < load.rounds; round++) {
-      const order = round % 2 === 0 ? targets : [...targets].reverse();
-      for (const target of order) {
-        const result = await runLoadProcess({
-          url: `${running.url}${target.path}`,
-          concurrency: load.concurrency,
-          warmupMs: load.warmupMs,
-          durationMs: load.durationMs,
-          serverPid: running.pid,
-        });
-        results.get(target.name)?.push(result);
-        const problems = result.errors > 0 ? `, ${result.errors} errors (${result.firstError})` : "";
-        log(`${rows} rows, round ${round + 1}/${load.rounds}, ${target.name} page: ${Math.round(result.requests / result.seconds)} req/s${problems}`);
-      }
-    }
-    const rssUnderLoadMiB = await rss.stop();
-    const deep = deepAfter === undefined ? undefined : row("deep", results.get("deep") ?? []);
-    return { rows, seedMs, first: row("first", results.get("first") ?? []), deepAfter, deep, rssIdleMiB, rssUnderLoadMiB };
-  } finally {
-    await proc?.stop();
-    await database.drop();
+    return { rows, seedMs, proc: running, targets, deepAfter, rssIdleMiB: await running.rssMiB(), close };
+  } catch (error) {
+    await close();
+    throw error;
   }
+}
+
+/**
+ * Loads every prepared table's pages, one at a time, round after round in rotated order: drift on
+ * a shared machine (other work, GC, heat) then falls on every table alike instead of on whichever
+ * was measured last. Each storagesvc's RSS is sampled while its own pages are loaded.
+ */
+export async function measureTables(tables: readonly PreparedTable[], load: ScaleLoad, log: (message: string) => void): Promise<TableResult[]> {
+  const targets = tables.flatMap((table) => table.targets.map((target) => ({ table, ...target })));
+  const results = new Map(targets.map((t) => [t, [] as LoadResult[]]));
+  const rssPeaks = new Map<PreparedTable, number>();
+  for (let round = 0; round < load.rounds; round++) {
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[(i + round) % targets.length]!;
+      const rss = rssPeak(target.table.proc.pid);
+      const result = await runLoadProcess({
+        url: `${target.table.proc.url}${target.path}`,
+        concurrency: load.concurrency,
+        warmupMs: load.warmupMs,
+        durationMs: load.durationMs,
+        serverPid: target.table.proc.pid,
+      });
+      const peak = await rss.stop();
+      if (peak !== undefined) rssPeaks.set(target.table, Math.max(rssPeaks.get(target.table) ?? 0, peak));
+      results.get(target)?.push(result);
+      const problems = result.errors > 0 ? `, ${result.errors} errors (${result.firstError})` : "";
+      log(`round ${round + 1}/${load.rounds}, ${target.table.rows} rows, ${target.name} page: ${Math.round(result.requests / result.seconds)} req/s${problems}`);
+    }
+  }
+  return tables.map((table) => {
+    const of = (name: string) => row(name, results.get(targets.find((t) => t.table === table && t.name === name)!) ?? []);
+    return {
+      rows: table.rows,
+      seedMs: table.seedMs,
+      first: of("first"),
+      deepAfter: table.deepAfter,
+      deep: table.deepAfter === undefined ? undefined : of("deep"),
+      rssIdleMiB: table.rssIdleMiB,
+      rssUnderLoadMiB: rssPeaks.get(table),
+    };
+  });
 }
 
 function row(name: string, results: readonly LoadResult[]): TargetRow {
@@ -226,15 +262,27 @@ async function main(): Promise<number> {
   }
   const log = (message: string) => process.stderr.write(`scale: ${message}\n`);
   const logDir = await mkdtemp(join(tmpdir(), "bookstore-scale-"));
-  const tables: TableResult[] = [];
-  try {
-    for (const rows of sizes) {
-      tables.push(
-        await measureTable({ rows, command: [process.execPath, join(REPO_ROOT, "cmd", "storagesvc", "main.ts")], logLevel: values["log-level"], load, logDir, log }),
-      );
-    }
-  } finally {
+  const prepared: PreparedTable[] = [];
+  const cleanup = async (): Promise<void> => {
+    for (const table of prepared.splice(0)) await table.close();
     await rm(logDir, { recursive: true, force: true });
+  };
+  const onSignal = (): void => {
+    log("interrupted; stopping storagesvc and dropping the databases");
+    cleanup().then(
+      () => process.exit(130),
+      () => process.exit(130),
+    );
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  let tables: TableResult[];
+  try {
+    const command = [process.execPath, join(REPO_ROOT, "cmd", "storagesvc", "main.ts")];
+    for (const rows of sizes) prepared.push(await prepareTable({ rows, command, logLevel: values["log-level"], logDir, log }));
+    tables = await measureTables(prepared, load, log);
+  } finally {
+    await cleanup();
   }
   const checks = checkScale(tables);
   if (values.json) {
