@@ -146,7 +146,7 @@ export async function prepareTable(options: {
 }
 
 /**
- * Loads every prepared table's pages, one at a time, round after round in rotated order: drift on
+ * Loads every prepared table's pages, one at a time, round after round in varied order: drift on
  * a shared machine (other work, GC, heat) then falls on every table alike instead of on whichever
  * was measured last. Each storagesvc's RSS is sampled while its own pages are loaded.
  */
@@ -155,8 +155,9 @@ export async function measureTables(tables: readonly PreparedTable[], load: Scal
   const results = new Map(targets.map((t) => [t, [] as LoadResult[]]));
   const rssPeaks = new Map<PreparedTable, number>();
   for (let round = 0; round < load.rounds; round++) {
-    for (let i = 0; i < targets.length; i++) {
-      const target = targets[(i + round) % targets.length]!;
+    // Rotated, and reversed every other round, so no page always follows the same other page.
+    const rotated = targets.map((_, i) => targets[(i + round) % targets.length]!);
+    for (const target of round % 2 === 0 ? rotated : rotated.reverse()) {
       const rss = rssPeak(target.table.proc.pid);
       const result = await runLoadProcess({
         url: `${target.table.proc.url}${target.path}`,
