@@ -4,6 +4,7 @@ import { Readiness } from "../httpx/index.ts";
 import { createStoragesvcApp } from "./app.ts";
 import type { Book } from "./book.ts";
 import { DatabaseUnavailableError } from "./database-error.ts";
+import type { PageQuery } from "./page-query.ts";
 import type { BookSource } from "./ready-books.ts";
 import { captureLogger } from "../../tools/kit/capture-logger.ts";
 
@@ -12,10 +13,24 @@ const BOOKS: Book[] = [
   { id: 2, title: "Second book", author: "Jane Doe", desc: "" },
 ];
 
-function appWith(list: BookSource["list"]) {
+function appWith(page: BookSource["page"]) {
   const { logger, lines } = captureLogger();
-  const app = createStoragesvcApp({ books: { list }, logger, registry: new Registry(), readiness: new Readiness() });
+  const app = createStoragesvcApp({ books: { page }, logger, registry: new Registry(), readiness: new Readiness() });
   return { app, lines };
+}
+
+/** A source over books 1..count that records every query it is asked. */
+function numberedBooks(count: number) {
+  const asked: PageQuery[] = [];
+  const page: BookSource["page"] = async (query) => {
+    asked.push(query);
+    const books: Book[] = [];
+    for (let id = Number(query.after) + 1; id <= count && books.length < query.limit; id++) {
+      books.push({ id, title: `Book ${id}`, author: "A", desc: "" });
+    }
+    return books;
+  };
+  return { asked, ...appWith(page) };
 }
 
 describe("GET /books", () => {
@@ -27,6 +42,76 @@ describe("GET /books", () => {
     expect(await response.text()).toBe(
       '[{"id":1,"title":"One book","author":"John Doe","desc":""},{"id":2,"title":"Second book","author":"Jane Doe","desc":""}]',
     );
+  });
+
+  test("without parameters asks for the first 100 books and sends no Link for a short page", async () => {
+    const { app, asked } = numberedBooks(2);
+    const response = await app.request("/books");
+    expect(asked).toEqual([{ limit: 100, after: 0n }]);
+    expect(response.headers.get("link")).toBeNull();
+  });
+
+  test("passes limit and after to the source and links a full page to the next, in canonical form", async () => {
+    const { app, asked } = numberedBooks(50);
+    const response = await app.request("/books?after=%3310&limit=5&utm_source=ignored");
+    expect(asked).toEqual([{ limit: 5, after: 310n }]);
+    expect(await response.json()).toEqual([]);
+    expect(response.headers.get("link")).toBeNull();
+
+    const full = await app.request("/books?limit=5&after=10");
+    expect(((await full.json()) as Book[]).map((book) => book.id)).toEqual([11, 12, 13, 14, 15]);
+    expect(full.headers.get("link")).toBe('</books?limit=5&after=15>; rel="next"');
+  });
+
+  test("a full last page still links onward, and the linked page is empty", async () => {
+    const { app } = numberedBooks(10);
+    const full = await app.request("/books?limit=5&after=5");
+    expect(full.headers.get("link")).toBe('</books?limit=5&after=10>; rel="next"');
+    const after = await app.request("/books?limit=5&after=10");
+    expect(await after.text()).toBe("[]");
+    expect(after.headers.get("link")).toBeNull();
+  });
+
+  test.each([
+    ["limit=0", "limit", "from 1 to 1000"],
+    ["limit=1001", "limit", "from 1 to 1000"],
+    ["limit=-1", "limit", "from 1 to 1000"],
+    ["limit=abc", "limit", "from 1 to 1000"],
+    ["limit=1.5", "limit", "from 1 to 1000"],
+    ["limit=", "limit", "from 1 to 1000"],
+    ["limit=010", "limit", "from 1 to 1000"],
+    ["limit=%2B5", "limit", "from 1 to 1000"],
+    ["limit=1e2", "limit", "from 1 to 1000"],
+    ["limit=%205", "limit", "from 1 to 1000"],
+    ["limit=5&limit=6", "limit", "from 1 to 1000"],
+    ["after=-1", "after", "from 0 to 9223372036854775807"],
+    ["after=abc", "after", "from 0 to 9223372036854775807"],
+    ["after=", "after", "from 0 to 9223372036854775807"],
+    ["after=9223372036854775808", "after", "from 0 to 9223372036854775807"],
+    ["after=99999999999999999999999999", "after", "from 0 to 9223372036854775807"],
+  ])("answers ?%s with 400 naming %s and its range, without reading books", async (search, name, range) => {
+    const { app, asked } = numberedBooks(2);
+    const response = await app.request(`/books?${search}`);
+    expect(response.status).toBe(400);
+    expect(response.headers.get("content-type")).toStartWith("application/json");
+    const body = (await response.json()) as { error: string };
+    expect(Object.keys(body)).toEqual(["error"]);
+    expect(body.error).toStartWith(`${name} must be`);
+    expect(body.error).toContain(range);
+    expect(asked).toEqual([]);
+  });
+
+  test("names every bad parameter at once", async () => {
+    const { app } = numberedBooks(2);
+    const body = (await (await app.request("/books?limit=0&after=x")).json()) as { error: string };
+    expect(body.error).toContain("limit must be");
+    expect(body.error).toContain("after must be");
+  });
+
+  test("accepts the largest cursor the contract allows", async () => {
+    const { app, asked } = numberedBooks(2);
+    expect((await app.request("/books?after=9223372036854775807&limit=1000")).status).toBe(200);
+    expect(asked).toEqual([{ limit: 1000, after: 9_223_372_036_854_775_807n }]);
   });
 
   test("answers an empty table as [] (never null)", async () => {

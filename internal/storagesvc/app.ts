@@ -3,6 +3,7 @@ import { createServiceApp, type Readiness, type ServiceApp } from "../httpx/inde
 import type { Logger } from "../logging/logger.ts";
 import { describeError } from "../logging/describe-error.ts";
 import { DatabaseUnavailableError } from "./database-error.ts";
+import { nextPageLink, parsePageQuery } from "./page-query.ts";
 import type { BookSource } from "./ready-books.ts";
 
 export interface StoragesvcAppOptions {
@@ -12,12 +13,21 @@ export interface StoragesvcAppOptions {
   readiness: Readiness;
 }
 
-/** The shared service routes plus `GET /books`. A database failure is `503` without detail. */
+/**
+ * The shared service routes plus `GET /books?limit=N&after=ID`: one page of books, with a `Link`
+ * to the next when the page is full. A bad parameter is `400` naming it; a database failure is
+ * `503` without detail.
+ */
 export function createStoragesvcApp({ books, logger, registry, readiness }: StoragesvcAppOptions): ServiceApp {
   const app = createServiceApp({ logger, registry, readiness });
   app.get("/books", async (c) => {
+    const parsed = parsePageQuery(c.req.queries());
+    if (!parsed.ok) return c.json({ error: parsed.error }, 400);
     try {
-      return c.json(await books.list());
+      const page = await books.page(parsed.query);
+      const next = nextPageLink(parsed.query, page);
+      if (next !== undefined) c.header("Link", next);
+      return c.json(page);
     } catch (error) {
       if (!(error instanceof DatabaseUnavailableError)) throw error;
       // The cause stays in our log; the client only learns that the database is unavailable.

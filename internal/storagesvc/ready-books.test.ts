@@ -3,6 +3,7 @@ import { DatabaseUnavailableError } from "./database-error.ts";
 import { readyBooks } from "./ready-books.ts";
 
 const book = { id: 1, title: "One book", author: "John Doe", desc: "" };
+const FIRST_PAGE = { limit: 100, after: 0n };
 
 function schema(ready: boolean) {
   const state = { ready, staleMarks: 0 };
@@ -21,34 +22,37 @@ function schema(ready: boolean) {
 describe("readyBooks", () => {
   test("refuses with DatabaseUnavailableError, without querying, until the schema is ready", async () => {
     let queries = 0;
-    const books = readyBooks({ list: async () => (queries++, [book]) }, schema(false));
-    await expect(books.list()).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    const books = readyBooks({ page: async () => (queries++, [book]) }, schema(false));
+    await expect(books.page(FIRST_PAGE)).rejects.toBeInstanceOf(DatabaseUnavailableError);
     expect(queries).toBe(0);
   });
 
-  test("lists once the schema is ready", async () => {
-    expect(await readyBooks({ list: async () => [book] }, schema(true)).list()).toEqual([book]);
+  test("reads the page asked for once the schema is ready", async () => {
+    const asked: unknown[] = [];
+    const books = readyBooks({ page: async (query) => (asked.push(query), [book]) }, schema(true));
+    expect(await books.page({ limit: 7, after: 42n })).toEqual([book]);
+    expect(asked).toEqual([{ limit: 7, after: 42n }]);
   });
 
   test("a missing table hands the schema back to the keeper", async () => {
     const keeper = schema(true);
     const missing = new DatabaseUnavailableError("listing books failed", { cause: Object.assign(new Error("relation does not exist"), { code: "42P01" }) });
-    const books = readyBooks({ list: () => Promise.reject(missing) }, keeper);
-    await expect(books.list()).rejects.toBe(missing);
+    const books = readyBooks({ page: () => Promise.reject(missing) }, keeper);
+    await expect(books.page(FIRST_PAGE)).rejects.toBe(missing);
     expect(keeper.state).toEqual({ ready: false, staleMarks: 1 });
   });
 
   test("a connection failure leaves the schema ready (the table is still there when the database returns)", async () => {
     const keeper = schema(true);
     const refused = new DatabaseUnavailableError("listing books failed", { cause: Object.assign(new Error("refused"), { code: "ECONNREFUSED" }) });
-    await expect(readyBooks({ list: () => Promise.reject(refused) }, keeper).list()).rejects.toBe(refused);
+    await expect(readyBooks({ page: () => Promise.reject(refused) }, keeper).page(FIRST_PAGE)).rejects.toBe(refused);
     expect(keeper.state).toEqual({ ready: true, staleMarks: 0 });
   });
 
   test("gives up with DatabaseUnavailableError when the database does not answer in time", async () => {
     const frozen = new Promise<never>(() => {});
     const started = performance.now();
-    const failure = readyBooks({ list: () => frozen }, schema(true), 100).list();
+    const failure = readyBooks({ page: () => frozen }, schema(true), 100).page(FIRST_PAGE);
     await expect(failure).rejects.toBeInstanceOf(DatabaseUnavailableError);
     await expect(failure).rejects.toThrow("did not answer within 100 ms");
     expect(performance.now() - started).toBeGreaterThanOrEqual(95);

@@ -1,6 +1,7 @@
 import type { Book } from "./book.ts";
 import type { BooksRepository } from "./books-repository.ts";
 import { DatabaseUnavailableError, isUndefinedTable } from "./database-error.ts";
+import type { PageQuery } from "./page-query.ts";
 import type { SchemaKeeper } from "./schema-keeper.ts";
 import { withTimeLimit } from "./time-limit.ts";
 
@@ -9,24 +10,24 @@ export const LIST_TIME_LIMIT_MS = 5_000;
 
 /** What `GET /books` reads from. */
 export interface BookSource {
-  /** Every book ordered by id; `DatabaseUnavailableError` when the database cannot answer. */
-  list(): Promise<Book[]>;
+  /** One page of books ordered by id; `DatabaseUnavailableError` when the database cannot answer. */
+  page(query: PageQuery): Promise<Book[]>;
 }
 
 /**
- * The repository's `list()`, refused at once (no query) until the schema is ready, and given up
+ * The repository's `page()`, refused at once (no query) until the schema is ready, and given up
  * after `timeLimitMs` (a frozen database must not hang requests). A missing table (the database
  * came back empty) hands the schema back to the keeper.
  */
 export function readyBooks(
-  repository: Pick<BooksRepository, "list">,
+  repository: Pick<BooksRepository, "page">,
   schema: Pick<SchemaKeeper, "ready" | "markStale">,
   timeLimitMs = LIST_TIME_LIMIT_MS,
 ): BookSource {
   return {
-    list() {
+    page(query) {
       if (!schema.ready) return Promise.reject(new DatabaseUnavailableError("books schema not ready yet"));
-      const listed = repository.list().catch((error: unknown) => {
+      const listed = repository.page(query).catch((error: unknown) => {
         if (isUndefinedTable(error)) schema.markStale();
         throw error;
       });

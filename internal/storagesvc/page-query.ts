@@ -1,0 +1,71 @@
+import { z } from "zod";
+
+/** One page of `GET /books`: at most `limit` books whose id is greater than `after`, by id. */
+export interface PageQuery {
+  limit: number;
+  /** A bigint: the contract accepts any id up to PostgreSQL's bigint, beyond a JS number's exact range. */
+  after: bigint;
+}
+
+export const DEFAULT_PAGE_LIMIT = 100;
+export const MAX_PAGE_LIMIT = 1000;
+/** PostgreSQL's largest bigint: no id can be greater, so larger cursors are refused rather than sent to the database. */
+export const MAX_PAGE_AFTER = 9_223_372_036_854_775_807n;
+
+/**
+ * A canonical decimal integer: no sign, no leading zero, no spaces, no exponent, at most 19 digits
+ * (so a long string is refused by the pattern before any conversion).
+ */
+const CANONICAL_INTEGER = /^(0|[1-9]\d{0,18})$/;
+
+/** One query parameter given exactly once as a canonical integer within [min, max]. */
+function integerParameter(name: string, min: bigint, max: bigint, fallback: bigint) {
+  const accepts = `${name} must be one decimal integer from ${min} to ${max} (default ${fallback})`;
+  return z
+    .string({ error: accepts })
+    .regex(CANONICAL_INTEGER, { error: accepts })
+    .transform((raw) => BigInt(raw))
+    .refine((value) => value >= min && value <= max, { error: accepts })
+    .default(fallback);
+}
+
+const pageQuerySchema = z.object({
+  limit: integerParameter("limit", 1n, BigInt(MAX_PAGE_LIMIT), BigInt(DEFAULT_PAGE_LIMIT)),
+  after: integerParameter("after", 0n, MAX_PAGE_AFTER, 0n),
+});
+
+export type PageQueryResult = { ok: true; query: PageQuery } | { ok: false; error: string };
+
+/**
+ * Reads `limit` and `after` from the request's query parameters (every value of each name, as
+ * Hono's `c.req.queries()` gives them). A parameter given twice is refused, since either reading
+ * would be a guess. Other parameters are ignored, as HTTP caches and browsers add their own
+ * (`?_=1700000000`) and the answer does not depend on them. Every problem is reported, one per
+ * parameter, each naming the parameter and what it accepts.
+ */
+export function parsePageQuery(parameters: Readonly<Record<string, readonly string[] | undefined>>): PageQueryResult {
+  const single = (values: readonly string[] | undefined) => (values?.length === 1 ? values[0] : values);
+  const parsed = pageQuerySchema.safeParse({ limit: single(parameters.limit), after: single(parameters.after) });
+  if (!parsed.success) {
+    const problems = new Map<PropertyKey, string>();
+    for (const issue of parsed.error.issues) {
+      const name = issue.path[0] ?? "query";
+      if (!problems.has(name)) problems.set(name, issue.message);
+    }
+    return { ok: false, error: [...problems.values()].join("; ") };
+  }
+  return { ok: true, query: { limit: Number(parsed.data.limit), after: parsed.data.after } };
+}
+
+/**
+ * The `Link` header of a page, in canonical form, or `undefined` for a short page. A full page
+ * always links onward, even when it happens to hold the last book: the next page is then `[]`,
+ * one cheap index probe. Fetching `limit + 1` rows instead would hide the link on a full last
+ * page (the contract says a full page carries it), and a keyset cursor stays valid for books
+ * added later, so "maybe more" is the honest answer.
+ */
+export function nextPageLink(query: PageQuery, page: readonly { id: number | bigint }[]): string | undefined {
+  const last = page.at(-1);
+  if (page.length < query.limit || last === undefined) return undefined;
+  return `</books?limit=${query.limit}&after=${last.id}>; rel="next"`;
+}
