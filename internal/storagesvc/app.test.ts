@@ -4,7 +4,7 @@ import { Readiness } from "../httpx/index.ts";
 import { createStoragesvcApp } from "./app.ts";
 import type { Book } from "./book.ts";
 import { DatabaseUnavailableError } from "./database-error.ts";
-import type { PageQuery } from "./page-query.ts";
+import type { PageQuery } from "../books/page-query.ts";
 import type { BookSource } from "./ready-books.ts";
 import { captureLogger } from "../../tools/kit/capture-logger.ts";
 

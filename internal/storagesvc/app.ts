@@ -3,7 +3,7 @@ import { createServiceApp, type Readiness, type ServiceApp } from "../httpx/inde
 import type { Logger } from "../logging/logger.ts";
 import { describeError } from "../logging/describe-error.ts";
 import { DatabaseUnavailableError } from "./database-error.ts";
-import { nextPageLink, parsePageQuery } from "./page-query.ts";
+import { nextPageLink, parsePageQuery } from "../books/page-query.ts";
 import type { BookSource } from "./ready-books.ts";
 
 export interface StoragesvcAppOptions {
@@ -25,7 +25,7 @@ export function createStoragesvcApp({ books, logger, registry, readiness }: Stor
     if (!parsed.ok) return c.json({ error: parsed.error }, 400);
     try {
       const page = await books.page(parsed.query);
-      const next = nextPageLink(parsed.query, page);
+      const next = nextPageLink("/books", parsed.query, page.length, page.at(-1)?.id);
       if (next !== undefined) c.header("Link", next);
       return c.json(page);
     } catch (error) {

@@ -1,7 +1,7 @@
 import type { Sql } from "postgres";
 import { type Book, SEED_BOOKS } from "./book.ts";
 import { DatabaseUnavailableError } from "./database-error.ts";
-import type { PageQuery } from "./page-query.ts";
+import type { PageQuery } from "../books/page-query.ts";
 
 /**
  * One page of books (keyset pagination): `$1` is `after`, `$2` is `limit`. The `id > $1 order by

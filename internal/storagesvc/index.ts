@@ -5,6 +5,5 @@ export * from "./config.ts";
 export * from "./database.ts";
 export * from "./database-error.ts";
 export * from "./database-readiness.ts";
-export * from "./page-query.ts";
 export * from "./ready-books.ts";
 export * from "./schema-keeper.ts";

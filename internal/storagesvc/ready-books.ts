@@ -1,7 +1,7 @@
 import type { Book } from "./book.ts";
 import type { BooksRepository } from "./books-repository.ts";
 import { DatabaseUnavailableError, isUndefinedTable } from "./database-error.ts";
-import type { PageQuery } from "./page-query.ts";
+import type { PageQuery } from "../books/page-query.ts";
 import type { SchemaKeeper } from "./schema-keeper.ts";
 import { withTimeLimit } from "./time-limit.ts";
 

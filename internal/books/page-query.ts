@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** One page of `GET /books`: at most `limit` books whose id is greater than `after`, by id. */
+/** One page of the books (storagesvc `GET /books`, booksvc `GET /`): at most `limit` books whose id is greater than `after`, by id. */
 export interface PageQuery {
   limit: number;
   /** A bigint: the contract accepts any id up to PostgreSQL's bigint, beyond a JS number's exact range. */
@@ -57,15 +57,24 @@ export function parsePageQuery(parameters: Readonly<Record<string, readonly stri
   return { ok: true, query: { limit: Number(parsed.data.limit), after: parsed.data.after } };
 }
 
+/** True for the page a request without parameters gets. */
+export function isFirstPage(query: PageQuery): boolean {
+  return query.limit === DEFAULT_PAGE_LIMIT && query.after === 0n;
+}
+
+/** The page's parameters in canonical form, `limit=N&after=ID`: one spelling per page, for URLs and cache keys. */
+export function canonicalPageParams(query: PageQuery): string {
+  return `limit=${query.limit}&after=${query.after}`;
+}
+
 /**
- * The `Link` header of a page, in canonical form, or `undefined` for a short page. A full page
- * always links onward, even when it happens to hold the last book: the next page is then `[]`,
- * one cheap index probe. Fetching `limit + 1` rows instead would hide the link on a full last
- * page (the contract says a full page carries it), and a keyset cursor stays valid for books
- * added later, so "maybe more" is the honest answer.
+ * The `Link` header of a page whose `count` books end at id `lastId`, pointing at `path` in
+ * canonical form, or `undefined` for a short page. A full page always links onward, even when it
+ * happens to hold the last book: the next page is then `[]`, one cheap index probe. Fetching
+ * `limit + 1` rows instead would hide the link on a full last page (a full page carries it), and
+ * a keyset cursor stays valid for books added later, so "maybe more" is the honest answer.
  */
-export function nextPageLink(query: PageQuery, page: readonly { id: number | bigint }[]): string | undefined {
-  const last = page.at(-1);
-  if (page.length < query.limit || last === undefined) return undefined;
-  return `</books?limit=${query.limit}&after=${last.id}>; rel="next"`;
+export function nextPageLink(path: string, query: PageQuery, count: number, lastId: number | bigint | undefined): string | undefined {
+  if (count < query.limit || lastId === undefined) return undefined;
+  return `<${path}?${canonicalPageParams({ limit: query.limit, after: BigInt(lastId) })}>; rel="next"`;
 }
