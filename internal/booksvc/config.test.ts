@@ -25,6 +25,8 @@ describe("readBooksvcConfig", () => {
       CACHE_TTL_S: 600,
       CACHE_KEY: "booksvc:books",
       UPSTREAM_MAX_BODY_BYTES: 1_048_576,
+      CACHE_MAX_PAGES: 100,
+      COLLAPSE_REQUESTS: true,
       SHUTDOWN_DELAY_MS: 0,
       LOG_LEVEL: "info",
     });
@@ -50,6 +52,8 @@ describe("readBooksvcConfig", () => {
       CACHE_TTL_S: "5",
       CACHE_KEY: "test:books",
       UPSTREAM_MAX_BODY_BYTES: "4096",
+      CACHE_MAX_PAGES: "7",
+      COLLAPSE_REQUESTS: "false",
       SHUTDOWN_DELAY_MS: "3000",
       LOG_LEVEL: "debug",
     });
@@ -67,6 +71,8 @@ describe("readBooksvcConfig", () => {
       CACHE_TTL_S: 5,
       CACHE_KEY: "test:books",
       UPSTREAM_MAX_BODY_BYTES: 4096,
+      CACHE_MAX_PAGES: 7,
+      COLLAPSE_REQUESTS: false,
       SHUTDOWN_DELAY_MS: 3000,
       LOG_LEVEL: "debug",
     });
@@ -100,6 +106,8 @@ describe("readBooksvcConfig", () => {
     ["UPSTREAM_MAX_BODY_BYTES", "1", "an integer from 2 to 67108864"],
     ["UPSTREAM_MAX_BODY_BYTES", "67108865", "an integer from 2 to 67108864"],
     ["SHUTDOWN_DELAY_MS", "-1", "an integer from 0 to 600000"],
+    ["CACHE_MAX_PAGES", "0", "an integer from 1 to 100000"],
+    ["COLLAPSE_REQUESTS", "yes", "true or false"],
     ["LOG_LEVEL", "verbose", "debug, info, warn, error"],
   ])("rejects %s=%p, naming it and what is accepted", (name, raw, accepted) => {
     const problems = problemsOf({ [name]: raw });

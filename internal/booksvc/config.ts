@@ -3,6 +3,7 @@ import {
   type EnvRecord,
   type EnvVar,
   envVar,
+  boolVar,
   enumVar,
   intVar,
   type LogLevel,
@@ -77,6 +78,8 @@ export const booksvcEnvVars = {
   CACHE_KEY: keyVar("booksvc:books"),
   // "[]" (2 bytes) is the smallest valid answer.
   UPSTREAM_MAX_BODY_BYTES: intVar(DEFAULT_MAX_BODY_BYTES, 2, MAX_UPSTREAM_BODY_BYTES),
+  CACHE_MAX_PAGES: intVar(100, 1, 100_000),
+  COLLAPSE_REQUESTS: boolVar(true),
   SHUTDOWN_DELAY_MS: shutdownDelayVar(),
   LOG_LEVEL: logLevelVar(),
 };
@@ -100,6 +103,8 @@ export type BooksvcConfig = Readonly<{
   CACHE_TTL_S: number;
   CACHE_KEY: string;
   UPSTREAM_MAX_BODY_BYTES: number;
+  CACHE_MAX_PAGES: number;
+  COLLAPSE_REQUESTS: boolean;
   SHUTDOWN_DELAY_MS: number;
   LOG_LEVEL: LogLevel;
 }>;
@@ -150,6 +155,10 @@ export const booksvcEnvMeanings = {
   CACHE_TTL_S: "Lifetime of a last good answer in the cache, in seconds.",
   CACHE_KEY:
     "Redis key of the last good answer (the article used `item`). Replicas that share it share the fallback.",
+  CACHE_MAX_PAGES:
+    "Most pages kept as last good answers, in memory and in Redis (the first page always, the others least recently written first out): no client can make the cache grow past it.",
+  COLLAPSE_REQUESTS:
+    "Concurrent requests for the same page share one upstream attempt (`Cache-Status: booksvc; fwd=miss; collapsed`); `false` gives each request its own.",
   SHUTDOWN_DELAY_MS:
     "On SIGTERM or SIGINT, how long to keep answering, with `/readyz` at `503` and every answer carrying `Connection: close`, before no longer accepting connections; then in-flight requests get up to 10 s. Set it longer than your load balancer takes to act on readiness.",
   LOG_LEVEL: "Lowest level written to the JSON log on stdout.",

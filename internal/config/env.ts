@@ -112,6 +112,11 @@ export function numberVar(fallback: number, min: number, max: number): EnvVar<nu
   });
 }
 
+/** `true` or `false`. */
+export function boolVar(fallback: boolean): EnvVar<boolean> {
+  return envVar("true or false", fallback, (raw) => (raw === "true" ? true : raw === "false" ? false : undefined));
+}
+
 /** One of a fixed set of words. */
 export function enumVar<const T extends string>(values: readonly T[], fallback: T): EnvVar<T> {
   return envVar(`one of ${values.join(", ")}`, fallback, (raw) =>

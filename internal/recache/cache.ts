@@ -25,14 +25,26 @@ export interface CacheEntry {
   storedAt: number;
 }
 
+/**
+ * A bounded set of keys: once more than `maxKeys` of its keys have been put, the least recently
+ * put are deleted. booksvc keeps its pages' last good answers in one, so a client walking
+ * through random pages cannot make the cache grow.
+ */
+export interface KeyGroup {
+  /** Names the group; in Redis, the key of its index (a sorted set of the keys by put time). */
+  name: string;
+  maxKeys: number;
+}
+
 export interface Cache {
   /** The entry under `key`, or `undefined` when absent, expired or ignored (see above). Throws `CacheError`. */
   get(key: string): Promise<CacheEntry | undefined>;
   /**
    * Stores `value` under `key` for `ttlSeconds` (> 0), stamped with the current time. Throws
-   * `CacheError`, also for a value larger than the cap.
+   * `CacheError`, also for a value larger than the cap. With `group`, the key joins that bounded
+   * group, and the group's least recently put keys beyond its size are deleted in the same step.
    */
-  put(key: string, value: string, ttlSeconds: number): Promise<void>;
+  put(key: string, value: string, ttlSeconds: number, group?: KeyGroup): Promise<void>;
   /** Releases connections. Idempotent. */
   close(): Promise<void>;
 }

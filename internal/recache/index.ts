@@ -1,4 +1,4 @@
-export { CACHE_BUDGET_MS, type Cache, type CacheEntry } from "./cache.ts";
+export { CACHE_BUDGET_MS, type Cache, type CacheEntry, type KeyGroup } from "./cache.ts";
 export { CacheError, type CacheOperation } from "./cache-error.ts";
 export {
   DEFAULT_MAX_VALUE_BYTES,

@@ -107,4 +107,17 @@ describe("MemoryCache", () => {
     await expect(cache.put("k", "v", 1)).rejects.toBeInstanceOf(CacheError);
     await cache.close();
   });
+  test("a key group keeps at most maxKeys keys, deleting the least recently put", async () => {
+    const cache = new MemoryCache();
+    const group = { name: "pages", maxKeys: 2 };
+    await cache.put("outside", "kept", 60);
+    await cache.put("p1", "1", 60, group);
+    await cache.put("p2", "2", 60, group);
+    await cache.put("p1", "1 again", 60, group); // p1 is now the most recent
+    await cache.put("p3", "3", 60, group);
+    expect(await cache.get("p2")).toBeUndefined();
+    expect((await cache.get("p1"))?.value).toBe("1 again");
+    expect((await cache.get("p3"))?.value).toBe("3");
+    expect((await cache.get("outside"))?.value).toBe("kept");
+  });
 });

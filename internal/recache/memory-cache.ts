@@ -1,4 +1,4 @@
-import type { Cache, CacheEntry } from "./cache.ts";
+import type { Cache, CacheEntry, KeyGroup } from "./cache.ts";
 import { CacheError } from "./cache-error.ts";
 import {
   DEFAULT_MAX_VALUE_BYTES,
@@ -36,6 +36,8 @@ export class MemoryCache implements Cache {
   readonly #maxValueBytes: number;
   readonly #onIgnoredEntry: (ignored: IgnoredEntry) => void;
   readonly #slots = new Map<string, Slot>();
+  /** Each key group's keys, least recently put first (a Map keeps insertion order). */
+  readonly #groups = new Map<string, Map<string, true>>();
   #closed = false;
 
   constructor(options: MemoryCacheOptions = {}) {
@@ -48,7 +50,7 @@ export class MemoryCache implements Cache {
     return this.#read(key);
   }
 
-  async put(key: string, value: string, ttlSeconds: number): Promise<void> {
+  async put(key: string, value: string, ttlSeconds: number, group?: KeyGroup): Promise<void> {
     this.#assertOpen("put");
     if (!(ttlSeconds > 0) || !Number.isFinite(ttlSeconds)) {
       throw new CacheError("put", { cause: new RangeError(`ttlSeconds must be a positive number, got ${ttlSeconds}`) });
@@ -59,6 +61,20 @@ export class MemoryCache implements Cache {
     }
     const now = this.#now();
     this.#slots.set(key, { entry: { value, storedAt: now }, bytes, expiresAt: now + ttlSeconds * 1000 });
+    if (group !== undefined) this.#join(group, key);
+  }
+
+  /** Puts `key` last in its group and deletes the group's oldest keys beyond its size. */
+  #join(group: KeyGroup, key: string): void {
+    const keys = this.#groups.get(group.name) ?? new Map<string, true>();
+    this.#groups.set(group.name, keys);
+    keys.delete(key);
+    keys.set(key, true);
+    for (const oldest of keys.keys()) {
+      if (keys.size <= group.maxKeys) break;
+      keys.delete(oldest);
+      this.#slots.delete(oldest);
+    }
   }
 
   /**
@@ -74,6 +90,7 @@ export class MemoryCache implements Cache {
   async close(): Promise<void> {
     this.#closed = true;
     this.#slots.clear();
+    this.#groups.clear();
   }
 
   #read(key: string): CacheEntry | undefined {

@@ -106,6 +106,17 @@ describe.skipIf(skip)("RedisCache on the machine's Redis", () => {
     }
   });
 
+  test("a key group keeps at most maxKeys keys in Redis, whatever is put, atomically with the put", async () => {
+    const group = { name: key(), maxKeys: 3 };
+    const pages = Array.from({ length: 10 }, () => key());
+    for (const page of pages) await cache.put(page, `value of ${page}`, 60, group);
+    expect(await client.zcard(group.name)).toBe(3);
+    expect(await client.exists(...pages)).toBe(3);
+    for (const page of pages.slice(-3)) expect((await cache.get(page))?.value).toBe(`value of ${page}`);
+    expect(await cache.get(pages[0]!)).toBeUndefined();
+    expect(await client.pttl(group.name)).toBeGreaterThan(59_000);
+  });
+
   test("no connection error was reported while Redis was up", () => {
     expect(errors).toEqual([]);
   });

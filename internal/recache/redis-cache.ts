@@ -1,5 +1,5 @@
 import type { Redis, Result } from "ioredis";
-import type { Cache, CacheEntry } from "./cache.ts";
+import type { Cache, CacheEntry, KeyGroup } from "./cache.ts";
 import { CacheError } from "./cache-error.ts";
 import {
   DEFAULT_MAX_VALUE_BYTES,
@@ -36,8 +36,28 @@ if len > tonumber(ARGV[1]) then return len end
 return redis.call('GET', KEYS[1])
 `;
 
+/**
+ * `SET key value PX ttl` as a member of a bounded group: the key is scored by put time in the
+ * group's sorted set, and the oldest members beyond `max` are deleted with their keys, atomically.
+ * Members whose keys expired still count until pushed out (the bound errs on the small side).
+ */
+const GROUP_PUT_LUA = `
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], KEYS[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
+if over > 0 then
+  local oldest = redis.call('ZRANGE', KEYS[2], 0, over - 1)
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, over - 1)
+  redis.call('DEL', unpack(oldest))
+end
+return over
+`;
+
 declare module "ioredis" {
   interface RedisCommander<Context> {
+    /** Defined by `RedisCache`: SET in a bounded group (see GROUP_PUT_LUA); answers how many keys it deleted. */
+    recacheGroupPut(key: string, index: string, value: string, ttlMs: number, score: number, maxKeys: number): Result<number, Context>;
     /** Defined by `RedisCache`: the string under `key` if at most `maxBytes` long, else its length. */
     recacheBoundedGet(key: string, maxBytes: number): Result<string | number | null, Context>;
   }
@@ -65,13 +85,14 @@ export class RedisCache implements Cache {
     this.#onIgnoredEntry = options.onIgnoredEntry ?? (() => {});
     // ioredis sends the script itself on a connection's first call, then only its SHA1.
     client.defineCommand("recacheBoundedGet", { numberOfKeys: 1, lua: BOUNDED_GET_LUA, readOnly: true });
+    client.defineCommand("recacheGroupPut", { numberOfKeys: 2, lua: GROUP_PUT_LUA });
   }
 
   get(key: string): Promise<CacheEntry | undefined> {
     return this.#reads.run(key, () => this.#read(key));
   }
 
-  async put(key: string, value: string, ttlSeconds: number): Promise<void> {
+  async put(key: string, value: string, ttlSeconds: number, group?: KeyGroup): Promise<void> {
     if (!(ttlSeconds > 0) || !Number.isFinite(ttlSeconds)) {
       throw new CacheError("put", { cause: new RangeError(`ttlSeconds must be a positive number, got ${ttlSeconds}`) });
     }
@@ -80,9 +101,11 @@ export class RedisCache implements Cache {
       throw new CacheError("put", { cause: new RangeError(`value of ${bytes} bytes exceeds ${this.#maxValueBytes}`) });
     }
     const ttlMs = Math.max(1, Math.round(ttlSeconds * 1000));
-    const raw = encodeEntry({ value, storedAt: this.#now() });
+    const storedAt = this.#now();
+    const raw = encodeEntry({ value, storedAt });
     try {
-      await this.#client.set(key, raw, "PX", ttlMs);
+      if (group === undefined) await this.#client.set(key, raw, "PX", ttlMs);
+      else await this.#client.recacheGroupPut(key, group.name, raw, ttlMs, storedAt, group.maxKeys);
     } catch (err) {
       throw new CacheError("put", { cause: err });
     }
