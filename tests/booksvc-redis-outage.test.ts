@@ -68,7 +68,7 @@ describe("booksvc with Redis down", () => {
     const errorsBefore = await cacheErrors(h);
     await redis.kill();
     for (let i = 0; i < 5; i++) {
-      up.ok([{ id: i, title: `t${i}`, author: "a", desc: "" }]); // a new payload: a write each time
+      up.ok([{ id: i + 1, title: `t${i}`, author: "a", desc: "" }]); // a new payload: a write each time
       const r = await h.get();
       expect(r.response.status).toBe(200);
       expect(r.response.headers.get("Cache-Status")).toBe("booksvc; fwd=miss");
@@ -80,7 +80,7 @@ describe("booksvc with Redis down", () => {
     const r = await h.get();
     expect(r.response.status).toBe(200);
     expect(r.response.headers.get("Cache-Status")).toBe("booksvc; hit");
-    expect(JSON.parse(r.body)).toEqual([{ id: 4, title: "t4", author: "a", desc: "" }]);
+    expect(JSON.parse(r.body)).toEqual([{ id: 5, title: "t4", author: "a", desc: "" }]);
     expect(r.response.headers.get("Age")).toBe("0");
     expect(r.ms).toBeLessThan(CACHE_SLACK_MS);
     const cacheLog = h.logs().filter((l) => typeof l.msg === "string" && l.msg.startsWith("cache "));

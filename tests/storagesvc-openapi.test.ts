@@ -8,9 +8,7 @@ import { REPO_ROOT, ServiceProcess } from "../tools/kit/service-process.ts";
 
 // storagesvc as a real process against the machine's PostgreSQL (a database of its own), and
 // against no database at all; every answer is checked against docs/openapi/storagesvc.yaml
-// (status, headers, media type, body), errors included. Parts of the contract storagesvc does
-// not implement yet are `test.todo`: `bun test --todo` runs them, and fails on one that passes,
-// the sign to turn it into a `test`.
+// (status, headers, media type, body), errors included.
 
 // Processes and database creation take a while on a busy machine (bun's default is 5 s per test).
 setDefaultTimeout(30_000);
@@ -100,14 +98,14 @@ describe("storagesvc without its database, as docs/openapi/storagesvc.yaml says"
 });
 
 // Pages are being built elsewhere; these hold storagesvc to the document once they land.
-describe("storagesvc, pending parts of the contract", () => {
+describe("storagesvc pages", () => {
   let pagesDatabase: FreshDatabase | undefined;
   afterEach(async () => {
     await pagesDatabase?.drop();
     pagesDatabase = undefined;
   });
 
-  test.todo("a full page carries Link to the next; the last short page does not", async () => {
+  test("a full page carries Link to the next; the last short page does not", async () => {
     pagesDatabase = await createFreshDatabase("storagesvc_openapi_pages");
     const svc = startStoragesvc(await freePort(), pagesDatabase.url);
     await svc.waitFor("/readyz", 200);
@@ -125,7 +123,7 @@ describe("storagesvc, pending parts of the contract", () => {
     expect(last.headers.has("link")).toBe(false);
   });
 
-  test.todo("a bad limit or after is 400 JSON naming it", async () => {
+  test("a bad limit or after is 400 JSON naming it", async () => {
     for (const [query, name] of [["limit=0", "limit"], ["limit=1001", "limit"], ["after=-1", "after"], ["after=x", "after"]] as const) {
       const bad = await call(service, `/books?${query}`);
       expect(bad.status).toBe(400);

@@ -57,6 +57,9 @@ export function parsePageQuery(parameters: Readonly<Record<string, readonly stri
   return { ok: true, query: { limit: Number(parsed.data.limit), after: parsed.data.after } };
 }
 
+/** The page a request without parameters gets. */
+export const FIRST_PAGE: Readonly<PageQuery> = { limit: DEFAULT_PAGE_LIMIT, after: 0n };
+
 /** True for the page a request without parameters gets. */
 export function isFirstPage(query: PageQuery): boolean {
   return query.limit === DEFAULT_PAGE_LIMIT && query.after === 0n;

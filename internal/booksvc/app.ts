@@ -1,14 +1,16 @@
 import type { Registry } from "prom-client";
 import { createServiceApp, type Readiness, type ServiceApp } from "../httpx/index.ts";
 import type { Logger } from "../logging/logger.ts";
-import type { Strategy } from "../resilience/index.ts";
+import type { RequestCollapser, Strategy } from "../resilience/index.ts";
 import { booksHandler } from "./handler.ts";
 import type { LastGood } from "./last-good.ts";
 import type { BooksvcMetrics } from "./metrics.ts";
-import type { UpstreamClient } from "./upstream.ts";
+import type { UpstreamBooks, UpstreamClient } from "./upstream.ts";
 
 export interface BooksvcAppOptions {
   upstream: UpstreamClient;
+  /** Set when COLLAPSE_REQUESTS is on. */
+  collapser?: RequestCollapser<UpstreamBooks>;
   strategy: Strategy;
   lastGood: LastGood;
   metrics: BooksvcMetrics;

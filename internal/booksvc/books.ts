@@ -37,3 +37,15 @@ export function parseBookList(text: string): Book[] | undefined {
 export function bookListJson(books: readonly Book[]): string {
   return JSON.stringify(books.map(({ id, title, author, desc }) => ({ id, title, author, desc })));
 }
+
+/** A validated page of books as booksvc keeps and serves it: its canonical JSON, and what its `Link` needs. */
+export interface BooksPage {
+  json: string;
+  count: number;
+  /** The last book's id; undefined for an empty page. */
+  lastId: number | undefined;
+}
+
+export function booksPageOf(books: readonly Book[]): BooksPage {
+  return { json: bookListJson(books), count: books.length, lastId: books.at(-1)?.id };
+}

@@ -10,13 +10,13 @@ import {
   MemoryCache,
   RedisCache,
 } from "../recache/index.ts";
-import { type BuiltStrategy, buildStrategy } from "../resilience/index.ts";
+import { type BuiltStrategy, buildStrategy, RequestCollapser } from "../resilience/index.ts";
 import { createBooksvcApp } from "./app.ts";
 import type { BooksvcConfig } from "./config.ts";
 import { LastGood } from "./last-good.ts";
 import { createBooksvcMetrics } from "./metrics.ts";
 import { observePolicies } from "./policy-events.ts";
-import { createUpstreamClient } from "./upstream.ts";
+import { createUpstreamClient, type UpstreamBooks } from "./upstream.ts";
 import { isRetryableUpstreamError, isUpstreamError, isUpstreamFailure } from "./upstream-error.ts";
 
 export interface BooksvcDeps {
@@ -108,6 +108,7 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
     cache,
     key: config.CACHE_KEY,
     ttlSeconds: config.CACHE_TTL_S,
+    maxPages: config.CACHE_MAX_PAGES,
     metrics,
     logger,
     now: deps.now,
@@ -120,6 +121,7 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
   });
   const app = createBooksvcApp({
     upstream,
+    ...(config.COLLAPSE_REQUESTS ? { collapser: new RequestCollapser<UpstreamBooks>({ onJoin: () => metrics.collapsed() }) } : {}),
     strategy: policies.strategy,
     lastGood,
     metrics,
@@ -128,7 +130,10 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
     readiness,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
   });
-  logger.info({ strategy: config.RESILIENCE_STRATEGY, upstream: redactUrl(config.STORAGESVC_URL) }, "booksvc configured");
+  logger.info(
+    { strategy: config.RESILIENCE_STRATEGY, collapse_requests: config.COLLAPSE_REQUESTS, upstream: redactUrl(config.STORAGESVC_URL) },
+    "booksvc configured",
+  );
 
   return {
     app,

@@ -166,7 +166,7 @@ describe("cache failures", () => {
     cache.mode = "fail";
     const { up, h } = await setup({ RESILIENCE_STRATEGY: "combined" }, { cache });
     for (let i = 0; i < 3; i++) {
-      up.ok([{ id: i, title: `b${i}`, author: "a", desc: "" }]); // changed each time: a write per request
+      up.ok([{ id: i + 1, title: `b${i}`, author: "a", desc: "" }]); // changed each time: a write per request
       const r = await h.get();
       expect(r.response.status).toBe(200);
       expect(r.response.headers.get("Cache-Status")).toBe("booksvc; fwd=miss");

@@ -2,14 +2,18 @@ import type { Context } from "hono";
 import type { UnofficialStatusCode } from "hono/utils/http-status";
 import type { ServiceEnv } from "../httpx/index.ts";
 import type { Logger } from "../logging/logger.ts";
-import { type Outcome, type Strategy, startDeadline } from "../resilience/index.ts";
+import { canonicalPageParams, nextPageLink, type PageQuery, parsePageQuery } from "../books/page-query.ts";
+import { type Collapsed, type Outcome, type RequestCollapser, type Strategy, startDeadline } from "../resilience/index.ts";
+import type { BooksPage } from "./books.ts";
 import { CACHE_BUDGET_MS } from "../recache/index.ts";
 import type { LastGood } from "./last-good.ts";
 import type { BooksvcMetrics } from "./metrics.ts";
-import { type UpstreamBooks, type UpstreamClient, isUpstreamError } from "./upstream.ts";
+import { type UpstreamBooks, type UpstreamClient, isUpstreamError, UpstreamError } from "./upstream.ts";
 
 export interface BooksHandlerOptions {
   upstream: UpstreamClient;
+  /** COLLAPSE_REQUESTS: concurrent requests for a page share one upstream attempt. Undefined: off. */
+  collapser?: RequestCollapser<UpstreamBooks>;
   strategy: Strategy;
   lastGood: LastGood;
   metrics: BooksvcMetrics;
@@ -26,13 +30,21 @@ const SLOW_CACHE_READ_MS = 1;
 /** nginx's "client closed request": logged and counted, never seen by the client, who is gone. */
 const CLIENT_CLOSED_REQUEST = 499;
 
+/** `Link` to the next page in booksvc's own URL space, when this page is full (the rule storagesvc follows). */
+function linkHeader(page: PageQuery, answer: BooksPage): { Link: string } | Record<string, never> {
+  const link = nextPageLink("/", page, answer.count, answer.lastId);
+  return link === undefined ? {} : { Link: link };
+}
+
 /** The `outcome` label of one failed attempt in booksvc_upstream_attempts_total: its kind. */
 export function attemptOutcome(error: unknown): string {
   return isUpstreamError(error) ? error.kind : "unexpected";
 }
 
 /**
- * `GET /`: the books through the configured strategy. Fresh answers carry
+ * `GET /?limit=N&after=ID`: a page of books through the configured strategy (a bad parameter is
+ * 400, naming it). With collapsing, concurrent requests for one page share an upstream attempt
+ * (each keeps its own strategy, deadline and cancellation). Fresh answers carry
  * `Cache-Status: booksvc; fwd=miss`; answers from the cache `Cache-Status: booksvc; hit`
  * and `Age`; with nothing to serve, 503 with `Retry-After`. Never 200 with an empty body.
  * A client that left before its answer gets 499 in the log and `client_closed` in the metrics,
@@ -47,17 +59,42 @@ export function booksHandler(o: BooksHandlerOptions) {
     return c.json({ error: "client closed the request" }, CLIENT_CLOSED_REQUEST as UnofficialStatusCode);
   };
 
+  /** One upstream call: counted, and each attempt's outcome too. */
+  const fetchPage = async (page: PageQuery, requestId: string, signal: AbortSignal): Promise<UpstreamBooks> => {
+    o.metrics.upstreamCall();
+    try {
+      const answer = await o.upstream.fetchBooks({ signal, requestId, page });
+      o.metrics.attempt("ok");
+      return answer;
+    } catch (error) {
+      o.metrics.attempt(attemptOutcome(error));
+      throw error;
+    }
+  };
+
   return async function books(c: Context<ServiceEnv>): Promise<Response> {
+    const parsed = parsePageQuery(c.req.queries());
+    if (!parsed.ok) return c.json({ error: parsed.error }, 400);
+    const page = parsed.query;
     const requestId = c.get("requestId");
+    // The request this one's answer came from, when it joined another's upstream call.
+    let collapsedInto: string | undefined;
     const call = async (signal: AbortSignal): Promise<UpstreamBooks> => {
+      if (o.collapser === undefined) return fetchPage(page, requestId, signal);
+      let shared: Collapsed<UpstreamBooks>;
       try {
-        const answer = await o.upstream.fetchBooks({ signal, requestId });
-        o.metrics.attempt("ok");
-        return answer;
+        shared = await o.collapser.run(canonicalPageParams(page), requestId, signal, (callSignal) =>
+          fetchPage(page, requestId, callSignal),
+        );
       } catch (error) {
-        o.metrics.attempt(attemptOutcome(error));
-        throw error;
+        // Left a shared call others still wait for: its own deadline or client, as an attempt would say.
+        if (isUpstreamError(error) || !signal.aborted) throw error;
+        throw new UpstreamError(UpstreamError.kindOfAbort(signal.reason), "request ended while waiting for a shared upstream call", {
+          cause: signal.reason,
+        });
       }
+      if (shared.collapsed) collapsedInto = shared.owner;
+      return shared.value;
     };
 
     // The client's signal as the deadline reads it. Reading a Bun request's signal creates it
@@ -71,17 +108,20 @@ export function booksHandler(o: BooksHandlerOptions) {
       deadline.dispose();
     }
 
-    if (outcome.kind === "fresh") o.lastGood.remember(outcome.value.json); // good, even if nobody waits for it
+    if (collapsedInto !== undefined) c.set("logFields", { collapsed_into: collapsedInto });
+    if (outcome.kind === "fresh") o.lastGood.remember(outcome.value, page); // good, even if nobody waits for it
     if (client?.aborted) return clientClosed(c);
 
     switch (outcome.kind) {
-      case "fresh":
+      case "fresh": {
         o.metrics.answer("upstream");
-        return c.body(outcome.value.json, 200, { ...JSON_TYPE, "Cache-Status": "booksvc; fwd=miss" });
+        const cacheStatus = collapsedInto === undefined ? "booksvc; fwd=miss" : "booksvc; fwd=miss; collapsed";
+        return c.body(outcome.value.json, 200, { ...JSON_TYPE, "Cache-Status": cacheStatus, ...linkHeader(page, outcome.value) });
+      }
 
       case "fallback": {
         const readStarted = performance.now();
-        const cached = await o.lastGood.read();
+        const cached = await o.lastGood.read(page);
         // A slow cache read (Redis, up to its 250 ms budget) leaves a client time to go.
         if (performance.now() - readStarted > SLOW_CACHE_READ_MS && c.req.raw.signal.aborted) return clientClosed(c);
         if (cached !== undefined) {
@@ -90,6 +130,7 @@ export function booksHandler(o: BooksHandlerOptions) {
             ...JSON_TYPE,
             "Cache-Status": "booksvc; hit",
             Age: String(cached.ageSeconds),
+            ...linkHeader(page, cached),
           });
         }
         o.metrics.answer("error");

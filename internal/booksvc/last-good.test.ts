@@ -1,12 +1,17 @@
 import { describe, expect, test } from "bun:test";
 import { PassThrough } from "node:stream";
 import { createLogger } from "../logging/logger.ts";
-import { type Cache, CacheError, MemoryCache } from "../recache/index.ts";
+import { type Cache, CacheError, type KeyGroup, MemoryCache } from "../recache/index.ts";
+import type { PageQuery } from "../books/page-query.ts";
+import { booksPageOf, parseBookList } from "./books.ts";
 import { LastGood, type LastGoodOptions } from "./last-good.ts";
 
 const BOOKS = '[{"id":1,"title":"One book","author":"John Doe","desc":""}]';
 const OTHER = '[{"id":2,"title":"Second book","author":"Jane Doe","desc":""}]';
 const T0 = 1_700_000_000_000;
+/** A validated page, as the handler hands LastGood an upstream answer. */
+const pageOf = (json: string) => booksPageOf(parseBookList(json)!);
+const page = (limit: number, after: bigint): PageQuery => ({ limit, after });
 
 function fakeClock(start = T0) {
   let now = start;
@@ -39,9 +44,9 @@ class TestCache implements Cache {
   get(key: string) {
     return this.failing ? Promise.reject(new CacheError("get", { cause: new Error("ECONNREFUSED") })) : this.inner.get(key);
   }
-  put(key: string, value: string, ttl: number) {
+  put(key: string, value: string, ttl: number, group?: KeyGroup) {
     this.puts++;
-    return this.failing ? Promise.reject(new CacheError("put", { cause: new Error("ECONNREFUSED") })) : this.inner.put(key, value, ttl);
+    return this.failing ? Promise.reject(new CacheError("put", { cause: new Error("ECONNREFUSED") })) : this.inner.put(key, value, ttl, group);
   }
   lose() {
     this.inner = new MemoryCache({ now: this.now });
@@ -57,12 +62,12 @@ describe("LastGood writes", () => {
     const cache = new TestCache(clock.now);
     const { lastGood } = setup(cache, { now: clock.now });
     for (let ms = 0; ms < 1000; ms += 10) {
-      lastGood.remember(BOOKS);
+      lastGood.remember(pageOf(BOOKS));
       clock.advance(10);
     }
     await lastGood.settled();
     expect(cache.puts).toBe(1);
-    lastGood.remember(BOOKS); // 1000 ms after the first write
+    lastGood.remember(pageOf(BOOKS)); // 1000 ms after the first write
     await lastGood.settled();
     expect(cache.puts).toBe(2);
   });
@@ -71,8 +76,8 @@ describe("LastGood writes", () => {
     const clock = fakeClock();
     const cache = new TestCache(clock.now);
     const { lastGood } = setup(cache, { now: clock.now });
-    lastGood.remember(BOOKS);
-    lastGood.remember(OTHER);
+    lastGood.remember(pageOf(BOOKS));
+    lastGood.remember(pageOf(OTHER));
     await lastGood.settled();
     expect(cache.puts).toBe(2);
     expect((await cache.get("k"))?.value).toBe(OTHER);
@@ -82,15 +87,15 @@ describe("LastGood writes", () => {
     const clock = fakeClock();
     const cache = new TestCache(clock.now);
     const { lastGood } = setup(cache, { now: clock.now });
-    lastGood.remember(BOOKS);
+    lastGood.remember(pageOf(BOOKS));
     await lastGood.settled();
     cache.lose();
     clock.advance(999);
-    lastGood.remember(BOOKS);
+    lastGood.remember(pageOf(BOOKS));
     await lastGood.settled();
     expect(await cache.get("k")).toBeUndefined();
     clock.advance(1);
-    lastGood.remember(BOOKS);
+    lastGood.remember(pageOf(BOOKS));
     await lastGood.settled();
     expect(await cache.get("k")).toEqual({ value: BOOKS, storedAt: T0 + 1000 });
   });
@@ -99,11 +104,11 @@ describe("LastGood writes", () => {
     const cache = new TestCache();
     cache.failing = true;
     const { lastGood, errors } = setup(cache);
-    lastGood.remember(BOOKS);
+    lastGood.remember(pageOf(BOOKS));
     await lastGood.settled();
     expect(errors).toEqual(["put"]);
     cache.failing = false;
-    lastGood.remember(BOOKS);
+    lastGood.remember(pageOf(BOOKS));
     await lastGood.settled();
     expect((await cache.get("k"))?.value).toBe(BOOKS);
   });
@@ -116,7 +121,7 @@ describe("LastGood reads", () => {
     const { lastGood } = setup(cache, { now: clock.now });
     await cache.put("k", '[{"desc":"","author":"John Doe","title":"One book","id":1,"extra":true}]', 100);
     clock.advance(2_999);
-    expect(await lastGood.read()).toEqual({ json: BOOKS, ageSeconds: 2 });
+    expect(await lastGood.read()).toMatchObject({ json: BOOKS, ageSeconds: 2 });
   });
 
   test("a stored value that changes between reads is validated again: valid, invalid (memory answers), valid", async () => {
@@ -174,17 +179,17 @@ describe("LastGood's two tiers", () => {
     const clock = fakeClock();
     const cache = new TestCache(clock.now);
     const { lastGood } = setup(cache, { now: clock.now });
-    lastGood.remember(BOOKS);
+    lastGood.remember(pageOf(BOOKS));
     await lastGood.settled();
     cache.failing = true;
     clock.advance(7_500);
-    expect(await lastGood.read()).toEqual({ json: BOOKS, ageSeconds: 7 });
+    expect(await lastGood.read()).toMatchObject({ json: BOOKS, ageSeconds: 7 });
   });
 
   test("answers from memory when the shared cache lost the entry", async () => {
     const cache = new TestCache();
     const { lastGood } = setup(cache);
-    lastGood.remember(BOOKS);
+    lastGood.remember(pageOf(BOOKS));
     await lastGood.settled();
     cache.lose();
     expect((await lastGood.read())?.json).toBe(BOOKS);
@@ -194,13 +199,13 @@ describe("LastGood's two tiers", () => {
     const clock = fakeClock();
     const cache = new TestCache(clock.now);
     const writer = setup(cache, { now: clock.now }).lastGood;
-    writer.remember(BOOKS);
+    writer.remember(pageOf(BOOKS));
     await writer.settled();
     clock.advance(3_000);
     const { lastGood } = setup(cache, { now: clock.now });
-    expect(await lastGood.read()).toEqual({ json: BOOKS, ageSeconds: 3 });
+    expect(await lastGood.read()).toMatchObject({ json: BOOKS, ageSeconds: 3 });
     cache.failing = true;
-    expect(await lastGood.read()).toEqual({ json: BOOKS, ageSeconds: 3 });
+    expect(await lastGood.read()).toMatchObject({ json: BOOKS, ageSeconds: 3 });
   });
 
   test("the newer of the two answers: another replica's newer answer in the shared cache wins over memory", async () => {
@@ -208,20 +213,20 @@ describe("LastGood's two tiers", () => {
     const cache = new TestCache(clock.now);
     const mine = setup(cache, { now: clock.now }).lastGood;
     const theirs = setup(cache, { now: clock.now }).lastGood;
-    mine.remember(BOOKS);
+    mine.remember(pageOf(BOOKS));
     await mine.settled();
     clock.advance(5_000);
-    theirs.remember(OTHER);
+    theirs.remember(pageOf(OTHER));
     await theirs.settled();
     clock.advance(1_000);
-    expect(await mine.read()).toEqual({ json: OTHER, ageSeconds: 1 });
+    expect(await mine.read()).toMatchObject({ json: OTHER, ageSeconds: 1 });
   });
 
   test("memory keeps an answer no longer than the TTL", async () => {
     const clock = fakeClock();
     const cache = new TestCache(clock.now);
     const { lastGood } = setup(cache, { now: clock.now });
-    lastGood.remember(BOOKS);
+    lastGood.remember(pageOf(BOOKS));
     await lastGood.settled();
     cache.failing = true;
     clock.advance(99_999);
@@ -230,18 +235,44 @@ describe("LastGood's two tiers", () => {
     expect(await lastGood.read()).toBeUndefined();
   });
 
-  test("memory holds at most maxMemoryEntries keys, dropping the least recently used", async () => {
+  test("CACHE_MAX_PAGES bounds the pages in memory and in the shared cache; the first page always stays", async () => {
     const cache = new TestCache();
-    const { lastGood } = setup(cache, { maxMemoryEntries: 2 });
-    lastGood.remember(BOOKS, "a");
-    lastGood.remember(BOOKS, "b");
+    const { lastGood } = setup(cache, { maxPages: 3 });
+    lastGood.remember(pageOf(BOOKS)); // the first page
+    for (let after = 1n; after <= 50n; after++) lastGood.remember(pageOf(OTHER), page(10, after)); // a client walking random pages
     await lastGood.settled();
-    cache.failing = true;
-    expect(await lastGood.read("a")).toBeDefined(); // "a" is now the most recently used
-    lastGood.remember(OTHER, "c");
+    expect((await lastGood.read())?.json).toBe(BOOKS);
+    expect((await lastGood.read(page(10, 50n)))?.json).toBe(OTHER);
+    expect((await lastGood.read(page(10, 49n)))?.json).toBe(OTHER);
+    expect(await lastGood.read(page(10, 48n))).toBeUndefined();
+    // The shared cache holds the same: the first page and the 2 most recently written others.
+    cache.failing = false;
+    const fresh = setup(cache).lastGood;
+    expect((await fresh.read())?.json).toBe(BOOKS);
+    expect((await fresh.read(page(10, 50n)))?.json).toBe(OTHER);
+    expect(await fresh.read(page(10, 48n))).toBeUndefined();
+  });
+
+  test("each page has its own key and answer, with what its Link needs", async () => {
+    const cache = new TestCache();
+    const { lastGood } = setup(cache);
+    lastGood.remember(pageOf(BOOKS));
+    lastGood.remember(pageOf(OTHER), page(1, 1n));
     await lastGood.settled();
-    expect((await lastGood.read("a"))?.json).toBe(BOOKS);
-    expect(await lastGood.read("b")).toBeUndefined();
-    expect((await lastGood.read("c"))?.json).toBe(OTHER);
+    expect(lastGood.keyOf(page(100, 0n))).toBe("k");
+    expect(lastGood.keyOf(page(1, 1n))).toBe("k?limit=1&after=1");
+    expect(await setup(cache).lastGood.read(page(1, 1n))).toMatchObject({ json: OTHER, count: 1, lastId: 2 });
+    expect(await setup(cache).lastGood.read()).toMatchObject({ json: BOOKS, count: 1, lastId: 1 });
+  });
+
+  test("CACHE_MAX_PAGES=1 keeps the first page only", async () => {
+    const cache = new TestCache();
+    const { lastGood } = setup(cache, { maxPages: 1 });
+    lastGood.remember(pageOf(OTHER), page(1, 1n));
+    lastGood.remember(pageOf(BOOKS));
+    await lastGood.settled();
+    expect(cache.puts).toBe(1);
+    expect(await lastGood.read(page(1, 1n))).toBeUndefined();
+    expect((await lastGood.read())?.json).toBe(BOOKS);
   });
 });

@@ -1,27 +1,26 @@
 import { LRUCache } from "lru-cache";
 import type { Logger } from "../logging/logger.ts";
 import { throttle } from "../logging/throttle.ts";
-import type { Cache } from "../recache/index.ts";
-import { bookListJson, parseBookList } from "./books.ts";
+import { canonicalPageParams, FIRST_PAGE, isFirstPage, type PageQuery } from "../books/page-query.ts";
+import type { Cache, KeyGroup } from "../recache/index.ts";
+import { type BooksPage, booksPageOf, parseBookList } from "./books.ts";
 import type { BooksvcMetrics } from "./metrics.ts";
 
 /** A book list read back from the cache. */
-export interface CachedBooks {
-  /** Canonical JSON of a validated book list. */
-  json: string;
+export interface CachedBooks extends BooksPage {
   /** Whole seconds since it was stored (the `Age` header). */
   ageSeconds: number;
 }
 
 /** An unchanged answer is written again once the stored one is this old: `Age` stays accurate to a second. */
 export const DEFAULT_REFRESH_MS = 1_000;
-/** Keys kept in memory by default: CACHE_MAX_PAGES' default. */
-export const DEFAULT_MEMORY_ENTRIES = 100;
+/** Pages kept by default: CACHE_MAX_PAGES' default. */
+export const DEFAULT_MAX_PAGES = 100;
 
 export interface LastGoodOptions {
   /** The shared tier: Redis, or a `MemoryCache` when no Redis is configured. */
   cache: Cache;
-  /** The key `read` and `remember` use when given none. */
+  /** CACHE_KEY: the first page's key, and the prefix of the other pages' keys. */
   key: string;
   ttlSeconds: number;
   /**
@@ -30,17 +29,18 @@ export interface LastGoodOptions {
    * entry the shared cache lost (restart, flush, eviction) is back this soon after a fresh answer.
    */
   refreshMs?: number;
-  /** Most keys held in this process's memory; the least recently used go first. Default `DEFAULT_MEMORY_ENTRIES`. */
-  maxMemoryEntries?: number;
+  /**
+   * CACHE_MAX_PAGES: most pages kept, in memory and in the shared cache. The first page always;
+   * of the others, the least recently used (memory) or written (shared) go first. Default `DEFAULT_MAX_PAGES`.
+   */
+  maxPages?: number;
   metrics: Pick<BooksvcMetrics, "cacheError">;
   logger: Logger;
   now?: () => number;
 }
 
 /** A last good answer held in memory. */
-interface Held {
-  /** Canonical JSON of a validated book list. */
-  json: string;
+interface Held extends BooksPage {
   /** When it was stored (by this process, or by whoever wrote what was read from the shared cache). */
   storedAt: number;
   /** False once writing it to the shared cache failed: the next fresh answer writes it again at once. */
@@ -58,21 +58,27 @@ interface Held {
  */
 export class LastGood {
   readonly #o: Required<LastGoodOptions>;
-  readonly #memory: LRUCache<string, Held>;
+  /** The first page, always kept; the other pages, at most maxPages - 1 (none when maxPages is 1). */
+  #first: Held | undefined;
+  readonly #others: LRUCache<string, Held> | undefined;
+  /** The shared cache's bounded group of the other pages' keys. */
+  readonly #otherPages: KeyGroup;
   readonly #pending = new Set<Promise<void>>();
   #failing = false;
   /** The last stored value validated, and its canonical JSON (undefined: not a book list): reads repeat the same one. */
-  #checked: { raw: string; json: string | undefined } | undefined;
+  #checked: { raw: string; page: BooksPage | undefined } | undefined;
   readonly #notBookList: (key: string) => void;
 
   constructor(options: LastGoodOptions) {
     this.#o = {
       ...options,
       refreshMs: options.refreshMs ?? DEFAULT_REFRESH_MS,
-      maxMemoryEntries: options.maxMemoryEntries ?? DEFAULT_MEMORY_ENTRIES,
+      maxPages: options.maxPages ?? DEFAULT_MAX_PAGES,
       now: options.now ?? Date.now,
     };
-    this.#memory = new LRUCache({ max: this.#o.maxMemoryEntries });
+    const otherPages = this.#o.maxPages - 1;
+    this.#others = otherPages > 0 ? new LRUCache({ max: otherPages }) : undefined;
+    this.#otherPages = { name: `${this.#o.key}?pages`, maxKeys: otherPages };
     this.#notBookList = throttle(
       (key: string, count: number) =>
         this.#o.logger.warn({ key, count }, "cached answer is not a book list; treated as a miss"),
@@ -81,35 +87,40 @@ export class LastGood {
   }
 
   /**
-   * The newest stored book list under `key`, from the shared cache or from memory; undefined
-   * when neither holds a valid one. Never rejects.
+   * The newest stored answer for `page` (default: the first), from the shared cache or from
+   * memory; undefined when neither holds a valid one. Never rejects.
    */
-  async read(key = this.#o.key): Promise<CachedBooks | undefined> {
+  async read(page: PageQuery = FIRST_PAGE): Promise<CachedBooks | undefined> {
+    const key = this.keyOf(page);
     const shared = await this.#readShared(key);
     const held = this.#held(key);
     let newest = held;
     if (shared !== undefined && (held === undefined || shared.storedAt > held.storedAt)) {
       newest = { ...shared, saved: true };
-      this.#memory.set(key, newest);
+      this.#hold(key, newest);
     }
     if (newest === undefined) return undefined;
-    return { json: newest.json, ageSeconds: Math.max(0, Math.floor((this.#o.now() - newest.storedAt) / 1000)) };
+    const { json, count, lastId } = newest;
+    return { json, count, lastId, ageSeconds: Math.max(0, Math.floor((this.#o.now() - newest.storedAt) / 1000)) };
   }
 
   /**
-   * Keeps `json` (a validated book list) in memory and writes it to the shared cache in the
+   * Keeps `answer` (a validated page) in memory and writes it to the shared cache in the
    * background, unless it is what is held already, stored less than `refreshMs` ago. Never
    * rejects, never delays the caller.
    */
-  remember(json: string, key = this.#o.key): void {
+  remember(answer: BooksPage, page: PageQuery = FIRST_PAGE): void {
     const { cache, ttlSeconds, refreshMs, now } = this.#o;
+    const key = this.keyOf(page);
     const at = now();
-    const held = this.#memory.get(key);
-    if (held?.saved && held.json === json && at - held.storedAt < refreshMs) return;
+    const held = this.#peek(key);
+    if (held?.saved && held.json === answer.json && at - held.storedAt < refreshMs) return;
+    if (!isFirstPage(page) && this.#others === undefined) return; // CACHE_MAX_PAGES=1: the first page only
     // Held before the write, so concurrent answers do not all write.
-    const fresh: Held = { json, storedAt: at, saved: true };
-    this.#memory.set(key, fresh);
-    const write = cache.put(key, json, ttlSeconds).then(
+    const fresh: Held = { json: answer.json, count: answer.count, lastId: answer.lastId, storedAt: at, saved: true };
+    this.#hold(key, fresh);
+    const group = isFirstPage(page) ? undefined : this.#otherPages;
+    const write = cache.put(key, answer.json, ttlSeconds, group).then(
       () => this.#recovered(),
       (error: unknown) => {
         fresh.saved = false;
@@ -121,6 +132,11 @@ export class LastGood {
     void write.finally(() => this.#pending.delete(write));
   }
 
+  /** The cache key of `page`: CACHE_KEY for the first, CACHE_KEY?limit=N&after=ID for the others. */
+  keyOf(page: PageQuery): string {
+    return isFirstPage(page) ? this.#o.key : `${this.#o.key}?${canonicalPageParams(page)}`;
+  }
+
   /** Resolves when the writes started so far have finished (for shutdown and tests). */
   async settled(): Promise<void> {
     await Promise.all(this.#pending);
@@ -128,14 +144,25 @@ export class LastGood {
 
   /** What memory holds under `key`, unless it has outlived the TTL. */
   #held(key: string): Held | undefined {
-    const held = this.#memory.get(key);
+    const held = key === this.#o.key ? this.#first : this.#others?.get(key);
     if (held === undefined || this.#o.now() - held.storedAt < this.#o.ttlSeconds * 1000) return held;
-    this.#memory.delete(key);
+    if (key === this.#o.key) this.#first = undefined;
+    else this.#others?.delete(key);
     return undefined;
   }
 
+  /** What memory holds under `key`, without touching its recency or its age. */
+  #peek(key: string): Held | undefined {
+    return key === this.#o.key ? this.#first : this.#others?.peek(key);
+  }
+
+  #hold(key: string, held: Held): void {
+    if (key === this.#o.key) this.#first = held;
+    else this.#others?.set(key, held);
+  }
+
   /** The valid book list the shared cache holds under `key`; undefined when none, or when the cache failed. */
-  async #readShared(key: string): Promise<{ json: string; storedAt: number } | undefined> {
+  async #readShared(key: string): Promise<(BooksPage & { storedAt: number }) | undefined> {
     let entry: Awaited<ReturnType<Cache["get"]>>;
     try {
       // No timer of our own: the cache bounds its calls (a second timer per read cost ~1.3 µs, 8 % of an answer from memory).
@@ -146,20 +173,20 @@ export class LastGood {
     }
     this.#recovered();
     if (entry === undefined) return undefined;
-    const json = this.#validJson(key, entry.value);
-    return json === undefined ? undefined : { json, storedAt: entry.storedAt };
+    const page = this.#validPage(key, entry.value);
+    return page === undefined ? undefined : { ...page, storedAt: entry.storedAt };
   }
 
-  /** The canonical JSON of a stored value; validated once per distinct value (reads repeat the same one). */
-  #validJson(key: string, raw: string): string | undefined {
-    const held = this.#memory.peek(key);
-    if (raw === held?.json) return held.json;
+  /** A stored value as a validated page; validated once per distinct value (reads repeat the same one). */
+  #validPage(key: string, raw: string): BooksPage | undefined {
+    const held = this.#peek(key);
+    if (raw === held?.json) return held;
     if (this.#checked?.raw !== raw) {
       const books = parseBookList(raw);
-      this.#checked = { raw, json: books === undefined ? undefined : bookListJson(books) };
+      this.#checked = { raw, page: books === undefined ? undefined : booksPageOf(books) };
     }
-    if (this.#checked.json === undefined) this.#notBookList(key);
-    return this.#checked.json;
+    if (this.#checked.page === undefined) this.#notBookList(key);
+    return this.#checked.page;
   }
 
   #failed(operation: "get" | "put", error: unknown): void {

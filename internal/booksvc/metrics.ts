@@ -11,8 +11,12 @@ export interface BooksvcMetrics {
    * was cut short: `deadline` (our request deadline) or `client_closed` (the client left).
    */
   attempt(outcome: string): void;
-  /** A retry was scheduled (cockatiel onRetry). */
+  /** A retry was scheduled. */
   retry(): void;
+  /** An upstream call started (one per attempt that was not collapsed into another's). */
+  upstreamCall(): void;
+  /** A request's attempt joined another request's upstream call. */
+  collapsed(): void;
   answer(source: AnswerSource): void;
   /** A cache call failed or ran out of time. */
   cacheError(operation: "get" | "put"): void;
@@ -38,13 +42,23 @@ export function createBooksvcMetrics({ registry, breakerState }: BooksvcMetricsO
   });
   const attempts = new Counter({
     name: "booksvc_upstream_attempts_total",
-    help: "Upstream attempts, by outcome (ok, network, timeout, server, client, invalid, deadline, client_closed).",
+    help: "Upstream attempts, by outcome (ok, network, timeout, server, throttled, client, invalid, deadline, client_closed).",
     labelNames: ["outcome"] as const,
     registers: [registry],
   });
   const retries = new Counter({
     name: "booksvc_upstream_retries_total",
     help: "Upstream retries scheduled after a failed attempt.",
+    registers: [registry],
+  });
+  const upstreamCalls = new Counter({
+    name: "booksvc_upstream_calls_total",
+    help: "Upstream calls made; with collapsing, one serves every request that joined it (upstream calls / http requests = calls per request).",
+    registers: [registry],
+  });
+  const collapsedRequests = new Counter({
+    name: "booksvc_collapsed_requests_total",
+    help: "Request attempts that joined another request's upstream call for the same page instead of making their own.",
     registers: [registry],
   });
   const answers = new Counter({
@@ -66,6 +80,8 @@ export function createBooksvcMetrics({ registry, breakerState }: BooksvcMetricsO
   return {
     attempt: (outcome) => attempts.inc({ outcome }),
     retry: () => retries.inc(),
+    upstreamCall: () => upstreamCalls.inc(),
+    collapsed: () => collapsedRequests.inc(),
     answer: (source) => answers.inc({ source }),
     cacheError: (operation) => cacheErrors.inc({ operation }),
   };

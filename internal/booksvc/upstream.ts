@@ -1,5 +1,6 @@
 import { Bulkhead } from "../resilience/index.ts";
-import { bookListJson, parseBookList, type Book } from "./books.ts";
+import { canonicalPageParams, FIRST_PAGE, type PageQuery } from "../books/page-query.ts";
+import { type Book, type BooksPage, booksPageOf, parseBookList } from "./books.ts";
 import { UpstreamError } from "./upstream-error.ts";
 
 export { isUpstreamError, isUpstreamFailure, UpstreamError, type UpstreamErrorKind } from "./upstream-error.ts";
@@ -55,17 +56,17 @@ export interface UpstreamClientOptions {
 }
 
 export interface FetchBooksOptions {
-  /** The caller's signal (request deadline, client disconnect): ends the attempt as `aborted`. */
+  /** The caller's signal (request deadline, client disconnect): ends the attempt as `deadline` or `client_closed`. */
   signal?: AbortSignal;
   /** Sent as `X-Request-Id`. */
   requestId?: string;
+  /** Which page; sent as `limit` and `after` in canonical form. Default: the first. */
+  page?: PageQuery;
 }
 
-export interface UpstreamBooks {
-  /** The validated list. */
+/** A validated page: the list, its canonical JSON (only the four known fields: what is cached and served), and what its Link needs. */
+export interface UpstreamBooks extends BooksPage {
   books: Book[];
-  /** Its canonical JSON (only the four known fields): what is cached and served. */
-  json: string;
 }
 
 export interface UpstreamClient {
@@ -94,19 +95,18 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   } = options;
   const connections = new Bulkhead(maxConnections);
 
-  let lastValid: { text: string; answer: UpstreamBooks } | undefined;
   // Strict UTF-8 (a replacement character would let a garbled body pass as books). One decoder per
   // client: a decode without `stream` starts afresh each call, even after a failed one.
   const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-  async function attempt(signal: AbortSignal, headers: Record<string, string>, classifyThrown: (err: unknown, during: string) => UpstreamError): Promise<UpstreamBooks> {
+  async function attempt(url: string, page: PageQuery, signal: AbortSignal, headers: Record<string, string>, classifyThrown: (err: unknown, during: string) => UpstreamError): Promise<UpstreamBooks> {
     try {
       await connections.acquire(signal);
     } catch (err) {
       throw classifyThrown(err, "while waiting for a free upstream connection");
     }
     try {
-      return await attemptWithConnection(signal, headers, classifyThrown);
+      return await attemptWithConnection(url, page, signal, headers, classifyThrown);
     } finally {
       // The body was read or cancelled: the connection is back in fetch's pool, or closing.
       connections.release();
@@ -114,6 +114,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   }
 
   async function attemptWithConnection(
+    url: string,
+    page: PageQuery,
     signal: AbortSignal,
     headers: Record<string, string>,
     classifyThrown: (err: unknown, during: string) => UpstreamError,
@@ -169,19 +171,28 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     } catch (err) {
       throw classifyThrown(err, "while reading the body");
     }
-    // Healthy upstreams answer the same bytes again and again: validate each distinct body once.
-    if (lastValid !== undefined && lastValid.text === text) return lastValid.answer;
     const books = parseBookList(text);
     if (books === undefined) {
       throw new UpstreamError("invalid", `upstream answered ${status} with a body that is not a book list`, { status });
     }
-    const answer = { books, json: bookListJson(books) };
-    lastValid = { text, answer };
-    return answer;
+    const notThePage = pageProblem(books, page);
+    if (notThePage !== undefined) {
+      throw new UpstreamError("invalid", `upstream answered ${status} with books that are not the page asked for: ${notThePage}`, { status });
+    }
+    return { books, ...booksPageOf(books) };
   }
 
+  // One URL per page, in canonical form; the first page's is built once.
+  const base = new URL(url);
+  const urlOf = (page: PageQuery): string => {
+    const pageUrl = new URL(base);
+    pageUrl.search = canonicalPageParams(page);
+    return pageUrl.toString();
+  };
+  const firstPageUrl = urlOf(FIRST_PAGE);
+
   return {
-    async fetchBooks({ signal: callerSignal, requestId }: FetchBooksOptions = {}): Promise<UpstreamBooks> {
+    async fetchBooks({ signal: callerSignal, requestId, page = FIRST_PAGE }: FetchBooksOptions = {}): Promise<UpstreamBooks> {
       if (callerSignal?.aborted) {
         throw new UpstreamError(UpstreamError.kindOfAbort(callerSignal.reason), "request ended before the upstream call", { cause: callerSignal.reason });
       }
@@ -212,7 +223,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       const headers: Record<string, string> = { Accept: "application/json", "Accept-Encoding": "identity" };
       if (requestId !== undefined) headers["X-Request-Id"] = requestId;
       try {
-        return await attempt(signal, headers, classifyThrown);
+        return await attempt(page === FIRST_PAGE ? firstPageUrl : urlOf(page), page, signal, headers, classifyThrown);
       } finally {
         // Every body is consumed or cancelled inside `attempt`, so the timer is no longer needed.
         clearTimeout(timer);
@@ -220,6 +231,20 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       }
     },
   };
+}
+
+/**
+ * Why `books` cannot be the page asked for (more than `limit` books, an id not above `after`, ids
+ * out of order), or undefined. Such an answer is invalid: it is never served nor cached as that page.
+ */
+function pageProblem(books: readonly Book[], page: PageQuery): string | undefined {
+  if (books.length > page.limit) return `${books.length} books for limit ${page.limit}`;
+  let previous = page.after;
+  for (const { id } of books) {
+    if (BigInt(id) <= previous) return `id ${id} after ${previous}`;
+    previous = BigInt(id);
+  }
+  return undefined;
 }
 
 function isJsonContentType(value: string): boolean {

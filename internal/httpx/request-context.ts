@@ -5,6 +5,12 @@ import type { Logger } from "../logging/logger.ts";
 import type { HttpMetrics } from "./http-metrics.ts";
 import type { Readiness } from "./readiness.ts";
 
+/**
+ * What the middleware gives handlers: `requestId`, and `logFields`, extra fields a handler puts on
+ * its request's log line (booksvc: `collapsed_into`).
+ */
+export type RequestContextVariables = RequestIdVariables & { logFields?: Record<string, unknown> };
+
 export interface RequestContextOptions {
   logger: Logger;
   metrics: HttpMetrics;
@@ -31,7 +37,7 @@ export const ACCEPTED_REQUEST_ID = /^[\w\-=]{1,255}$/;
  * URLs cannot blow up the metric's cardinality.
  */
 export function requestContext({ logger, metrics, readiness }: RequestContextOptions): MiddlewareHandler<{
-  Variables: RequestIdVariables;
+  Variables: RequestContextVariables;
 }> {
   return async function requestContext(c, next) {
     const started = performance.now();
@@ -55,6 +61,7 @@ export function requestContext({ logger, metrics, readiness }: RequestContextOpt
         path: c.req.path,
         status,
         duration_ms: Math.round(seconds * 10_000) / 10,
+        ...c.get("logFields"),
       },
       "request",
     );

@@ -1,13 +1,12 @@
 import { Hono } from "hono";
-import type { RequestIdVariables } from "hono/request-id";
 import type { Registry } from "prom-client";
 import type { Logger } from "../logging/logger.ts";
 import { allowedMethodsOf } from "./allowed-methods.ts";
 import { createHttpMetrics } from "./http-metrics.ts";
 import type { Readiness } from "./readiness.ts";
-import { requestContext } from "./request-context.ts";
+import { requestContext, type RequestContextVariables } from "./request-context.ts";
 
-export type ServiceEnv = { Variables: RequestIdVariables };
+export type ServiceEnv = { Variables: RequestContextVariables };
 export type ServiceApp = Hono<ServiceEnv>;
 
 export interface ServiceAppOptions {

@@ -13,10 +13,12 @@ function controllableCall() {
 
 describe("RequestCollapser", () => {
   test("concurrent callers for the same key share one call and its answer; the first one owns it", async () => {
-    const collapser = new RequestCollapser<string>();
+    const joined: string[] = [];
+    const collapser = new RequestCollapser<string>({ onJoin: (key, owner) => joined.push(`${key} ${owner}`) });
     const { calls, start } = controllableCall();
     const waiters = ["r1", "r2", "r3"].map((id) => collapser.run("page:0", id, new AbortController().signal, start));
     expect(calls).toHaveLength(1);
+    expect(joined).toEqual(["page:0 r1", "page:0 r1"]);
     calls[0]!.resolve("books");
     const answers = await Promise.all(waiters);
     expect(answers.map((a) => a.value)).toEqual(["books", "books", "books"]);
@@ -73,8 +75,10 @@ describe("RequestCollapser", () => {
     await expect(first).rejects.toThrow("timed out");
     expect(calls[0]!.signal.aborted).toBe(false);
     b.abort(new Error("client left"));
-    await expect(second).rejects.toThrow("client left");
     expect(calls[0]!.signal.aborted).toBe(true);
+    // The last waiter gets the call's own outcome, as it would have without collapsing.
+    calls[0]!.reject(new Error("attempt aborted: client left"));
+    await expect(second).rejects.toThrow("attempt aborted: client left");
     const third = collapser.run("k", "r3", new AbortController().signal, start);
     expect(calls).toHaveLength(2);
     calls[1]!.resolve("fresh");

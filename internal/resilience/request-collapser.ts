@@ -20,11 +20,22 @@ interface InFlight<T> {
  *
  * Each caller keeps its own cancellation: when its signal aborts, it stops waiting (rejecting
  * with the signal's reason) and the call goes on for the others; the call itself is aborted only
- * when every caller has gone. A failed call fails every caller. A call is shared only while it
+ * when every caller has gone, and the last one then gets the call's own outcome. A failed call
+ * fails every caller. A call is shared only while it
  * is in flight: the next caller after it settles starts a new one.
  */
+export interface RequestCollapserOptions {
+  /** Called when a caller joins a call in flight, as it joins (for a metric). */
+  onJoin?: (key: string, owner: string) => void;
+}
+
 export class RequestCollapser<T> {
   readonly #inFlight = new Map<string, InFlight<T>>();
+  readonly #onJoin: (key: string, owner: string) => void;
+
+  constructor(options: RequestCollapserOptions = {}) {
+    this.#onJoin = options.onJoin ?? (() => {});
+  }
 
   /** Calls in flight now (for tests and metrics). */
   get size(): number {
@@ -47,12 +58,18 @@ export class RequestCollapser<T> {
       });
       this.#inFlight.set(key, started);
       call = started;
+    } else {
+      this.#onJoin(key, call.owner);
     }
     const value = await this.#wait(key, call, signal);
     return { value, collapsed, owner: call.owner };
   }
 
-  /** Waits for `call` or for `signal`, whichever comes first; the last waiter to leave aborts the call. */
+  /**
+   * Waits for `call` or for `signal`, whichever comes first. A waiter that leaves while others
+   * still wait rejects at once with its signal's reason; the last one to leave aborts the call
+   * and gets the call's own outcome (what a caller without collapsing would have got).
+   */
   #wait(key: string, call: InFlight<T>, signal: AbortSignal): Promise<T> {
     call.waiters++;
     return new Promise<T>((resolve, reject) => {
@@ -65,13 +82,14 @@ export class RequestCollapser<T> {
         return true;
       };
       const onAbort = (): void => {
-        if (!leave()) return;
-        if (call.waiters === 0) {
-          // Nobody wants it any more: cancel it, and let the next caller start afresh.
+        if (call.waiters === 1) {
+          // The last waiter: nobody wants the call any more. Cancel it, let the next caller start
+          // afresh, and settle with the call's outcome, which the abort now brings quickly.
           if (this.#inFlight.get(key) === call) this.#inFlight.delete(key);
           call.controller.abort(signal.reason);
+          return;
         }
-        reject(signal.reason);
+        if (leave()) reject(signal.reason);
       };
       signal.addEventListener("abort", onAbort);
       call.promise.then(

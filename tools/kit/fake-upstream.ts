@@ -92,6 +92,10 @@ export interface FakeUpstream {
   closeImmediately(): void;
   /** Waits `ms` before every answer (on top of the behaviour). 0 turns it off. */
   delay(ms: number): void;
+  /** Holds every answer until `release()` (requests are still counted as they arrive). */
+  hold(): void;
+  /** Lets the held answers, and all later ones, go. */
+  release(): void;
   /** One-shot behaviours used, in order, by the next requests before the default resumes. */
   queue(...behaviours: FakeBehaviour[]): void;
   /** Resolves once `n` requests have arrived in total. */
@@ -135,6 +139,7 @@ export async function startFakeUpstream({ host = "127.0.0.1" }: FakeUpstreamOpti
   let defaultBehaviour: FakeBehaviour = { kind: "ok" };
   const pending: FakeBehaviour[] = [];
   let delayMs = 0;
+  let held: { released: Promise<void>; release: () => void } | undefined;
   let attempts = 0;
   let connectionCount = 0;
   let maxOpenConnections = 0;
@@ -201,6 +206,7 @@ export async function startFakeUpstream({ host = "127.0.0.1" }: FakeUpstreamOpti
         let keepGoing: boolean;
         try {
           if (delayMs > 0) await sleep(delayMs);
+          if (held !== undefined) await held.released;
           if (state.closed) return;
           keepGoing = await answer(state, behaviour, headers["connection"]?.toLowerCase() === "close");
         } finally {
@@ -387,6 +393,14 @@ export async function startFakeUpstream({ host = "127.0.0.1" }: FakeUpstreamOpti
     resetMidBody: () => setDefault({ kind: "resetMidBody" }),
     stallMidBody: () => setDefault({ kind: "stallMidBody" }),
     closeImmediately: () => setDefault({ kind: "closeImmediately" }),
+    hold: () => {
+      const { promise, resolve } = Promise.withResolvers<void>();
+      held = { released: promise, release: resolve };
+    },
+    release: () => {
+      held?.release();
+      held = undefined;
+    },
     delay: (ms) => {
       delayMs = ms;
     },

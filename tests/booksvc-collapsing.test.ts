@@ -1,0 +1,170 @@
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { DEFAULT_BOOKS, type FakeUpstream, startFakeUpstream } from "../tools/kit/fake-upstream.ts";
+import { freePort } from "../tools/kit/free-port.ts";
+import { ServiceProcess } from "../tools/kit/service-process.ts";
+
+// Request collapsing with real concurrent clients: a real booksvc process in front of a fake
+// storagesvc that holds its answers until the test releases them and counts every call.
+
+setDefaultTimeout(30_000);
+
+const ENTRY = "cmd/booksvc/main.ts";
+const CLIENTS = 40;
+const BOOKS_JSON = JSON.stringify(DEFAULT_BOOKS);
+
+let cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+
+async function start(env: Record<string, string>): Promise<{ svc: ServiceProcess; up: FakeUpstream }> {
+  const up = await startFakeUpstream();
+  cleanups.push(() => up.close());
+  const port = await freePort();
+  const svc = ServiceProcess.start({
+    entry: ENTRY,
+    port,
+    env: { HTTP_PORT: String(port), STORAGESVC_URL: up.url, UPSTREAM_TIMEOUT_MS: "10000", REQUEST_TIMEOUT_MS: "15000", LOG_LEVEL: "info", ...env },
+  });
+  cleanups.push(() => svc.stop("SIGKILL"));
+  await svc.waitFor("/healthz");
+  return { svc, up };
+}
+
+async function metric(svc: ServiceProcess, name: string): Promise<number> {
+  const text = await (await fetch(`${svc.url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  return line === undefined ? 0 : Number(line.slice(name.length + 1));
+}
+
+/** Polls /metrics until `name` reaches `value`: the event "every request has joined the call". */
+async function untilMetric(svc: ServiceProcess, name: string, value: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while ((await metric(svc, name)) < value) {
+    if (Date.now() > deadline) throw new Error(`${name} never reached ${value}`);
+    await Bun.sleep(10);
+  }
+}
+
+const get = (svc: ServiceProcess, id: string, signal?: AbortSignal) =>
+  fetch(`${svc.url}/`, { headers: { "X-Request-Id": id }, ...(signal ? { signal } : {}) });
+
+describe("request collapsing", () => {
+  for (const strategy of ["none", "retry", "breaker", "combined"]) {
+    test(`${strategy}: ${CLIENTS} concurrent requests for one page make one upstream call; the first request's id goes upstream`, async () => {
+      const { svc, up } = await start({ RESILIENCE_STRATEGY: strategy });
+      up.hold();
+      const answers = Array.from({ length: CLIENTS }, (_, i) => get(svc, `client-${i}`));
+      await up.waitForAttempts(1);
+      await untilMetric(svc, "booksvc_collapsed_requests_total", CLIENTS - 1);
+      up.release();
+      const responses = await Promise.all(answers);
+      const statuses = await Promise.all(responses.map(async (r) => ({ status: r.status, cache: r.headers.get("Cache-Status"), body: await r.text() })));
+
+      expect(up.attempts).toBe(1);
+      expect(statuses.every((s) => s.status === 200 && s.body === BOOKS_JSON)).toBe(true);
+      expect(statuses.filter((s) => s.cache === "booksvc; fwd=miss")).toHaveLength(1);
+      expect(statuses.filter((s) => s.cache === "booksvc; fwd=miss; collapsed")).toHaveLength(CLIENTS - 1);
+      expect(await metric(svc, "booksvc_upstream_calls_total")).toBe(1);
+
+      const owner = up.requests[0]?.headers["x-request-id"];
+      expect(owner).toMatch(/^client-\d+$/);
+      const lines = svc.logs.filter((l) => l.msg === "request" && typeof l.request_id === "string" && l.request_id.startsWith("client-"));
+      expect(lines).toHaveLength(CLIENTS);
+      expect(lines.find((l) => l.request_id === owner)?.collapsed_into).toBeUndefined();
+      const joined = lines.filter((l) => l.request_id !== owner);
+      expect(joined.every((l) => l.collapsed_into === owner)).toBe(true);
+    });
+  }
+
+  test("a waiter that leaves never cancels the call for the others", async () => {
+    const { svc, up } = await start({ RESILIENCE_STRATEGY: "none" });
+    up.hold();
+    const leaving = new AbortController();
+    const first = get(svc, "first", leaving.signal).catch((error: unknown) => error);
+    await up.waitForAttempts(1);
+    const second = get(svc, "second");
+    await untilMetric(svc, "booksvc_collapsed_requests_total", 1);
+    leaving.abort();
+    expect(await first).toBeInstanceOf(Error);
+    await svc.waitForLog((l) => l.msg === "request" && l.request_id === "first" && l.status === 499);
+    up.release();
+    const answer = await second;
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("Cache-Status")).toBe("booksvc; fwd=miss; collapsed");
+    expect(up.attempts).toBe(1);
+  });
+
+  test("the call is cancelled once every waiter has left", async () => {
+    const { svc, up } = await start({ RESILIENCE_STRATEGY: "none" });
+    up.hang();
+    const clients = [new AbortController(), new AbortController()];
+    const pending = clients.map((c, i) => get(svc, `gone-${i}`, c.signal).catch((error: unknown) => error));
+    await up.waitForAttempts(1);
+    await untilMetric(svc, "booksvc_collapsed_requests_total", 1);
+    for (const c of clients) c.abort();
+    await Promise.all(pending);
+    await untilMetric(svc, 'booksvc_upstream_attempts_total{outcome="client_closed"}', 1);
+    expect(await metric(svc, 'booksvc_answers_total{source="client_closed"}')).toBe(2);
+  });
+
+  test("a waiter whose own deadline passes gets 504; the call goes on for a later one", async () => {
+    const { svc, up } = await start({ RESILIENCE_STRATEGY: "none", REQUEST_TIMEOUT_MS: "2000" });
+    up.hold();
+    const early = get(svc, "early");
+    await up.waitForAttempts(1);
+    // Real time on purpose: the two requests need deadlines 1 s apart (both are REQUEST_TIMEOUT_MS long).
+    await Bun.sleep(1000);
+    const late = get(svc, "late");
+    await untilMetric(svc, "booksvc_collapsed_requests_total", 1);
+    await svc.waitForLog((l) => l.msg === "request" && l.request_id === "early" && l.status === 504);
+    up.release();
+    expect((await early).status).toBe(504);
+    const answer = await late;
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("Cache-Status")).toBe("booksvc; fwd=miss; collapsed");
+    expect(up.attempts).toBe(1);
+  });
+
+  test("a failed shared call is a failure for every waiter: none answers each 502, combined each from the cache", async () => {
+    for (const [strategy, expected] of [
+      ["none", 502],
+      ["combined", 200],
+    ] as const) {
+      const { svc, up } = await start({ RESILIENCE_STRATEGY: strategy, RETRY_MAX_RETRIES: "0" });
+      expect((await get(svc, "warm")).status).toBe(200); // a last good answer for combined
+      up.status(500);
+      up.hold();
+      const answers = Array.from({ length: 10 }, (_, i) => get(svc, `f-${i}`));
+      await untilMetric(svc, "booksvc_collapsed_requests_total", 9);
+      up.release();
+      const statuses = (await Promise.all(answers)).map((r) => r.status);
+      expect(statuses).toEqual(Array(10).fill(expected));
+      expect(up.attempts).toBe(2);
+    }
+  });
+
+  test("COLLAPSE_REQUESTS=false gives each request its own upstream call", async () => {
+    const { svc, up } = await start({ RESILIENCE_STRATEGY: "combined", COLLAPSE_REQUESTS: "false" });
+    up.hold();
+    const answers = Array.from({ length: 10 }, (_, i) => get(svc, `own-${i}`));
+    await up.waitForAttempts(10);
+    up.release();
+    const responses = await Promise.all(answers);
+    expect(responses.every((r) => r.status === 200 && r.headers.get("Cache-Status") === "booksvc; fwd=miss")).toBe(true);
+    expect(await metric(svc, "booksvc_upstream_calls_total")).toBe(10);
+    expect(await metric(svc, "booksvc_collapsed_requests_total")).toBe(0);
+  });
+
+  test("different pages are never collapsed together", async () => {
+    const { svc, up } = await start({ RESILIENCE_STRATEGY: "none" });
+    up.ok([]);
+    up.hold();
+    const answers = ["/?limit=5", "/?limit=6", "/?limit=5&after=3"].map((path) => fetch(`${svc.url}${path}`));
+    await up.waitForAttempts(3);
+    up.release();
+    expect((await Promise.all(answers)).map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(await metric(svc, "booksvc_collapsed_requests_total")).toBe(0);
+  });
+});
