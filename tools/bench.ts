@@ -30,6 +30,26 @@ interface Target {
   proc: BenchProcess;
   path: string;
   expectHeader?: string;
+  /** Keep-alive connections for this target; default the --concurrency option. */
+  concurrency?: number;
+  /** A booksvc: upstream calls per answer are read from its /metrics around each run. */
+  booksvc?: boolean;
+}
+
+/** Clients of the collapsing rows besides the default: one client (no one to share with) and a crowd. */
+const COLLAPSE_CLIENTS = [1, 256] as const;
+
+/** booksvc's upstream calls and answers so far, from its /metrics. */
+async function booksvcCounters(url: string): Promise<{ calls: number; answers: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let calls = 0;
+  let answers = 0;
+  for (const line of text.split("\n")) {
+    const value = Number(line.slice(line.lastIndexOf(" ") + 1));
+    if (line.startsWith("booksvc_upstream_calls_total ")) calls = value;
+    else if (line.startsWith("booksvc_answers_total{")) answers += value;
+  }
+  return { calls, answers };
 }
 
 const log = (message: string): void => {
@@ -84,7 +104,7 @@ function serviceCommand(service: Service, options: BenchOptions): string[] {
 async function runLoadProcess(target: Target, options: BenchOptions): Promise<LoadResult> {
   const load: LoadOptions = {
     url: `${target.proc.url}${target.path}`,
-    concurrency: options.concurrency,
+    concurrency: target.concurrency ?? options.concurrency,
     warmupMs: options.warmupS * 1000,
     durationMs: options.durationS * 1000,
     serverPid: target.proc.child.pid,
@@ -103,6 +123,10 @@ async function runLoadProcess(target: Target, options: BenchOptions): Promise<Lo
   } finally {
     clearTimeout(timer);
   }
+}
+
+function callsPerRequest(counted: { calls: number; answers: number } | undefined): number | undefined {
+  return counted === undefined || counted.answers === 0 ? undefined : counted.calls / counted.answers;
 }
 
 async function getOnce(url: string): Promise<{ status: number; headers: Headers; text: string }> {
@@ -177,11 +201,29 @@ async function main(): Promise<number> {
       targets.push({ name: "ceiling", proc: await start("ceiling", "ceiling", { CEILING_BODY: books.text }, "/"), path: "/books" });
     }
     if (wanted("storagesvc")) targets.push({ name: "storagesvc", proc: storagesvc, path: "/books" });
+    // booksvc answers fresh: collapsed ("fwd=miss; collapsed") or not, both are fresh.
+    const fresh = "cache-status: booksvc; fwd=miss";
+    const booksvcEnv = (strategy: string, collapse: boolean) => ({
+      STORAGESVC_URL: `${storagesvc.url}/books`,
+      RESILIENCE_STRATEGY: strategy,
+      COLLAPSE_REQUESTS: String(collapse),
+    });
     for (const strategy of strategyNames) {
       const name = `booksvc-${strategy}`;
       if (!wanted(name)) continue;
-      const proc = await start(name, "booksvc", { STORAGESVC_URL: `${storagesvc.url}/books`, RESILIENCE_STRATEGY: strategy }, "/readyz");
-      targets.push({ name, proc, path: "/", expectHeader: "cache-status: booksvc; fwd=miss" });
+      const proc = await start(name, "booksvc", booksvcEnv(strategy, true), "/readyz");
+      targets.push({ name, proc, path: "/", expectHeader: fresh, booksvc: true });
+    }
+    if (wanted("collapsing")) {
+      // Collapsing off beside on, at the default clients and at COLLAPSE_CLIENTS, with storagesvc direct at each.
+      const off = await start("booksvc-combined-nocollapse", "booksvc", booksvcEnv("combined", false), "/readyz");
+      const on = targets.find((t) => t.name === "booksvc-combined")?.proc ?? (await start("booksvc-combined", "booksvc", booksvcEnv("combined", true), "/readyz"));
+      targets.push({ name: "booksvc-combined-nocollapse", proc: off, path: "/", expectHeader: fresh, booksvc: true });
+      for (const clients of COLLAPSE_CLIENTS) {
+        targets.push({ name: `storagesvc@${clients}`, proc: storagesvc, path: "/books", concurrency: clients });
+        targets.push({ name: `booksvc-combined@${clients}`, proc: on, path: "/", expectHeader: fresh, booksvc: true, concurrency: clients });
+        targets.push({ name: `booksvc-combined-nocollapse@${clients}`, proc: off, path: "/", expectHeader: fresh, booksvc: true, concurrency: clients });
+      }
     }
     if (wanted("booksvc-cache")) {
       proxy = await startFaultProxy({ target: { host: "127.0.0.1", port: storagesvc.port } });
@@ -203,11 +245,18 @@ async function main(): Promise<number> {
     for (const target of targets) rssIdle.set(target.name, await target.proc.rssMiB());
 
     const results = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
+    const upstreamCalls = new Map<string, { calls: number; answers: number }>();
     for (let round = 0; round < options.rounds; round++) {
       const order = targets.map((_, i) => targets[(i + round) % targets.length] as Target);
       for (const target of order) {
+        const before = target.booksvc ? await booksvcCounters(target.proc.url) : undefined;
         const result = await runLoadProcess(target, options);
         results.get(target.name)?.push(result);
+        if (before !== undefined) {
+          const after = await booksvcCounters(target.proc.url);
+          const sum = upstreamCalls.get(target.name) ?? { calls: 0, answers: 0 };
+          upstreamCalls.set(target.name, { calls: sum.calls + after.calls - before.calls, answers: sum.answers + after.answers - before.answers });
+        }
         const problems = result.errors + result.unexpected > 0 ? `, ${result.errors} errors, ${result.unexpected} unexpected (${result.firstError})` : "";
         log(`round ${round + 1}/${options.rounds} ${target.name}: ${Math.round(result.requests / result.seconds)} req/s, client ${result.clientCores.toFixed(2)} cores${problems}`);
         await Bun.sleep(200); // let the target drain its log buffer before the next one starts
@@ -222,12 +271,15 @@ async function main(): Promise<number> {
         ratioToStoragesvc: undefined,
         rssIdleMiB: target.name === "ceiling" ? undefined : rssIdle.get(target.name),
         rssAfterLoadMiB: target.name === "ceiling" ? undefined : await target.proc.rssMiB(),
+        concurrency: target.concurrency ?? options.concurrency,
+        upstreamCallsPerRequest: callsPerRequest(upstreamCalls.get(target.name)),
       });
     }
     const ceiling = rows.find((r) => r.name === "ceiling");
-    const direct = rows.find((r) => r.name === "storagesvc");
     for (const row of rows) {
       if (ceiling && ceiling.rps > 0) row.ratioToCeiling = row.rps / ceiling.rps;
+      // Against storagesvc direct at the same number of clients.
+      const direct = rows.find((r) => r.name.startsWith("storagesvc") && r.concurrency === row.concurrency);
       if (direct && direct.rps > 0 && row.name.startsWith("booksvc-")) row.ratioToStoragesvc = row.rps / direct.rps;
     }
 

@@ -24,13 +24,13 @@ export interface BenchOptions {
 }
 
 export const DEFAULT_OPTIONS: BenchOptions = {
-  // 7 targets x 4 rounds x (1 s + 3 s) = 112 s of load, about 2 minutes in all on 2 cores.
-  // More, shorter rounds: other work on a shared machine comes and goes, and each target then
-  // gets its share of quiet and busy moments.
-  durationS: 3,
+  // 14 targets x 3 rounds x (1 s + 2 s) = 126 s of load, under 3 minutes in all on 2 cores.
+  // Several short rounds: other work on a shared machine comes and goes, and each target then
+  // gets its share of quiet and busy moments. 32 clients: the collapsing target is stated there.
+  durationS: 2,
   warmupS: 1,
-  concurrency: 16,
-  rounds: 4,
+  concurrency: 32,
+  rounds: 3,
   starts: 7,
   json: false,
   source: false,
@@ -49,7 +49,7 @@ export const USAGE = `usage: bun run bench [options]
   --source            run the services from source instead of dist/ binaries
   --log-level <l>     services' LOG_LEVEL (default info, as in production)
   --profile <dir>     run from source with bun --cpu-prof-md, profiles written to <dir>
-  --only <a,b>        only these targets (ceiling, storagesvc, booksvc-none, ..., booksvc-cache)
+  --only <a,b>        only these targets (ceiling, storagesvc, booksvc-none, ..., booksvc-cache, collapsing)
 env DATABASE_URL      use this database as is (default: a fresh database on 127.0.0.1:5432, dropped after)`;
 
 /** Parses argv; throws a UsageError naming the bad option. */

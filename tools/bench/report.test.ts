@@ -18,13 +18,20 @@ function round(requests: number, serverCpuSeconds: number | undefined, latencyMs
   };
 }
 
-function row(name: string, rps: number, ratios: Partial<Pick<TargetRow, "ratioToCeiling" | "ratioToStoragesvc">> = {}): TargetRow {
+function row(
+  name: string,
+  rps: number,
+  more: Partial<Pick<TargetRow, "ratioToCeiling" | "ratioToStoragesvc" | "upstreamCallsPerRequest" | "concurrency">> = {},
+  latencyMs = 1,
+): TargetRow {
   return {
-    ...aggregate(name, [{ ...round(rps * 2, 0.1), seconds: 2 }]),
-    ratioToCeiling: ratios.ratioToCeiling,
-    ratioToStoragesvc: ratios.ratioToStoragesvc,
+    ...aggregate(name, [{ ...round(rps * 2, 0.1, latencyMs), seconds: 2 }]),
+    ratioToCeiling: more.ratioToCeiling,
+    ratioToStoragesvc: more.ratioToStoragesvc,
     rssIdleMiB: undefined,
     rssAfterLoadMiB: undefined,
+    concurrency: more.concurrency ?? 32,
+    upstreamCallsPerRequest: more.upstreamCallsPerRequest,
   };
 }
 
@@ -44,15 +51,20 @@ describe("aggregate", () => {
 describe("checkTargets", () => {
   test("passes and fails each target at its threshold", () => {
     const rows = [
-      row("booksvc-none", 1000, { ratioToStoragesvc: 0.6 }),
-      row("booksvc-combined", 949, { ratioToStoragesvc: 0.59 }),
+      row("booksvc-none", 1000, { ratioToStoragesvc: 1.6 }),
+      row("booksvc-combined", 949, { ratioToStoragesvc: 1.5, upstreamCallsPerRequest: 0.26 }),
+      row("booksvc-combined-nocollapse", 300, { ratioToStoragesvc: 0.44 }),
+      row("booksvc-combined@1", 300, { concurrency: 1 }, 1.1),
+      row("booksvc-combined-nocollapse@1", 300, { concurrency: 1 }, 1),
       row("booksvc-cache", 500, { ratioToCeiling: 0.5 }),
     ];
     const checks = checkTargets(rows, [{ binary: "dist/booksvc", starts: 7, healthzMs: 60, firstAnswerMs: 70, rssAtStartMiB: 50, allHealthzMs: [] }]);
     const verdict = Object.fromEntries(checks.map((c) => [c.what, c.ok]));
     expect(verdict).toEqual({
-      "booksvc-none >= 0.6 x storagesvc direct": true,
-      "booksvc-combined >= 0.6 x storagesvc direct": false,
+      "booksvc combined, collapsing on, 32 clients >= 1.5 x storagesvc direct": true,
+      "booksvc combined, collapsing on, 32 clients: <= 0.25 upstream calls per request": false,
+      "booksvc combined, collapsing off, 32 clients ~ 0.5 x storagesvc direct (>= 0.45)": false,
+      "1 client: p50 with collapsing no worse than without (+10 %)": true,
       "combined costs <= 5 % vs none": false, // 5.1 %
       "booksvc from cache >= 0.5 x ceiling": true,
       "dist/booksvc start to first 200 < 60 ms (median)": false,

@@ -183,7 +183,15 @@ export async function measureTables(tables: readonly PreparedTable[], load: Scal
 }
 
 function row(name: string, results: readonly LoadResult[]): TargetRow {
-  return { ...aggregate(name, results), ratioToCeiling: undefined, ratioToStoragesvc: undefined, rssIdleMiB: undefined, rssAfterLoadMiB: undefined };
+  return {
+    ...aggregate(name, results),
+    ratioToCeiling: undefined,
+    ratioToStoragesvc: undefined,
+    rssIdleMiB: undefined,
+    rssAfterLoadMiB: undefined,
+    concurrency: 0,
+    upstreamCallsPerRequest: undefined,
+  };
 }
 
 /** Issue 11's targets, for the sizes that were measured. */
