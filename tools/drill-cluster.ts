@@ -1,0 +1,297 @@
+/**
+ * `bun run drill:cluster`: the bookstore as a small cluster. 2 storagesvc and 3 booksvc replicas
+ * (the dist/ binaries) behind HAProxy, one section per tier, clients calling HAProxy all along
+ * while the drill restarts every replica one at a time, kills replicas, takes the database down
+ * (starting a new booksvc replica in the middle of it), then Redis and the database together. Per
+ * scenario: what the clients saw, in total and per replica that answered. See --help.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FileSink } from "bun";
+import { Progress } from "./drill/progress.ts";
+import { parseRecord, type RequestRecord } from "./drill/load-worker.ts";
+import { BOOKS_TIER, type Cluster, STORAGE_TIER, startCluster } from "./drill-cluster/cluster.ts";
+import { findHaproxy } from "./drill-cluster/haproxy.ts";
+import { RETRIES, SERVED_BY_HEADER } from "./drill-cluster/haproxy-config.ts";
+import { type ClusterDrillOptions, parseClusterDrillOptions, USAGE } from "./drill-cluster/options.ts";
+import { missingPrerequisites } from "./drill-cluster/prerequisites.ts";
+import type { Replica } from "./drill-cluster/replica.ts";
+import {
+  checkTargets,
+  type ClusterScenarioResult,
+  counterDelta,
+  FRONT_TARGET,
+  firstAnswer,
+  renderScenario,
+  scenarioJson,
+  scenarioRows,
+} from "./drill-cluster/report.ts";
+import { SCENARIOS, type ScenarioContext } from "./drill-cluster/scenarios.ts";
+import { UsageError } from "./kit/args.ts";
+import { ensureBinaries } from "./kit/binaries.ts";
+import { Child } from "./kit/child.ts";
+import { waitUntil } from "./kit/wait.ts";
+
+const ROOT = join(import.meta.dir, "..");
+const LOAD_WORKER = join(ROOT, "tools/drill/load-worker.ts");
+const BOOKSVC_REPLICAS = 3;
+const SPARE_BOOKSVC_SLOTS = 1;
+const STORAGESVC_REPLICAS = 2;
+/** Clients calling the replica started during the outage directly. */
+const DIRECT_CLIENTS = 2;
+/** After a scenario, wait at most this long for every replica to be UP and serve fresh books. */
+const RECOVERY_MAX_MS = 30_000;
+const SETTLE_MS = 1_000;
+
+const pct = (part: number, whole: number) => (whole === 0 ? "–" : `${Math.round((100 * part) / whole)}%`);
+
+async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<number> {
+  const began = Date.now();
+  const progress = new Progress(Boolean(process.stderr.isTTY));
+  const elapsed = () => `[${String(Math.round((Date.now() - began) / 1000)).padStart(3)} s]`;
+
+  const haproxyInstall = await findHaproxy();
+  const problems = missingPrerequisites(
+    { haproxy: haproxyInstall && { version: haproxyInstall.version }, redisServer: Bun.which("redis-server") !== null },
+    process.env,
+  );
+  if (problems.length > 0 || haproxyInstall === undefined) {
+    for (const problem of problems) process.stderr.write(`drill:cluster: ${problem}\n`);
+    return 1;
+  }
+  await ensureBinaries(["storagesvc", "booksvc"], (message) => progress.line(`drill:cluster: ${message}`));
+
+  const workDir = await mkdtemp(join(tmpdir(), "bookstore-drill-cluster-"));
+  const sinks = new Map<string, FileSink>();
+  const sink = (name: string) => {
+    let s = sinks.get(name);
+    if (!s) {
+      s = Bun.file(join(workDir, `${name}.log`)).writer();
+      sinks.set(name, s);
+    }
+    return s;
+  };
+  const outageS = String(options.outageMs / 1000);
+  progress.line(
+    `drill:cluster: ${BOOKSVC_REPLICAS} booksvc (+${SPARE_BOOKSVC_SLOTS} spare slot) and ${STORAGESVC_REPLICAS} storagesvc replicas ` +
+      `behind HAProxy ${haproxyInstall.version}, ${options.concurrency} clients, ${options.scenarios.length} scenarios, outages of ${outageS} s`,
+  );
+
+  let cluster: Cluster | undefined;
+  const workers: Child[] = [];
+  const records: RequestRecord[] = [];
+  const results: ClusterScenarioResult[] = [];
+  let failed = true;
+  const where = { database: "", redis: "" };
+  const startClients = (name: string, url: string, concurrency: number, recordHeader?: string): Child => {
+    const worker = Child.start({
+      name,
+      command: [
+        process.execPath,
+        LOAD_WORKER,
+        JSON.stringify({
+          targets: [{ name, url }],
+          concurrency,
+          thinkMs: options.thinkMs,
+          timeoutMs: options.clientTimeoutMs,
+          ...(recordHeader ? { recordHeader } : {}),
+        }),
+      ],
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
+      onLine: (line, stream) => {
+        const record = stream === "stdout" ? parseRecord(line) : undefined;
+        if (record) records.push(record);
+        else sink("clients").write(`${line}\n`);
+      },
+    });
+    workers.push(worker);
+    return worker;
+  };
+  const sleep = async (ms: number) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      signal.throwIfAborted();
+      await Bun.sleep(Math.min(100, end - Date.now()));
+    }
+  };
+  const servedFreshSince = (replica: Replica, since: number) =>
+    records.some((r) => r.target === FRONT_TARGET && r.header === replica.name && r.fresh && r.startedAt >= since);
+
+  try {
+    progress.update(`${elapsed()} starting the database, Redis, HAProxy and the replicas …`);
+    cluster = await startCluster({
+      root: ROOT,
+      env: process.env,
+      dataDir: join(ROOT, ".data", "pglite-drill-cluster"),
+      workDir,
+      haproxyBinary: haproxyInstall.path,
+      booksvcReplicas: BOOKSVC_REPLICAS,
+      spareBooksvcSlots: SPARE_BOOKSVC_SLOTS,
+      storagesvcReplicas: STORAGESVC_REPLICAS,
+      onLine: (name, line) => sink(name).write(`${line}\n`),
+    });
+    const live = cluster;
+    where.database = live.database.display;
+    where.redis = live.redis.display;
+    progress.line(`${elapsed()} cluster up: clients call ${live.frontUrl}; database: ${live.database.display}; Redis: ${live.redis.display}`);
+    startClients(FRONT_TARGET, `${live.frontUrl}/`, options.concurrency, SERVED_BY_HEADER);
+
+    // Warm-up: every replica has answered fresh books through HAProxy, so the cache holds them.
+    const warmStart = Date.now();
+    await waitUntil(
+      "not every booksvc replica served fresh books through HAProxy",
+      async () => {
+        const waiting = live.booksvc.filter((r) => r.running && !servedFreshSince(r, warmStart));
+        progress.update(`${elapsed()} warm-up: ${records.length} requests`);
+        if (Date.now() - warmStart < options.warmupMs) return "warming up";
+        return waiting.length === 0 ? true : `waiting for ${waiting.map((r) => r.name).join(", ")}`;
+      },
+      { timeoutMs: options.warmupMs + 30_000, intervalMs: 100, signal },
+    );
+
+    for (const scenario of SCENARIOS.filter((s) => options.scenarios.includes(s.name))) {
+      const events: ClusterScenarioResult["events"] = [];
+      const directWorkers: Child[] = [];
+      const before = await live.haproxy.stats();
+      const start = Date.now();
+      const ctx: ScenarioContext = {
+        cluster: live,
+        outageMs: options.outageMs,
+        killedMs: options.killedMs,
+        event: (text) => {
+          events.push({ atMs: Date.now() - start, text });
+          progress.line(`${elapsed()} ${scenario.name}: ${text}`);
+        },
+        directClients: (replica) => {
+          directWorkers.push(startClients(`${replica.name} direct`, `${replica.url}/`, DIRECT_CLIENTS));
+        },
+        sleep,
+      };
+      const ticker = setInterval(() => {
+        const seen = records.filter((r) => r.target === FRONT_TARGET && r.startedAt >= start);
+        progress.update(`${elapsed()} ${scenario.name}: ${seen.length} requests, ${pct(seen.filter((r) => r.books).length, seen.length)} books`);
+      }, 250);
+      let findings: Awaited<ReturnType<typeof scenario.run>>;
+      try {
+        findings = await scenario.run(ctx);
+      } finally {
+        clearInterval(ticker);
+      }
+      const end = Date.now();
+      const after = await live.haproxy.stats();
+
+      // Back to full strength before the next scenario: every replica UP, every booksvc fresh again.
+      const recovered = await waitUntil(
+        "not recovered",
+        async () => {
+          const stats = await live.haproxy.stats();
+          const down = [
+            ...live.booksvc.filter((r) => r.running).map((r) => [BOOKS_TIER, r.name] as const),
+            ...live.storagesvc.map((r) => [STORAGE_TIER, r.name] as const),
+          ].filter(([tier, name]) => stats.find((s) => s.proxy === tier && s.name === name)?.status !== "UP");
+          const stale = live.booksvc.filter((r) => r.running && !servedFreshSince(r, end));
+          progress.update(`${elapsed()} ${scenario.name} over, waiting for every replica to be UP and fresh …`);
+          if (down.length + stale.length === 0) return true;
+          return `down: ${down.map(([, name]) => name).join(", ") || "none"}; no fresh answer yet: ${stale.map((r) => r.name).join(", ") || "none"}`;
+        },
+        { timeoutMs: RECOVERY_MAX_MS, intervalMs: 100, signal },
+      ).then(
+        () => true,
+        (error: unknown) => {
+          if (signal.aborted) throw error;
+          progress.line(`${elapsed()} ${scenario.name}: ${error instanceof Error ? error.message : String(error)}`);
+          return false;
+        },
+      );
+      await sleep(SETTLE_MS);
+      for (const worker of directWorkers) await worker.stop(5_000);
+
+      const rows = scenarioRows(records, start, end);
+      const newReplica = findings.newReplica && {
+        ...findings.newReplica,
+        firstDirect: firstAnswer(records, (r) => r.target === `${findings.newReplica?.name} direct`),
+        firstViaHaproxy: firstAnswer(records, (r) => r.target === FRONT_TARGET && r.header === findings.newReplica?.name),
+      };
+      const result: ClusterScenarioResult = {
+        name: scenario.name,
+        title: scenario.title(outageS),
+        faultMs: end - start,
+        rows,
+        events,
+        haproxy: counterDelta(before, after),
+        ...(newReplica ? { newReplica } : {}),
+        recovered,
+        targets: checkTargets(scenario.name, rows, newReplica),
+      };
+      results.push(result);
+      progress.line(`${elapsed()} ${scenario.name} done`);
+      if (options.json) progress.line(`\n${renderScenario(result)}\n`);
+      else process.stdout.write(`\n${renderScenario(result)}\n\n`);
+    }
+    failed = false;
+  } finally {
+    for (const worker of workers) await worker.stop(5_000);
+    await cluster?.stop();
+    await Promise.all([...sinks.values()].map((s) => s.end()));
+    if (failed) progress.line(`drill:cluster: logs kept in ${workDir}`);
+    else await rm(workDir, { recursive: true, force: true });
+  }
+
+  const seconds = Math.round((Date.now() - began) / 1000);
+  const setup = {
+    booksvcReplicas: BOOKSVC_REPLICAS,
+    spareBooksvcSlots: SPARE_BOOKSVC_SLOTS,
+    storagesvcReplicas: STORAGESVC_REPLICAS,
+    haproxy: haproxyInstall.version,
+    ...where,
+    shutdownDelayMs: Number(process.env.SHUTDOWN_DELAY_MS ?? 1000),
+  };
+  if (options.json) {
+    const { help: _help, json: _json, ...settings } = options;
+    process.stdout.write(`${JSON.stringify({ ...settings, ...setup, seconds, scenarios: results.map(scenarioJson) }, null, 2)}\n`);
+  } else {
+    process.stdout.write(
+      `${options.concurrency} clients through HAProxy, ${options.thinkMs} ms apart, client timeout ${options.clientTimeoutMs / 1000} s; ` +
+        `${BOOKSVC_REPLICAS} booksvc and ${STORAGESVC_REPLICAS} storagesvc replicas (dist/ binaries, SHUTDOWN_DELAY_MS ${setup.shutdownDelayMs}) ` +
+        `behind HAProxy ${haproxyInstall.version} (checks every 500 ms, out after 1 failure, in after 2 successes, ` +
+        `${RETRIES} retries on another replica); database: ${setup.database}; Redis: ${setup.redis}; drill took ${seconds} s.\n` +
+        "answered by: the replica HAProxy's X-Served-By named; books: 200 with the book list; " +
+        "fresh after: from the end of the scenario to the first Cache-Status fwd=miss.\n",
+    );
+  }
+  return 0;
+}
+
+async function main(): Promise<void> {
+  let options: ClusterDrillOptions;
+  try {
+    options = parseClusterDrillOptions(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`drill:cluster: ${error.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (options.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const stop = new AbortController();
+  for (const name of ["SIGINT", "SIGTERM"] as const) process.on(name, () => stop.abort(name));
+  try {
+    process.exit(await run(options, stop.signal));
+  } catch (error) {
+    if (stop.signal.aborted) {
+      process.stderr.write("\ndrill:cluster: interrupted\n");
+      process.exit(130);
+    }
+    const parts: string[] = [];
+    for (let e: unknown = error; e !== undefined; e = e instanceof Error ? e.cause : undefined) {
+      parts.push(e instanceof Error ? e.message : String(e));
+    }
+    process.stderr.write(`\ndrill:cluster: ${parts.join(": ")}\n`);
+    process.exit(1);
+  }
+}
+
+if (import.meta.main) await main();
