@@ -166,6 +166,15 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
         directClients: (replica) => {
           directWorkers.push(startClients(`${replica.name} direct`, `${replica.url}/`, DIRECT_CLIENTS));
         },
+        answeredDirectlyAndThroughHaproxy: async (replica) => {
+          const answered = (front: boolean) =>
+            records.some((r) => r.startedAt >= start && (front ? r.target === FRONT_TARGET && r.header === replica.name : r.target === `${replica.name} direct`));
+          await waitUntil(
+            `${replica.name} answered no client both directly and through HAProxy`,
+            async () => (answered(true) && answered(false) ? true : `direct: ${answered(false)}, through HAProxy: ${answered(true)}`),
+            { timeoutMs: 20_000, intervalMs: 50, signal },
+          );
+        },
         sleep,
       };
       const ticker = setInterval(() => {

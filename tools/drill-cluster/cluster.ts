@@ -114,6 +114,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       storageTier.servers.push({ name: replica.name, port: replica.port });
     }
     const { REDIS_ADDR: _ignored, ...booksvcBase } = base;
+    // One key for every replica, as in production, but this run's own: a given Redis may hold someone else's.
+    const cacheKey = base.CACHE_KEY ?? `drill-cluster:${process.pid}-${Date.now().toString(36)}:books`;
     const booksvc: Replica[] = [];
     for (let i = 1; i <= options.booksvcReplicas + options.spareBooksvcSlots; i++) {
       const replica = new Replica({
@@ -125,8 +127,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           ...common,
           STORAGESVC_URL: `http://127.0.0.1:${storageTier.port}/books`,
           REDIS_URL: redis.url,
-          // A key of this run's own: a given Redis may hold someone else's.
-          CACHE_KEY: base.CACHE_KEY ?? `drill-cluster:${process.pid}-${Date.now().toString(36)}:books`,
+          CACHE_KEY: cacheKey,
         },
         logDir,
       });

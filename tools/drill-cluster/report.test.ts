@@ -75,7 +75,7 @@ test("firstAnswer is the earliest-started request picked, whatever the order of 
   expect(firstAnswer(records, (r) => r.header === "booksvc-9")).toBeNull();
 });
 
-test("counterDelta subtracts each tier's backend counters", () => {
+test("counterDelta subtracts each tier's backend counters and names the replicas requests were taken from", () => {
   const stat = (proxy: string, name: string, n: number): StatRow => ({
     proxy,
     name,
@@ -90,8 +90,8 @@ test("counterDelta subtracts each tier's backend counters", () => {
   const before = [stat("books", "BACKEND", 1), stat("books", "booksvc-1", 100), stat("storage", "BACKEND", 0)];
   const after = [stat("books", "BACKEND", 3), stat("books", "booksvc-1", 200), stat("storage", "BACKEND", 1)];
   expect(counterDelta(before, after)).toEqual({
-    books: { retries: 2, redispatches: 4, connectionErrors: 6, responseErrors: 8, answers5xx: 10 },
-    storage: { retries: 1, redispatches: 2, connectionErrors: 3, responseErrors: 4, answers5xx: 5 },
+    books: { retries: 2, redispatches: 4, connectionErrors: 6, responseErrors: 8, answers5xx: 10, redispatchedFrom: { "booksvc-1": 200 } },
+    storage: { retries: 1, redispatches: 2, connectionErrors: 3, responseErrors: 4, answers5xx: 5, redispatchedFrom: {} },
   });
 });
 
@@ -131,7 +131,7 @@ describe("renderScenario", () => {
     faultMs: 3_000,
     rows: scenarioRows([books(1_000, "booksvc-1"), books(1_001, "booksvc-2")], 1_000, 2_000),
     events: [{ atMs: 312, text: "booksvc-1: SIGKILL; out of HAProxy after 312 ms" }],
-    haproxy: { books: { retries: 1, redispatches: 15, connectionErrors: 0, responseErrors: 1, answers5xx: 0 } },
+    haproxy: { books: { retries: 1, redispatches: 15, connectionErrors: 0, responseErrors: 1, answers5xx: 0, redispatchedFrom: { "booksvc-1": 15 } } },
     recovered: true,
     targets: [{ target: "0 client errors", holds: true }],
   };
@@ -141,7 +141,9 @@ describe("renderScenario", () => {
     expect(lines[0]).toBe(result.title);
     expect(lines[1]).toMatch(/^answered by\s+requests\s+books\s+timeouts\s+p50\s+p99\s+max\s+fresh after$/);
     expect(lines[3]).toMatch(/^all clients\s+2\s+100 %/);
-    expect(lines).toContain("HAProxy books tier: 15 redispatched to another replica, 1 retried, 0 connection errors, 1 response errors, 0 5xx from replicas");
+    expect(lines).toContain(
+      "HAProxy books tier: 15 redispatched to another replica, 1 retried, 0 connection errors, 1 response errors, 0 5xx from replicas (taken away from booksvc-1 15)",
+    );
     expect(lines).toContain("   312 ms  booksvc-1: SIGKILL; out of HAProxy after 312 ms");
     expect(lines.at(-1)).toBe("target holds: 0 client errors");
   });

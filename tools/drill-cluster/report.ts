@@ -39,6 +39,11 @@ export interface TierCounters {
   connectionErrors: number;
   responseErrors: number;
   answers5xx: number;
+  /**
+   * Per replica, requests HAProxy took away from it to another one (its `wredis`): a replica
+   * answering 503 to everything is invisible to clients (`retry-on 503`) but shows here.
+   */
+  redispatchedFrom: Record<string, number>;
 }
 
 export interface TargetCheck {
@@ -91,19 +96,26 @@ export function firstAnswer(records: readonly RequestRecord[], pick: (r: Request
   return first === undefined ? null : { outcome: first.outcome, books: first.books, fresh: first.fresh, latencyMs: first.latencyMs };
 }
 
-/** Each tier's backend counters from `after` minus `before` (two `show stat` snapshots). */
+/** Each tier's backend counters from `after` minus `before` (two `show stat` snapshots), and its replicas' redispatches. */
 export function counterDelta(before: readonly StatRow[], after: readonly StatRow[]): Record<string, TierCounters> {
   const result: Record<string, TierCounters> = {};
   for (const end of after.filter((r) => r.name === "BACKEND")) {
     const start = before.find((r) => r.proxy === end.proxy && r.name === "BACKEND");
-    const minus = (key: keyof TierCounters) => end[key] - (start?.[key] ?? 0);
+    const minus = (key: Exclude<keyof TierCounters, "redispatchedFrom">) => end[key] - (start?.[key] ?? 0);
     result[end.proxy] = {
       retries: minus("retries"),
       redispatches: minus("redispatches"),
       connectionErrors: minus("connectionErrors"),
       responseErrors: minus("responseErrors"),
       answers5xx: minus("answers5xx"),
+      redispatchedFrom: {},
     };
+  }
+  for (const end of after.filter((r) => r.name !== "BACKEND" && r.name !== "FRONTEND")) {
+    const start = before.find((r) => r.proxy === end.proxy && r.name === end.name);
+    const away = end.redispatches - (start?.redispatches ?? 0);
+    const tier = result[end.proxy];
+    if (tier && away > 0) tier.redispatchedFrom[end.name] = away;
   }
   return result;
 }
@@ -156,7 +168,13 @@ export function renderScenario(result: ClusterScenarioResult): string {
   for (const [tier, c] of Object.entries(result.haproxy)) {
     lines.push(
       `HAProxy ${tier} tier: ${c.redispatches} redispatched to another replica, ${c.retries} retried, ` +
-        `${c.connectionErrors} connection errors, ${c.responseErrors} response errors, ${c.answers5xx} 5xx from replicas`,
+        `${c.connectionErrors} connection errors, ${c.responseErrors} response errors, ${c.answers5xx} 5xx from replicas` +
+        (Object.keys(c.redispatchedFrom).length === 0
+          ? ""
+          : ` (taken away from ${Object.entries(c.redispatchedFrom)
+              .sort(([a], [b]) => byName(a, b))
+              .map(([name, n]) => `${name} ${n}`)
+              .join(", ")})`),
     );
   }
   const n = result.newReplica;

@@ -12,6 +12,8 @@ export interface ScenarioContext {
   event(text: string): void;
   /** Starts clients calling `replica` directly, until the scenario's results are in. */
   directClients(replica: Replica): void;
+  /** Resolves once `replica` has answered a client directly and one through HAProxy. */
+  answeredDirectlyAndThroughHaproxy(replica: Replica): Promise<void>;
   /** Sleeps, unless the drill is interrupted. */
   sleep(ms: number): Promise<void>;
 }
@@ -128,6 +130,8 @@ export const SCENARIOS: readonly Scenario[] = [
           firstDirect: null,
           firstViaHaproxy: null,
         };
+        // However short the outage asked, the new replica serves in it, directly and through HAProxy.
+        await ctx.answeredDirectlyAndThroughHaproxy(spare);
         await ctx.sleep(Math.max(0, ctx.outageMs - (performance.now() - outageStart)));
       } else {
         ctx.event("no spare booksvc slot left: no new replica this time");
