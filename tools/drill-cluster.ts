@@ -84,6 +84,7 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
   const results: ClusterScenarioResult[] = [];
   let failed = true;
   const where = { database: "", redis: "" };
+  const warnings: string[] = [];
   const startClients = (name: string, url: string, concurrency: number, recordHeader?: string): Child => {
     const worker = Child.start({
       name,
@@ -135,6 +136,14 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
     where.database = live.database.display;
     where.redis = live.redis.display;
     progress.line(`${elapsed()} cluster up: clients call ${live.frontUrl}; database: ${live.database.display}; Redis: ${live.redis.display}`);
+    if (live.database.embedded && STORAGESVC_REPLICAS > 1) {
+      warnings.push(
+        "the embedded PGlite runs every connection on one PostgreSQL session and interleaves the extended-protocol " +
+          "messages of concurrent connections (electric-sql/pglite#1046): while a storagesvc replica starts, another " +
+          "can answer 200 [] or 503. Set DATABASE_URL to a real PostgreSQL for numbers about the cluster itself.",
+      );
+      progress.line(`drill:cluster: warning: ${warnings.at(-1)}`);
+    }
     startClients(FRONT_TARGET, `${live.frontUrl}/`, options.concurrency, SERVED_BY_HEADER);
 
     // Warm-up: every replica has answered fresh books through HAProxy, so the cache holds them.
@@ -258,7 +267,7 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
   };
   if (options.json) {
     const { help: _help, json: _json, ...settings } = options;
-    process.stdout.write(`${JSON.stringify({ ...settings, ...setup, seconds, scenarios: results.map(scenarioJson) }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...settings, ...setup, seconds, warnings, scenarios: results.map(scenarioJson) }, null, 2)}\n`);
   } else {
     process.stdout.write(
       `${options.concurrency} clients through HAProxy, ${options.thinkMs} ms apart, client timeout ${options.clientTimeoutMs / 1000} s; ` +
@@ -266,7 +275,8 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
         `behind HAProxy ${haproxyInstall.version} (checks every 500 ms, out after 1 failure, in after 2 successes, ` +
         `${RETRIES} retries on another replica); database: ${setup.database}; Redis: ${setup.redis}; drill took ${seconds} s.\n` +
         "answered by: the replica HAProxy's X-Served-By named; books: 200 with the book list; " +
-        "fresh after: from the end of the scenario to the first Cache-Status fwd=miss.\n",
+        "fresh after: from the end of the scenario to the first Cache-Status fwd=miss.\n" +
+        warnings.map((w) => `warning: ${w}\n`).join(""),
     );
   }
   return 0;
