@@ -10,41 +10,28 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FileSink } from "bun";
 import { Progress } from "./drill/progress.ts";
-import { parseRecord, type RequestRecord } from "./drill/load-worker.ts";
-import { BOOKS_TIER, type Cluster, STORAGE_TIER, startCluster } from "./drill-cluster/cluster.ts";
+import { Clients } from "./drill-cluster/clients.ts";
+import { type Cluster, startCluster } from "./drill-cluster/cluster.ts";
 import { findHaproxy } from "./drill-cluster/haproxy.ts";
 import { RETRIES, SERVED_BY_HEADER } from "./drill-cluster/haproxy-config.ts";
 import { type ClusterDrillOptions, parseClusterDrillOptions, USAGE } from "./drill-cluster/options.ts";
 import { missingPrerequisites } from "./drill-cluster/prerequisites.ts";
-import type { Replica } from "./drill-cluster/replica.ts";
-import {
-  checkTargets,
-  type ClusterScenarioResult,
-  counterDelta,
-  FRONT_TARGET,
-  firstAnswer,
-  renderScenario,
-  scenarioJson,
-  scenarioRows,
-} from "./drill-cluster/report.ts";
-import { SCENARIOS, type ScenarioContext } from "./drill-cluster/scenarios.ts";
+import { type ClusterScenarioResult, FRONT_TARGET, renderScenario, scenarioJson } from "./drill-cluster/report.ts";
+import { runScenario } from "./drill-cluster/run-scenario.ts";
+import { SCENARIOS } from "./drill-cluster/scenarios.ts";
 import { UsageError } from "./kit/args.ts";
 import { ensureBinaries } from "./kit/binaries.ts";
-import { Child } from "./kit/child.ts";
 import { waitUntil } from "./kit/wait.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const LOAD_WORKER = join(ROOT, "tools/drill/load-worker.ts");
 const BOOKSVC_REPLICAS = 3;
 const SPARE_BOOKSVC_SLOTS = 1;
 const STORAGESVC_REPLICAS = 2;
-/** Clients calling the replica started during the outage directly. */
-const DIRECT_CLIENTS = 2;
-/** After a scenario, wait at most this long for every replica to be UP and serve fresh books. */
-const RECOVERY_MAX_MS = 30_000;
-const SETTLE_MS = 1_000;
 
-const pct = (part: number, whole: number) => (whole === 0 ? "–" : `${Math.round((100 * part) / whole)}%`);
+const EMBEDDED_PGLITE_WARNING =
+  "the embedded PGlite runs every connection on one PostgreSQL session and interleaves the extended-protocol " +
+  "messages of concurrent connections (electric-sql/pglite#1046): while a storagesvc replica starts, another " +
+  "can answer 200 [] or 503. Set DATABASE_URL to a real PostgreSQL for numbers about the cluster itself.";
 
 async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<number> {
   const began = Date.now();
@@ -79,46 +66,14 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
   );
 
   let cluster: Cluster | undefined;
-  const workers: Child[] = [];
-  const records: RequestRecord[] = [];
+  const clients = new Clients({
+    thinkMs: options.thinkMs,
+    timeoutMs: options.clientTimeoutMs,
+    onOtherLine: (line) => sink("clients").write(`${line}\n`),
+  });
   const results: ClusterScenarioResult[] = [];
-  let failed = true;
-  const where = { database: "", redis: "" };
   const warnings: string[] = [];
-  const startClients = (name: string, url: string, concurrency: number, recordHeader?: string): Child => {
-    const worker = Child.start({
-      name,
-      command: [
-        process.execPath,
-        LOAD_WORKER,
-        JSON.stringify({
-          targets: [{ name, url }],
-          concurrency,
-          thinkMs: options.thinkMs,
-          timeoutMs: options.clientTimeoutMs,
-          ...(recordHeader ? { recordHeader } : {}),
-        }),
-      ],
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
-      onLine: (line, stream) => {
-        const record = stream === "stdout" ? parseRecord(line) : undefined;
-        if (record) records.push(record);
-        else sink("clients").write(`${line}\n`);
-      },
-    });
-    workers.push(worker);
-    return worker;
-  };
-  const sleep = async (ms: number) => {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      signal.throwIfAborted();
-      await Bun.sleep(Math.min(100, end - Date.now()));
-    }
-  };
-  const servedFreshSince = (replica: Replica, since: number) =>
-    records.some((r) => r.target === FRONT_TARGET && r.header === replica.name && r.fresh && r.startedAt >= since);
-
+  let failed = true;
   try {
     progress.update(`${elapsed()} starting the database, Redis, HAProxy and the replicas …`);
     cluster = await startCluster({
@@ -133,115 +88,37 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
       onLine: (name, line) => sink(name).write(`${line}\n`),
     });
     const live = cluster;
-    where.database = live.database.display;
-    where.redis = live.redis.display;
     progress.line(`${elapsed()} cluster up: clients call ${live.frontUrl}; database: ${live.database.display}; Redis: ${live.redis.display}`);
     if (live.database.embedded && STORAGESVC_REPLICAS > 1) {
-      warnings.push(
-        "the embedded PGlite runs every connection on one PostgreSQL session and interleaves the extended-protocol " +
-          "messages of concurrent connections (electric-sql/pglite#1046): while a storagesvc replica starts, another " +
-          "can answer 200 [] or 503. Set DATABASE_URL to a real PostgreSQL for numbers about the cluster itself.",
-      );
-      progress.line(`drill:cluster: warning: ${warnings.at(-1)}`);
+      warnings.push(EMBEDDED_PGLITE_WARNING);
+      progress.line(`drill:cluster: warning: ${EMBEDDED_PGLITE_WARNING}`);
     }
-    startClients(FRONT_TARGET, `${live.frontUrl}/`, options.concurrency, SERVED_BY_HEADER);
+    clients.start(FRONT_TARGET, `${live.frontUrl}/`, options.concurrency, SERVED_BY_HEADER);
 
     // Warm-up: every replica has answered fresh books through HAProxy, so the cache holds them.
     const warmStart = Date.now();
     await waitUntil(
       "not every booksvc replica served fresh books through HAProxy",
       async () => {
-        const waiting = live.booksvc.filter((r) => r.running && !servedFreshSince(r, warmStart));
-        progress.update(`${elapsed()} warm-up: ${records.length} requests`);
+        progress.update(`${elapsed()} warm-up: ${clients.records.length} requests`);
         if (Date.now() - warmStart < options.warmupMs) return "warming up";
+        const waiting = live.booksvc.filter((r) => r.running && !clients.servedFresh(r.name, warmStart));
         return waiting.length === 0 ? true : `waiting for ${waiting.map((r) => r.name).join(", ")}`;
       },
       { timeoutMs: options.warmupMs + 30_000, intervalMs: 100, signal },
     );
 
     for (const scenario of SCENARIOS.filter((s) => options.scenarios.includes(s.name))) {
-      const events: ClusterScenarioResult["events"] = [];
-      const directWorkers: Child[] = [];
-      const before = await live.haproxy.stats();
-      const start = Date.now();
-      const ctx: ScenarioContext = {
+      const result = await runScenario(scenario, {
         cluster: live,
+        clients,
         outageMs: options.outageMs,
         killedMs: options.killedMs,
-        event: (text) => {
-          events.push({ atMs: Date.now() - start, text });
-          progress.line(`${elapsed()} ${scenario.name}: ${text}`);
-        },
-        directClients: (replica) => {
-          directWorkers.push(startClients(`${replica.name} direct`, `${replica.url}/`, DIRECT_CLIENTS));
-        },
-        answeredDirectlyAndThroughHaproxy: async (replica) => {
-          const answered = (front: boolean) =>
-            records.some((r) => r.startedAt >= start && (front ? r.target === FRONT_TARGET && r.header === replica.name : r.target === `${replica.name} direct`));
-          await waitUntil(
-            `${replica.name} answered no client both directly and through HAProxy`,
-            async () => (answered(true) && answered(false) ? true : `direct: ${answered(false)}, through HAProxy: ${answered(true)}`),
-            { timeoutMs: 20_000, intervalMs: 50, signal },
-          );
-        },
-        sleep,
-      };
-      const ticker = setInterval(() => {
-        const seen = records.filter((r) => r.target === FRONT_TARGET && r.startedAt >= start);
-        progress.update(`${elapsed()} ${scenario.name}: ${seen.length} requests, ${pct(seen.filter((r) => r.books).length, seen.length)} books`);
-      }, 250);
-      let findings: Awaited<ReturnType<typeof scenario.run>>;
-      try {
-        findings = await scenario.run(ctx);
-      } finally {
-        clearInterval(ticker);
-      }
-      const end = Date.now();
-      const after = await live.haproxy.stats();
-
-      // Back to full strength before the next scenario: every replica UP, every booksvc fresh again.
-      const recovered = await waitUntil(
-        "not recovered",
-        async () => {
-          const stats = await live.haproxy.stats();
-          const down = [
-            ...live.booksvc.filter((r) => r.running).map((r) => [BOOKS_TIER, r.name] as const),
-            ...live.storagesvc.map((r) => [STORAGE_TIER, r.name] as const),
-          ].filter(([tier, name]) => stats.find((s) => s.proxy === tier && s.name === name)?.status !== "UP");
-          const stale = live.booksvc.filter((r) => r.running && !servedFreshSince(r, end));
-          progress.update(`${elapsed()} ${scenario.name} over, waiting for every replica to be UP and fresh …`);
-          if (down.length + stale.length === 0) return true;
-          return `down: ${down.map(([, name]) => name).join(", ") || "none"}; no fresh answer yet: ${stale.map((r) => r.name).join(", ") || "none"}`;
-        },
-        { timeoutMs: RECOVERY_MAX_MS, intervalMs: 100, signal },
-      ).then(
-        () => true,
-        (error: unknown) => {
-          if (signal.aborted) throw error;
-          progress.line(`${elapsed()} ${scenario.name}: ${error instanceof Error ? error.message : String(error)}`);
-          return false;
-        },
-      );
-      await sleep(SETTLE_MS);
-      for (const worker of directWorkers) await worker.stop(5_000);
-
-      const rows = scenarioRows(records, start, end);
-      const newReplica = findings.newReplica && {
-        ...findings.newReplica,
-        firstDirect: firstAnswer(records, (r) => r.target === `${findings.newReplica?.name} direct`),
-        firstViaHaproxy: firstAnswer(records, (r) => r.target === FRONT_TARGET && r.header === findings.newReplica?.name),
-      };
-      const result: ClusterScenarioResult = {
-        name: scenario.name,
-        title: scenario.title(outageS),
-        faultMs: end - start,
-        rows,
-        events,
-        haproxy: counterDelta(before, after),
-        ...(newReplica ? { newReplica } : {}),
-        recovered,
-        targets: checkTargets(scenario.name, rows, newReplica),
-      };
+        outageS,
+        signal,
+        line: (text) => progress.line(`${elapsed()} ${text}`),
+        status: (text) => progress.update(`${elapsed()} ${text}`),
+      });
       results.push(result);
       progress.line(`${elapsed()} ${scenario.name} done`);
       if (options.json) progress.line(`\n${renderScenario(result)}\n`);
@@ -249,10 +126,10 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
     }
     failed = false;
   } finally {
-    for (const worker of workers) await worker.stop(5_000);
+    await clients.stopAll();
     await cluster?.stop();
     await Promise.all([...sinks.values()].map((s) => s.end()));
-    if (failed) progress.line(`drill:cluster: logs kept in ${workDir}`);
+    if (failed || options.keepLogs) progress.line(`drill:cluster: logs kept in ${workDir}`);
     else await rm(workDir, { recursive: true, force: true });
   }
 
@@ -262,11 +139,12 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
     spareBooksvcSlots: SPARE_BOOKSVC_SLOTS,
     storagesvcReplicas: STORAGESVC_REPLICAS,
     haproxy: haproxyInstall.version,
-    ...where,
+    database: cluster.database.display,
+    redis: cluster.redis.display,
     shutdownDelayMs: Number(process.env.SHUTDOWN_DELAY_MS ?? 1000),
   };
   if (options.json) {
-    const { help: _help, json: _json, ...settings } = options;
+    const { help: _help, json: _json, keepLogs: _keepLogs, ...settings } = options;
     process.stdout.write(`${JSON.stringify({ ...settings, ...setup, seconds, warnings, scenarios: results.map(scenarioJson) }, null, 2)}\n`);
   } else {
     process.stdout.write(

@@ -24,6 +24,8 @@ export interface ClusterDrillOptions {
   clientTimeoutMs: number;
   scenarios: ScenarioName[];
   json: boolean;
+  /** Keep the replicas' logs and haproxy.cfg (always kept when the drill fails). */
+  keepLogs: boolean;
   help: boolean;
 }
 
@@ -47,6 +49,7 @@ table per scenario: what the clients saw, per replica that answered. Needs hapro
   --quick                short run for CI: --outage 3 --killed 1 --warmup 1 --concurrency 4,
                          unless given explicitly
   --json                 print the results as JSON on stdout (progress and tables go to stderr)
+  --keep-logs            keep every replica's log and haproxy.cfg (kept anyway when the drill fails)
   -h, --help             this text
 `;
 
@@ -61,6 +64,7 @@ export function parseClusterDrillOptions(argv: string[]): ClusterDrillOptions {
     scenarios: { type: "string" },
     quick: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
+    "keep-logs": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   });
   const quick = values.quick === true;
@@ -74,6 +78,7 @@ export function parseClusterDrillOptions(argv: string[]): ClusterDrillOptions {
     // Always run in the listed order: each scenario expects the cluster the previous one left.
     scenarios: SCENARIO_NAMES.filter((name) => listFlag("scenarios", values.scenarios, SCENARIO_NAMES, SCENARIO_NAMES).includes(name)),
     json: values.json === true,
+    keepLogs: values["keep-logs"] === true,
     help: values.help === true,
   };
 }
