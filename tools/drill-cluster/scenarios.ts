@@ -3,6 +3,9 @@ import type { ScenarioName } from "./options.ts";
 import type { Replica } from "./replica.ts";
 import type { NewReplicaReport } from "./report.ts";
 
+/** What a scenario knows of the replica it started; the runner adds its first answers from the records. */
+export type NewReplicaStart = Omit<NewReplicaReport, "firstDirect" | "firstViaHaproxy">;
+
 /** What a scenario may do to the cluster, and how it tells what it did. */
 export interface ScenarioContext {
   readonly cluster: Cluster;
@@ -22,7 +25,7 @@ export interface Scenario {
   name: ScenarioName;
   title(outageS: string): string;
   /** Does the damage and the repair; the clients' requests in between are what the scenario measures. */
-  run(ctx: ScenarioContext): Promise<{ newReplica?: NewReplicaReport }>;
+  run(ctx: ScenarioContext): Promise<{ newReplica?: NewReplicaStart }>;
 }
 
 const ms = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${Math.round(value)} ms`);
@@ -35,16 +38,16 @@ const ms = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(2)} s` 
 async function restartReplica(ctx: ScenarioContext, tier: string, replica: Replica): Promise<void> {
   const { haproxy } = ctx.cluster;
   const signalled = performance.now();
-  const out = haproxy.waitForServer(tier, replica.name, "DOWN");
-  const code = await replica.stop();
-  const exitedMs = performance.now() - signalled;
-  const outMs = await out;
+  const [exit, outMs] = await Promise.all([
+    replica.stop().then((code) => ({ code, ms: performance.now() - signalled })),
+    haproxy.waitForServer(tier, replica.name, "DOWN"),
+  ]);
   const started = performance.now();
   replica.start();
   const readyMs = await replica.ready();
   await haproxy.waitForServer(tier, replica.name, "UP");
   ctx.event(
-    `${replica.name}: SIGTERM; out of HAProxy after ${ms(outMs)}, exited ${code} after ${ms(exitedMs)}; ` +
+    `${replica.name}: SIGTERM; out of HAProxy after ${ms(outMs)}, exited ${exit.code} after ${ms(exit.ms)}; ` +
       `new process ready after ${ms(readyMs)}, UP in HAProxy after ${ms(performance.now() - started)}`,
   );
 }
@@ -53,9 +56,7 @@ async function restartReplica(ctx: ScenarioContext, tier: string, replica: Repli
 async function killReplica(ctx: ScenarioContext, tier: string, replica: Replica): Promise<void> {
   const { haproxy } = ctx.cluster;
   const killed = performance.now();
-  const out = haproxy.waitForServer(tier, replica.name, "DOWN");
-  await replica.kill();
-  const outMs = await out;
+  const [, outMs] = await Promise.all([replica.kill(), haproxy.waitForServer(tier, replica.name, "DOWN")]);
   ctx.event(`${replica.name}: SIGKILL; out of HAProxy after ${ms(outMs)}`);
   await ctx.sleep(Math.max(0, ctx.killedMs - (performance.now() - killed)));
   const started = performance.now();
@@ -108,12 +109,17 @@ export const SCENARIOS: readonly Scenario[] = [
     async run(ctx) {
       const { cluster } = ctx;
       const outageStart = performance.now();
+      const outageLeft = () => Math.max(0, ctx.outageMs - (performance.now() - outageStart));
       await cluster.database.proxy.cut();
       ctx.event("database cut");
-      await ctx.sleep(ctx.outageMs / 2);
-      let newReplica: NewReplicaReport | undefined;
-      const spare = cluster.booksvc.find((r) => !r.running);
-      if (spare) {
+      try {
+        await ctx.sleep(ctx.outageMs / 2);
+        const spare = cluster.booksvc.find((r) => !r.running);
+        if (spare === undefined) {
+          ctx.event("no spare booksvc slot left: no new replica this time");
+          await ctx.sleep(outageLeft());
+          return {};
+        }
         const started = performance.now();
         spare.start();
         const readyMs = await spare.ready();
@@ -122,24 +128,14 @@ export const SCENARIOS: readonly Scenario[] = [
         await cluster.haproxy.waitForServer(BOOKS_TIER, spare.name, "UP");
         const upMs = performance.now() - started;
         ctx.event(`${spare.name} UP in HAProxy after ${ms(upMs)}`);
-        newReplica = {
-          name: spare.name,
-          startedAfterMs: started - outageStart,
-          readyMs,
-          upInHaproxyMs: upMs,
-          firstDirect: null,
-          firstViaHaproxy: null,
-        };
         // However short the outage asked, the new replica serves in it, directly and through HAProxy.
         await ctx.answeredDirectlyAndThroughHaproxy(spare);
-        await ctx.sleep(Math.max(0, ctx.outageMs - (performance.now() - outageStart)));
-      } else {
-        ctx.event("no spare booksvc slot left: no new replica this time");
-        await ctx.sleep(Math.max(0, ctx.outageMs - (performance.now() - outageStart)));
+        await ctx.sleep(outageLeft());
+        return { newReplica: { name: spare.name, startedAfterMs: started - outageStart, readyMs, upInHaproxyMs: upMs } };
+      } finally {
+        await cluster.database.proxy.pass();
+        ctx.event("database back");
       }
-      await cluster.database.proxy.pass();
-      ctx.event("database back");
-      return newReplica ? { newReplica } : {};
     },
   },
   {
@@ -149,9 +145,12 @@ export const SCENARIOS: readonly Scenario[] = [
       const { cluster } = ctx;
       await Promise.all([cluster.redis.down(), cluster.database.proxy.cut()]);
       ctx.event("Redis and the database down");
-      await ctx.sleep(ctx.outageMs);
-      await Promise.all([cluster.redis.up(), cluster.database.proxy.pass()]);
-      ctx.event("Redis and the database back");
+      try {
+        await ctx.sleep(ctx.outageMs);
+      } finally {
+        await Promise.all([cluster.redis.up(), cluster.database.proxy.pass()]);
+        ctx.event("Redis and the database back");
+      }
       return {};
     },
   },
