@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { FileSink } from "bun";
 import { Progress } from "./drill/progress.ts";
 import { Clients } from "./drill-cluster/clients.ts";
-import { type Cluster, startCluster } from "./drill-cluster/cluster.ts";
+import { type Cluster, DEFAULT_SHUTDOWN_DELAY_MS, startCluster } from "./drill-cluster/cluster.ts";
 import { findHaproxy } from "./drill-cluster/haproxy.ts";
 import { RETRIES, SERVED_BY_HEADER } from "./drill-cluster/haproxy-config.ts";
 import { type ClusterDrillOptions, parseClusterDrillOptions, USAGE } from "./drill-cluster/options.ts";
@@ -141,7 +141,7 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
     haproxy: haproxyInstall.version,
     database: cluster.database.display,
     redis: cluster.redis.display,
-    shutdownDelayMs: Number(process.env.SHUTDOWN_DELAY_MS ?? 1000),
+    shutdownDelayMs: Number(process.env.SHUTDOWN_DELAY_MS ?? DEFAULT_SHUTDOWN_DELAY_MS),
   };
   if (options.json) {
     const { help: _help, json: _json, keepLogs: _keepLogs, ...settings } = options;

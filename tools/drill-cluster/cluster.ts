@@ -51,7 +51,7 @@ export const STORAGE_TIER = "storage";
 
 const DEFAULT_POOL_MAX = 10;
 /** What the issue asks for: long enough for HAProxy (500 ms checks) to take a stopping replica out. */
-const DEFAULT_SHUTDOWN_DELAY_MS = "1000";
+export const DEFAULT_SHUTDOWN_DELAY_MS = 1_000;
 
 function definedEnv(base: Record<string, string | undefined>): Record<string, string> {
   const env: Record<string, string> = {};
@@ -69,7 +69,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const poolMax = Number(base.DB_POOL_MAX ?? DEFAULT_POOL_MAX) || DEFAULT_POOL_MAX;
   const common = {
     LOG_LEVEL: base.LOG_LEVEL ?? "warn",
-    SHUTDOWN_DELAY_MS: base.SHUTDOWN_DELAY_MS ?? DEFAULT_SHUTDOWN_DELAY_MS,
+    SHUTDOWN_DELAY_MS: base.SHUTDOWN_DELAY_MS ?? String(DEFAULT_SHUTDOWN_DELAY_MS),
   };
 
   try {
