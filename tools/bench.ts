@@ -9,10 +9,11 @@
  * and the rounds of a target are aggregated. Then, for each binary, start-to-first-200 (median of
  * several starts) and RSS idle / after load. `--json` prints it all as JSON; see --help.
  */
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { type FaultProxy, startFaultProxy } from "./faultproxy/index.ts";
+import { binaryPath, ensureBinaries, type ServiceName as Service } from "./kit/binaries.ts";
 import { freePort } from "./kit/free-port.ts";
 import { createFreshDatabase, type FreshDatabase } from "./kit/postgres.ts";
 import type { LoadOptions, LoadResult } from "./bench/load.ts";
@@ -22,8 +23,6 @@ import { waitForHttp } from "./kit/wait.ts";
 import { strategyNames } from "../internal/resilience/index.ts";
 import { aggregate, type Check, checksText, checkTargets, startupTable, type TargetRow, throughputTable } from "./bench/report.ts";
 import { measureStartup, type StartupResult } from "./bench/startup.ts";
-
-type Service = "storagesvc" | "booksvc";
 
 interface Target {
   name: string;
@@ -69,34 +68,8 @@ async function machine(): Promise<Record<string, string | number>> {
   };
 }
 
-/** Newest mtime of the TypeScript a binary is built from. */
-async function newestSource(): Promise<number> {
-  let newest = 0;
-  for (const dir of ["cmd", "internal"]) {
-    for (const file of await readdir(join(REPO_ROOT, dir), { recursive: true })) {
-      if (!file.endsWith(".ts") || file.endsWith(".test.ts")) continue;
-      newest = Math.max(newest, (await stat(join(REPO_ROOT, dir, file))).mtimeMs);
-    }
-  }
-  return newest;
-}
-
-/** Builds dist/ when a binary is missing or older than its sources, so we never bench stale code. */
-async function ensureBinaries(): Promise<void> {
-  const sources = await newestSource();
-  const stale: Service[] = [];
-  for (const service of ["storagesvc", "booksvc"] as const) {
-    const built = await stat(join(REPO_ROOT, "dist", service)).catch(() => undefined);
-    if (built === undefined || built.mtimeMs < sources) stale.push(service);
-  }
-  if (stale.length === 0) return;
-  log(`building ${stale.join(", ")} (missing or older than the sources)`);
-  const build = Bun.spawn([process.execPath, "run", "tools/build.ts", ...stale], { cwd: REPO_ROOT, stdout: "ignore", stderr: "inherit" });
-  if ((await build.exited) !== 0) throw new Error("bun run build failed");
-}
-
 function serviceCommand(service: Service, options: BenchOptions): string[] {
-  if (!options.source) return [join(REPO_ROOT, "dist", service)];
+  if (!options.source) return [binaryPath(service)];
   const profile = options.profileDir === undefined ? [] : ["--cpu-prof-md", `--cpu-prof-dir=${options.profileDir}`];
   return [process.execPath, ...profile, join(REPO_ROOT, "cmd", service, "main.ts")];
 }
@@ -151,7 +124,7 @@ async function main(): Promise<number> {
   const startedAt = performance.now();
   const info = await machine();
   log(`${info.nproc} cores, ${info.memory_gib} GiB, ${info.cpu_model}, bun ${info.bun}`);
-  if (!options.source) await ensureBinaries();
+  if (!options.source) await ensureBinaries(["storagesvc", "booksvc"], log);
 
   const logDir = await mkdtemp(join(tmpdir(), "bookstore-bench-"));
   const running: BenchProcess[] = [];

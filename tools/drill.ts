@@ -13,6 +13,7 @@ import { type RunningBooksvc, type Stack, startStack } from "./devstack/stack.ts
 import { parseRecord, type RequestRecord } from "./drill/load-worker.ts";
 import { UsageError } from "./kit/args.ts";
 import { type DrillOptions, parseDrillOptions, USAGE } from "./drill/options.ts";
+import { Progress } from "./drill/progress.ts";
 import { summarize } from "./drill/summary.ts";
 import { renderTable, type ScenarioResult } from "./drill/table.ts";
 
@@ -53,24 +54,6 @@ function faults(durationS: string, slowMs: number, upstreamTimeoutMs: number): F
       end: (s) => s.dbProxy.pass(),
     },
   ];
-}
-
-class Progress {
-  private lastPlain = 0;
-  constructor(private readonly tty: boolean) {}
-  /** Rewrites the status line on a terminal; elsewhere prints it every 5 s at most. */
-  update(text: string): void {
-    if (this.tty) process.stderr.write(`\r\x1b[2K${text}`);
-    else if (Date.now() - this.lastPlain >= 5_000) {
-      this.lastPlain = Date.now();
-      process.stderr.write(`${text}\n`);
-    }
-  }
-  line(text: string): void {
-    if (this.tty) process.stderr.write("\r\x1b[2K");
-    process.stderr.write(`${text}\n`);
-    this.lastPlain = 0;
-  }
 }
 
 function pctBooks(records: readonly RequestRecord[]): string {

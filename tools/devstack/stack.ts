@@ -1,10 +1,9 @@
 import { join } from "node:path";
 import { type FaultProxy, startFaultProxy } from "../faultproxy/index.ts";
-import { redactUrl } from "../../internal/logging/redact.ts";
 import { Child, type LineHandler } from "../kit/child.ts";
-import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded-postgres.ts";
 import { freePort } from "../kit/free-port.ts";
 import { waitForHttp } from "../kit/wait.ts";
+import { startDatabase } from "./database.ts";
 
 /**
  * The whole bookstore on one machine, shared by `bun run start`, `bun run drill` and the e2e tests:
@@ -84,39 +83,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 
   try {
-    // 1. The database: the user's, or PGlite in a child process on a port picked now.
-    let target: { host: string; port: number };
-    let database: Stack["database"];
-    let embedded: EmbeddedPostgres | undefined;
-    let proxiedUrl: URL;
-    const external = options.env.DATABASE_URL;
-    if (external) {
-      proxiedUrl = new URL(external);
-      target = { host: proxiedUrl.hostname || "127.0.0.1", port: Number(proxiedUrl.port || 5432) };
-      database = { display: redactUrl(external), embedded: false };
-    } else {
-      const port = await freePort();
-      // The pool, plus room for a connection postgres.js opens while an old one is closing.
-      embedded = startEmbeddedPostgres({
-        dataDir: options.dataDir,
-        port,
-        maxConnections: poolMax + 2,
-        onLine: onLine("pglite"),
-      });
-      const pg = embedded;
-      cleanups.push(() => pg.stop());
-      proxiedUrl = new URL(embedded.url);
-      target = { host: "127.0.0.1", port };
-      database = { display: `embedded PGlite (${options.dataDir})`, embedded: true };
-    }
+    // 1. The database (the user's, or PGlite in a child process) behind the proxy storagesvc goes
+    // through. The pool, plus room for a connection postgres.js opens while an old one is closing.
+    const db = await startDatabase({
+      env: options.env,
+      dataDir: options.dataDir,
+      maxConnections: poolMax + 2,
+      onLine: onLine("pglite"),
+    });
+    cleanups.push(() => db.stop());
+    const database = { display: db.display, embedded: db.embedded };
+    const dbProxy = db.proxy;
 
-    // 2. The database proxy, which storagesvc goes through.
-    const dbProxy = await startFaultProxy({ target });
-    cleanups.push(() => dbProxy.close());
-    proxiedUrl.hostname = "127.0.0.1";
-    proxiedUrl.port = String(dbProxy.port);
-
-    // 3. storagesvc on an internal port, started without waiting for the database: it keeps trying.
+    // 2. storagesvc on an internal port, started without waiting for the database: it keeps trying.
     const storagesvcPort = await freePort("0.0.0.0");
     const storagesvc = Child.start({
       name: "storagesvc",
@@ -124,14 +103,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       cwd: options.root,
       env: childEnv(options.env, {
         HTTP_PORT: String(storagesvcPort),
-        DATABASE_URL: proxiedUrl.toString(),
+        DATABASE_URL: db.url,
         DB_POOL_MAX: String(poolMax),
       }),
       onLine: onLine("storagesvc"),
     });
     cleanups.push(() => storagesvc.stop());
 
-    // 4. Its public face: the storagesvc proxy.
+    // 3. Its public face: the storagesvc proxy.
     const storagesvcProxy = await startFaultProxy({
       target: { host: "127.0.0.1", port: storagesvcPort },
       host: options.publicHost,
@@ -141,7 +120,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const storagesvcUrl = `http://127.0.0.1:${storagesvcProxy.port}`;
 
     const ready = Promise.all([
-      embedded?.ready,
+      db.ready,
       waitForHttp(`http://127.0.0.1:${storagesvcPort}/readyz`, { timeoutMs: READY_TIMEOUT_MS, child: storagesvc }),
     ]).then(() => undefined);
     // Callers await `ready`; this handler only keeps an early failure from being reported unhandled.

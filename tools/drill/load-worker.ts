@@ -5,13 +5,16 @@
  * For each target, `concurrency` closed-loop clients (keep-alive fetch) send `GET /` one after the
  * other, `thinkMs` apart, each with a client timeout, until SIGTERM. Every finished request is
  * written as one CSV line on stdout: `target,startedAtEpochMs,latencyMs,outcome,books,fresh`
- * (outcome: HTTP status, `timeout` or `error`; books/fresh: 1 or 0). Lines are batched every 100 ms.
+ * (outcome: HTTP status, `timeout` or `error`; books/fresh: 1 or 0), plus `,header` when
+ * `recordHeader` is asked for. Lines are batched every 100 ms.
  */
 export interface LoadWorkerOptions {
   targets: Array<{ name: string; url: string }>;
   concurrency: number;
   thinkMs: number;
   timeoutMs: number;
+  /** A response header to record with each request: which replica a load balancer picked, say. */
+  recordHeader?: string;
 }
 
 export interface RequestRecord {
@@ -21,12 +24,14 @@ export interface RequestRecord {
   outcome: string;
   books: boolean;
   fresh: boolean;
+  /** The `recordHeader` value ("" when the answer had none); absent when none was asked for. */
+  header?: string;
 }
 
 export function parseRecord(line: string): RequestRecord | undefined {
   const parts = line.split(",");
-  if (parts.length !== 6) return undefined;
-  const [target, startedAt, latencyMs, outcome, books, fresh] = parts as [string, string, string, string, string, string];
+  if (parts.length !== 6 && parts.length !== 7) return undefined;
+  const [target, startedAt, latencyMs, outcome, books, fresh, header] = parts as [string, string, string, string, string, string, string?];
   return {
     target,
     startedAt: Number(startedAt),
@@ -34,6 +39,7 @@ export function parseRecord(line: string): RequestRecord | undefined {
     outcome,
     books: books === "1",
     fresh: fresh === "1",
+    ...(header === undefined ? {} : { header }),
   };
 }
 
@@ -46,7 +52,7 @@ export function isBookList(body: unknown): boolean {
   );
 }
 
-async function oneRequest(url: string, timeoutMs: number): Promise<Omit<RequestRecord, "target">> {
+async function oneRequest(url: string, timeoutMs: number, recordHeader: string | undefined): Promise<Omit<RequestRecord, "target">> {
   const startedAt = Date.now();
   const started = performance.now();
   try {
@@ -61,11 +67,14 @@ async function oneRequest(url: string, timeoutMs: number): Promise<Omit<RequestR
       }
     }
     const fresh = books && (response.headers.get("cache-status") ?? "").includes("fwd=miss");
-    return { startedAt, latencyMs: performance.now() - started, outcome: String(response.status), books, fresh };
+    // A comma would split the CSV line.
+    const header = recordHeader === undefined ? {} : { header: (response.headers.get(recordHeader) ?? "").replaceAll(",", ";") };
+    return { startedAt, latencyMs: performance.now() - started, outcome: String(response.status), books, fresh, ...header };
   } catch (error) {
     const name = (error as Error).name;
     const outcome = name === "TimeoutError" || name === "AbortError" ? "timeout" : "error";
-    return { startedAt, latencyMs: performance.now() - started, outcome, books: false, fresh: false };
+    const header = recordHeader === undefined ? {} : { header: "" };
+    return { startedAt, latencyMs: performance.now() - started, outcome, books: false, fresh: false, ...header };
   }
 }
 
@@ -85,10 +94,11 @@ export async function runLoad(
   const flusher = setInterval(() => void flush().catch(() => {}), 100);
   const client = async (target: { name: string; url: string }) => {
     while (!signal.aborted) {
-      const r = await oneRequest(target.url, options.timeoutMs);
+      const r = await oneRequest(target.url, options.timeoutMs, options.recordHeader);
       if (signal.aborted) break;
+      const header = r.header === undefined ? "" : `,${r.header}`;
       batch.push(
-        `${target.name},${r.startedAt},${r.latencyMs.toFixed(1)},${r.outcome},${r.books ? 1 : 0},${r.fresh ? 1 : 0}`,
+        `${target.name},${r.startedAt},${r.latencyMs.toFixed(1)},${r.outcome},${r.books ? 1 : 0},${r.fresh ? 1 : 0}${header}`,
       );
       if (options.thinkMs > 0) await Bun.sleep(options.thinkMs);
     }

@@ -17,3 +17,16 @@ test("the table has a column per error status that occurred and says when fresh 
   expect(lines[3]).toMatch(/^none\s+10\s+0\s+100 %\s+0\s+0\s+1\.5 ms/);
   expect(lines[4]).toMatch(/10\.0 s\s+not yet$/);
 });
+
+test("the first column can be headed for what a row is", () => {
+  const text = renderTable(
+    {
+      name: "rolling-restart-booksvc",
+      title: "rolling restart of booksvc",
+      faultMs: 5_000,
+      rows: [{ strategy: "all clients", requests: 3, booksPct: 100, errorsPct: {}, timeoutsPct: 0, p50Ms: 1, p99Ms: 2, maxMs: 2, freshAfterMs: 0 }],
+    },
+    { rowLabel: "answered by" },
+  );
+  expect(text.split("\n")[1]).toMatch(/^answered by\s+requests\s+books\s+timeouts/);
+});

@@ -22,11 +22,14 @@ function percent(value: number): string {
   return `${value < 0.1 ? "<0.1" : value.toFixed(1)} %`;
 }
 
-/** One plain-text table per scenario; error columns only for outcomes that occurred. */
-export function renderTable(result: ScenarioResult): string {
+/**
+ * One plain-text table per scenario; error columns only for outcomes that occurred. `rowLabel`
+ * heads the first column: what a row is (a strategy here, a replica in the cluster drill).
+ */
+export function renderTable(result: ScenarioResult, { rowLabel = "strategy" }: { rowLabel?: string } = {}): string {
   const outcomes = [...new Set(result.rows.flatMap((r) => Object.keys(r.errorsPct)))].sort();
   const header = [
-    "strategy",
+    rowLabel,
     "requests",
     "books",
     ...outcomes.map((o) => (o === "error" ? "net err" : o)),

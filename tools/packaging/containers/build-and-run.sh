@@ -54,8 +54,8 @@ command -v psql >/dev/null || missing+=(postgresql-client)
 command -v redis-cli >/dev/null || missing+=(redis-tools)
 if ((${#missing[@]} > 0)); then
   echo "installing ${missing[*]} from Debian's packages"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 command -v bun >/dev/null || fail "bun is not on PATH (the Bun stand-in image is made from it)"
 want_bun="$(sed -n 's/.*"packageManager": *"bun@\([^"]*\)".*/\1/p' "$CONTEXT/package.json")"

@@ -1,0 +1,194 @@
+/**
+ * `bun run drill:cluster`: the bookstore as a small cluster. 2 storagesvc and 3 booksvc replicas
+ * (the dist/ binaries) behind HAProxy, one section per tier, clients calling HAProxy all along
+ * while the drill restarts every replica one at a time, kills replicas, takes the database down
+ * (starting a new booksvc replica in the middle of it), then Redis and the database together. Per
+ * scenario: what the clients saw, in total and per replica that answered. See --help.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FileSink } from "bun";
+import { Progress } from "./drill/progress.ts";
+import { Clients } from "./drill-cluster/clients.ts";
+import { type Cluster, DEFAULT_SHUTDOWN_DELAY_MS, startCluster } from "./drill-cluster/cluster.ts";
+import { findHaproxy } from "./drill-cluster/haproxy.ts";
+import { RETRIES, SERVED_BY_HEADER } from "./drill-cluster/haproxy-config.ts";
+import { type ClusterDrillOptions, parseClusterDrillOptions, USAGE } from "./drill-cluster/options.ts";
+import { missingPrerequisites } from "./drill-cluster/prerequisites.ts";
+import { type ClusterScenarioResult, FRONT_TARGET, renderScenario, scenarioJson } from "./drill-cluster/report.ts";
+import { runScenario } from "./drill-cluster/run-scenario.ts";
+import { SCENARIOS } from "./drill-cluster/scenarios.ts";
+import { UsageError } from "./kit/args.ts";
+import { ensureBinaries } from "./kit/binaries.ts";
+import { waitUntil } from "./kit/wait.ts";
+
+const ROOT = join(import.meta.dir, "..");
+const BOOKSVC_REPLICAS = 3;
+const SPARE_BOOKSVC_SLOTS = 1;
+const STORAGESVC_REPLICAS = 2;
+
+const EMBEDDED_PGLITE_WARNING =
+  "the embedded PGlite runs every connection on one PostgreSQL session and interleaves the extended-protocol " +
+  "messages of concurrent connections (electric-sql/pglite#1046): while a storagesvc replica starts, another " +
+  "can answer 200 [] or 503. Set DATABASE_URL to a real PostgreSQL for numbers about the cluster itself.";
+
+async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<number> {
+  const began = Date.now();
+  const progress = new Progress(Boolean(process.stderr.isTTY));
+  const elapsed = () => `[${String(Math.round((Date.now() - began) / 1000)).padStart(3)} s]`;
+
+  const haproxyInstall = await findHaproxy();
+  const problems = missingPrerequisites(
+    { haproxy: haproxyInstall && { version: haproxyInstall.version }, redisServer: Bun.which("redis-server") !== null },
+    process.env,
+  );
+  if (problems.length > 0 || haproxyInstall === undefined) {
+    for (const problem of problems) process.stderr.write(`drill:cluster: ${problem}\n`);
+    return 1;
+  }
+  await ensureBinaries(["storagesvc", "booksvc"], (message) => progress.line(`drill:cluster: ${message}`));
+
+  const workDir = await mkdtemp(join(tmpdir(), "bookstore-drill-cluster-"));
+  const sinks = new Map<string, FileSink>();
+  const sink = (name: string) => {
+    let s = sinks.get(name);
+    if (!s) {
+      s = Bun.file(join(workDir, `${name}.log`)).writer();
+      sinks.set(name, s);
+    }
+    return s;
+  };
+  const outageS = String(options.outageMs / 1000);
+  progress.line(
+    `drill:cluster: ${BOOKSVC_REPLICAS} booksvc (+${SPARE_BOOKSVC_SLOTS} spare slot) and ${STORAGESVC_REPLICAS} storagesvc replicas ` +
+      `behind HAProxy ${haproxyInstall.version}, ${options.concurrency} clients, ${options.scenarios.length} scenarios, outages of ${outageS} s`,
+  );
+
+  let cluster: Cluster | undefined;
+  const clients = new Clients({
+    thinkMs: options.thinkMs,
+    timeoutMs: options.clientTimeoutMs,
+    onOtherLine: (line) => sink("clients").write(`${line}\n`),
+  });
+  const results: ClusterScenarioResult[] = [];
+  const warnings: string[] = [];
+  let failed = true;
+  try {
+    progress.update(`${elapsed()} starting the database, Redis, HAProxy and the replicas …`);
+    cluster = await startCluster({
+      root: ROOT,
+      env: process.env,
+      dataDir: join(ROOT, ".data", "pglite-drill-cluster"),
+      workDir,
+      haproxyBinary: haproxyInstall.path,
+      booksvcReplicas: BOOKSVC_REPLICAS,
+      spareBooksvcSlots: SPARE_BOOKSVC_SLOTS,
+      storagesvcReplicas: STORAGESVC_REPLICAS,
+      onLine: (name, line) => sink(name).write(`${line}\n`),
+    });
+    const live = cluster;
+    progress.line(`${elapsed()} cluster up: clients call ${live.frontUrl}; database: ${live.database.display}; Redis: ${live.redis.display}`);
+    if (live.database.embedded && STORAGESVC_REPLICAS > 1) {
+      warnings.push(EMBEDDED_PGLITE_WARNING);
+      progress.line(`drill:cluster: warning: ${EMBEDDED_PGLITE_WARNING}`);
+    }
+    clients.start(FRONT_TARGET, `${live.frontUrl}/`, options.concurrency, SERVED_BY_HEADER);
+
+    // Warm-up: every replica has answered fresh books through HAProxy, so the cache holds them.
+    const warmStart = Date.now();
+    await waitUntil(
+      "not every booksvc replica served fresh books through HAProxy",
+      async () => {
+        progress.update(`${elapsed()} warm-up: ${clients.records.length} requests`);
+        if (Date.now() - warmStart < options.warmupMs) return "warming up";
+        const waiting = live.booksvc.filter((r) => r.running && !clients.servedFresh(r.name, warmStart));
+        return waiting.length === 0 ? true : `waiting for ${waiting.map((r) => r.name).join(", ")}`;
+      },
+      { timeoutMs: options.warmupMs + 30_000, intervalMs: 100, signal },
+    );
+
+    for (const scenario of SCENARIOS.filter((s) => options.scenarios.includes(s.name))) {
+      const result = await runScenario(scenario, {
+        cluster: live,
+        clients,
+        outageMs: options.outageMs,
+        killedMs: options.killedMs,
+        outageS,
+        signal,
+        line: (text) => progress.line(`${elapsed()} ${text}`),
+        status: (text) => progress.update(`${elapsed()} ${text}`),
+      });
+      results.push(result);
+      progress.line(`${elapsed()} ${scenario.name} done`);
+      if (options.json) progress.line(`\n${renderScenario(result)}\n`);
+      else process.stdout.write(`\n${renderScenario(result)}\n\n`);
+    }
+    failed = false;
+  } finally {
+    await clients.stopAll();
+    await cluster?.stop();
+    await Promise.all([...sinks.values()].map((s) => s.end()));
+    if (failed || options.keepLogs) progress.line(`drill:cluster: logs kept in ${workDir}`);
+    else await rm(workDir, { recursive: true, force: true });
+  }
+
+  const seconds = Math.round((Date.now() - began) / 1000);
+  const setup = {
+    booksvcReplicas: BOOKSVC_REPLICAS,
+    spareBooksvcSlots: SPARE_BOOKSVC_SLOTS,
+    storagesvcReplicas: STORAGESVC_REPLICAS,
+    haproxy: haproxyInstall.version,
+    database: cluster.database.display,
+    redis: cluster.redis.display,
+    shutdownDelayMs: Number(process.env.SHUTDOWN_DELAY_MS ?? DEFAULT_SHUTDOWN_DELAY_MS),
+  };
+  if (options.json) {
+    const { help: _help, json: _json, keepLogs: _keepLogs, ...settings } = options;
+    process.stdout.write(`${JSON.stringify({ ...settings, ...setup, seconds, warnings, scenarios: results.map(scenarioJson) }, null, 2)}\n`);
+  } else {
+    process.stdout.write(
+      `${options.concurrency} clients through HAProxy, ${options.thinkMs} ms apart, client timeout ${options.clientTimeoutMs / 1000} s; ` +
+        `${BOOKSVC_REPLICAS} booksvc and ${STORAGESVC_REPLICAS} storagesvc replicas (dist/ binaries, SHUTDOWN_DELAY_MS ${setup.shutdownDelayMs}) ` +
+        `behind HAProxy ${haproxyInstall.version} (checks every 500 ms, out after 1 failure, in after 2 successes, ` +
+        `${RETRIES} retries on another replica); database: ${setup.database}; Redis: ${setup.redis}; drill took ${seconds} s.\n` +
+        "answered by: the replica HAProxy's X-Served-By named; books: 200 with the book list; " +
+        "fresh after: from the end of the scenario to the first Cache-Status fwd=miss.\n" +
+        warnings.map((w) => `warning: ${w}\n`).join(""),
+    );
+  }
+  return 0;
+}
+
+async function main(): Promise<void> {
+  let options: ClusterDrillOptions;
+  try {
+    options = parseClusterDrillOptions(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`drill:cluster: ${error.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (options.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const stop = new AbortController();
+  for (const name of ["SIGINT", "SIGTERM"] as const) process.on(name, () => stop.abort(name));
+  try {
+    process.exit(await run(options, stop.signal));
+  } catch (error) {
+    if (stop.signal.aborted) {
+      process.stderr.write("\ndrill:cluster: interrupted\n");
+      process.exit(130);
+    }
+    const parts: string[] = [];
+    for (let e: unknown = error; e !== undefined; e = e instanceof Error ? e.cause : undefined) {
+      parts.push(e instanceof Error ? e.message : String(e));
+    }
+    process.stderr.write(`\ndrill:cluster: ${parts.join(": ")}\n`);
+    process.exit(1);
+  }
+}
+
+if (import.meta.main) await main();

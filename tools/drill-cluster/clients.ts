@@ -1,0 +1,77 @@
+import { join } from "node:path";
+import { parseRecord, type RequestRecord } from "../drill/load-worker.ts";
+import { Child } from "../kit/child.ts";
+import { FRONT_TARGET } from "./report.ts";
+
+const LOAD_WORKER = join(import.meta.dir, "..", "drill", "load-worker.ts");
+
+export interface ClientsOptions {
+  thinkMs: number;
+  timeoutMs: number;
+  /** Output of the workers that is not a request record (errors). */
+  onOtherLine: (line: string) => void;
+}
+
+/**
+ * The drill's clients: load workers (tools/drill/load-worker.ts), each its own process so they
+ * never share an event loop with what they measure, and every request they finished.
+ */
+export class Clients {
+  readonly records: RequestRecord[] = [];
+  readonly #workers = new Set<Child>();
+
+  constructor(private readonly options: ClientsOptions) {}
+
+  /** Starts `concurrency` clients calling `url`, recorded under `name`; `stop` the returned worker to end them. */
+  start(name: string, url: string, concurrency: number, recordHeader?: string): Child {
+    const worker = Child.start({
+      name,
+      command: [
+        process.execPath,
+        LOAD_WORKER,
+        JSON.stringify({
+          targets: [{ name, url }],
+          concurrency,
+          thinkMs: this.options.thinkMs,
+          timeoutMs: this.options.timeoutMs,
+          ...(recordHeader ? { recordHeader } : {}),
+        }),
+      ],
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
+      onLine: (line, stream) => {
+        const record = stream === "stdout" ? parseRecord(line) : undefined;
+        if (record) this.records.push(record);
+        else this.options.onOtherLine(line);
+      },
+    });
+    this.#workers.add(worker);
+    void worker.exited.then(() => this.#workers.delete(worker));
+    return worker;
+  }
+
+  /** Requests through HAProxy started at or after `since`. */
+  throughHaproxySince(since: number): RequestRecord[] {
+    return this.records.filter((r) => r.target === FRONT_TARGET && r.startedAt >= since);
+  }
+
+  /** Whether `replica` answered fresh books through HAProxy to a request started at or after `since`. */
+  servedFresh(replica: string, since: number): boolean {
+    return this.records.some((r) => r.target === FRONT_TARGET && r.header === replica && r.fresh && r.startedAt >= since);
+  }
+
+  /** Whether `replica` answered (anything) through HAProxy, or to its direct clients, since `since`. */
+  answered(replica: string, since: number, how: "through haproxy" | "direct"): boolean {
+    return this.records.some(
+      (r) => r.startedAt >= since && (how === "direct" ? r.target === directTarget(replica) : r.target === FRONT_TARGET && r.header === replica),
+    );
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.#workers].map((w) => w.stop(5_000)));
+  }
+}
+
+/** Record name of the clients calling `replica` directly. */
+export function directTarget(replica: string): string {
+  return `${replica} direct`;
+}
