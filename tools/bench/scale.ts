@@ -1,30 +1,32 @@
 /**
- * storagesvc at scale (issue 11): for each table size, a fresh database seeded with that many books,
- * storagesvc started against it as its own process; then the first page and a deep page (the 100
- * books after 90 % of the table) of every table under a short closed-loop load, in rotated rounds,
- * with each storagesvc's RSS sampled while its pages are loaded. The issue's targets are checked
- * at the end.
+ * The catalogue at scale (issue 11): for each table size, a fresh database seeded with that many
+ * books, storagesvc started against it and booksvc in front of that storagesvc, each its own
+ * process; then the first page and a deep page (the 100 books after 90 % of the table) of every
+ * table, through each service, under a short closed-loop load in rotated rounds, with each
+ * process's RSS sampled while it is loaded. The issue's targets are checked at the end.
  *
- *   bun tools/bench/scale.ts [--rows 2,10000,1000000] [--duration 3] [--warmup 1] [--rounds 2]
- *                              [--concurrency 16] [--log-level info] [--json]
- *
- * `prepareTable` and `measureTables` are the reusable pieces: a later `bun run bench --rows` can
- * prepare the tables, put booksvc in front of each storagesvc, and load both.
+ *   bun run bench:scale [--rows 2,10000,1000000] [--duration 3] [--warmup 1] [--rounds 2]
+ *                       [--concurrency 16] [--log-level info] [--json]
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { createBooksRepository, SEED_BOOKS } from "../../internal/storagesvc/index.ts";
+import { numberFlag, parseFlags, UsageError } from "../kit/args.ts";
+import { binaryPath, ensureBinaries } from "../kit/binaries.ts";
 import { freePort } from "../kit/free-port.ts";
 import { createFreshDatabase } from "../kit/postgres.ts";
 import { seedBooks } from "../kit/seed-books.ts";
+import { formatTable } from "../kit/table.ts";
+import { waitForHttp } from "../kit/wait.ts";
 import type { LoadResult } from "./load.ts";
 import { runLoadProcess } from "./load-process.ts";
-import { waitForHttp } from "../kit/wait.ts";
-import { type BenchProcess, readRssMiB, REPO_ROOT, spawnProcess } from "./processes.ts";
+import { type BenchProcess, readRssMiB, spawnProcess } from "./processes.ts";
 import { aggregate, type Check, type TargetRow } from "./report.ts";
+
+export const SCALE_SERVICES = ["storagesvc", "booksvc"] as const;
+export type ScaleService = (typeof SCALE_SERVICES)[number];
 
 export interface ScaleLoad {
   concurrency: number;
@@ -34,17 +36,23 @@ export interface ScaleLoad {
   rounds: number;
 }
 
+/** One service's figures on one table. */
+export interface ServiceResult {
+  first: TargetRow;
+  /** The deep page's row; absent for tables too small to have one. */
+  deep: TargetRow | undefined;
+  rssIdleMiB: number | undefined;
+  /** The highest RSS sampled (every 100 ms) while this service was loaded. */
+  rssUnderLoadMiB: number | undefined;
+}
+
 export interface TableResult {
   rows: number;
   /** How long seeding took (generate_series + ANALYZE); undefined when storagesvc seeded the article's two books. */
   seedMs: number | undefined;
-  first: TargetRow;
-  /** The deep page's `after`, and its row; absent for tables too small to have one. */
+  /** The deep page's `after`; absent for tables too small to have one. */
   deepAfter: number | undefined;
-  deep: TargetRow | undefined;
-  rssIdleMiB: number | undefined;
-  /** The highest RSS sampled (every 100 ms) while load ran. */
-  rssUnderLoadMiB: number | undefined;
+  services: Record<ScaleService, ServiceResult>;
 }
 
 /** Samples a process's RSS every `everyMs` until stopped; `stop()` gives the highest seen. */
@@ -73,33 +81,33 @@ export function deepPageAfter(rows: number): number | undefined {
   return rows - after >= 100 ? after : undefined;
 }
 
-/** A fresh database seeded with `rows` books and storagesvc serving it, ready for load. */
+/** A fresh database seeded with `rows` books, storagesvc serving it and booksvc in front, ready for load. */
 export interface PreparedTable {
   rows: number;
   /** How long seeding took (generate_series + ANALYZE); undefined when storagesvc seeded the article's two books. */
   seedMs: number | undefined;
-  proc: BenchProcess;
-  /** The pages to load: the first, and the deep one when the table has it. */
-  targets: { name: "first" | "deep"; path: string }[];
+  procs: Record<ScaleService, BenchProcess>;
+  /** The pages to load through each service: the first, and the deep one when the table has it. */
+  targets: { service: ScaleService; name: "first" | "deep"; path: string }[];
   deepAfter: number | undefined;
-  rssIdleMiB: number | undefined;
-  /** Stops storagesvc and drops the database. */
+  rssIdleMiB: Record<ScaleService, number | undefined>;
+  /** Stops both services and drops the database. */
   close(): Promise<void>;
 }
 
-/** Seeds a fresh database with `rows` books and starts storagesvc (`command`) on it. */
+/** Seeds a fresh database with `rows` books, starts storagesvc on it and booksvc in front of it. */
 export async function prepareTable(options: {
   rows: number;
-  command: string[];
+  commands: Record<ScaleService, string[]>;
   logLevel: string;
   logDir: string;
   log: (message: string) => void;
 }): Promise<PreparedTable> {
   const { rows, log } = options;
   const database = await createFreshDatabase("bookstore_scale");
-  let proc: BenchProcess | undefined;
+  const started: BenchProcess[] = [];
   const close = async (): Promise<void> => {
-    await proc?.child.stop(5_000);
+    for (const proc of started.reverse()) await proc.child.stop(5_000);
     await database.drop();
   };
   try {
@@ -116,24 +124,34 @@ export async function prepareTable(options: {
       log(`${rows} rows seeded in ${(seedMs / 1000).toFixed(1)} s`);
     }
 
-    const port = await freePort();
-    proc = spawnProcess({
-      name: `storagesvc-${rows}`,
-      command: options.command,
-      port,
-      logDir: options.logDir,
-      env: { HTTP_PORT: String(port), LOG_LEVEL: options.logLevel, DATABASE_URL: database.url },
-    });
-    const running = proc;
-    await waitForHttp(`${running.url}/readyz`, { timeoutMs: 20_000, child: running.child, intervalMs: 20 });
+    const start = async (service: ScaleService, env: Record<string, string>): Promise<BenchProcess> => {
+      const port = await freePort();
+      const proc = spawnProcess({
+        name: `${service}-${rows}`,
+        command: options.commands[service],
+        port,
+        logDir: options.logDir,
+        env: { HTTP_PORT: String(port), LOG_LEVEL: options.logLevel, ...env },
+      });
+      started.push(proc);
+      await waitForHttp(`${proc.url}/readyz`, { timeoutMs: 20_000, child: proc.child, intervalMs: 20 });
+      return proc;
+    };
+    const storagesvc = await start("storagesvc", { DATABASE_URL: database.url });
+    const booksvc = await start("booksvc", { STORAGESVC_URL: `${storagesvc.url}/books` });
     const deepAfter = deepPageAfter(rows);
-    const targets: PreparedTable["targets"] = [{ name: "first", path: "/books" }];
-    if (deepAfter !== undefined) targets.push({ name: "deep", path: `/books?after=${deepAfter}` });
-    for (const target of targets) {
-      const books = (await (await fetch(`${running.url}${target.path}`)).json()) as unknown[];
-      if (books.length !== Math.min(100, rows)) throw new Error(`${target.path} answered ${books.length} books`);
+    const targets: PreparedTable["targets"] = [];
+    for (const [service, path] of [["storagesvc", "/books"], ["booksvc", "/"]] as const) {
+      targets.push({ service, name: "first", path });
+      if (deepAfter !== undefined) targets.push({ service, name: "deep", path: `${path}?after=${deepAfter}` });
     }
-    return { rows, seedMs, proc: running, targets, deepAfter, rssIdleMiB: await running.rssMiB(), close };
+    const procs = { storagesvc, booksvc };
+    for (const target of targets) {
+      const books = (await (await fetch(`${procs[target.service].url}${target.path}`)).json()) as unknown[];
+      if (books.length !== Math.min(100, rows)) throw new Error(`${target.service} ${target.path} answered ${books.length} books`);
+    }
+    const rssIdleMiB = { storagesvc: await storagesvc.rssMiB(), booksvc: await booksvc.rssMiB() };
+    return { rows, seedMs, procs, targets, deepAfter, rssIdleMiB, close };
   } catch (error) {
     await close();
     throw error;
@@ -141,43 +159,48 @@ export async function prepareTable(options: {
 }
 
 /**
- * Loads every prepared table's pages, one at a time, round after round in varied order: drift on
- * a shared machine (other work, GC, heat) then falls on every table alike instead of on whichever
- * was measured last. Each storagesvc's RSS is sampled while its own pages are loaded.
+ * Loads every prepared table's pages through each service, one at a time, round after round in
+ * varied order: drift on a shared machine (other work, GC, heat) then falls on every table alike
+ * instead of on whichever was measured last. Each process's RSS is sampled while it is loaded.
  */
 export async function measureTables(tables: readonly PreparedTable[], load: ScaleLoad, log: (message: string) => void): Promise<TableResult[]> {
   const targets = tables.flatMap((table) => table.targets.map((target) => ({ table, ...target })));
   const results = new Map(targets.map((t) => [t, [] as LoadResult[]]));
-  const rssPeaks = new Map<PreparedTable, number>();
+  const rssPeaks = new Map<BenchProcess, number>();
   for (let round = 0; round < load.rounds; round++) {
     // Rotated, and reversed every other round, so no page always follows the same other page.
     const rotated = targets.map((_, i) => targets[(i + round) % targets.length]!);
     for (const target of round % 2 === 0 ? rotated : rotated.reverse()) {
-      const rss = rssPeak(target.table.proc.child.pid);
+      const proc = target.table.procs[target.service];
+      const rss = rssPeak(proc.child.pid);
       const result = await runLoadProcess({
-        url: `${target.table.proc.url}${target.path}`,
+        url: `${proc.url}${target.path}`,
         concurrency: load.concurrency,
         warmupMs: load.warmupMs,
         durationMs: load.durationMs,
-        serverPid: target.table.proc.child.pid,
+        serverPid: proc.child.pid,
       });
       const peak = await rss.stop();
-      if (peak !== undefined) rssPeaks.set(target.table, Math.max(rssPeaks.get(target.table) ?? 0, peak));
+      if (peak !== undefined) rssPeaks.set(proc, Math.max(rssPeaks.get(proc) ?? 0, peak));
       results.get(target)?.push(result);
       const problems = result.errors > 0 ? `, ${result.errors} errors (${result.firstError})` : "";
-      log(`round ${round + 1}/${load.rounds}, ${target.table.rows} rows, ${target.name} page: ${Math.round(result.requests / result.seconds)} req/s${problems}`);
+      log(`round ${round + 1}/${load.rounds}, ${target.table.rows} rows, ${target.service} ${target.name} page: ${Math.round(result.requests / result.seconds)} req/s${problems}`);
     }
   }
   return tables.map((table) => {
-    const of = (name: string) => row(name, results.get(targets.find((t) => t.table === table && t.name === name)!) ?? []);
+    const of = (service: ScaleService, name: string) =>
+      row(`${service} ${name}`, results.get(targets.find((t) => t.table === table && t.service === service && t.name === name)!) ?? []);
+    const serviceResult = (service: ScaleService): ServiceResult => ({
+      first: of(service, "first"),
+      deep: table.deepAfter === undefined ? undefined : of(service, "deep"),
+      rssIdleMiB: table.rssIdleMiB[service],
+      rssUnderLoadMiB: rssPeaks.get(table.procs[service]),
+    });
     return {
       rows: table.rows,
       seedMs: table.seedMs,
-      first: of("first"),
       deepAfter: table.deepAfter,
-      deep: table.deepAfter === undefined ? undefined : of("deep"),
-      rssIdleMiB: table.rssIdleMiB,
-      rssUnderLoadMiB: rssPeaks.get(table),
+      services: { storagesvc: serviceResult("storagesvc"), booksvc: serviceResult("booksvc") },
     };
   });
 }
@@ -194,77 +217,85 @@ function row(name: string, results: readonly LoadResult[]): TargetRow {
   };
 }
 
-/** Issue 11's targets, for the sizes that were measured. */
+/** Issue 11's targets, for each service and the sizes that were measured. */
 export function checkScale(tables: readonly TableResult[]): Check[] {
   const checks: Check[] = [];
   const bySize = (rows: number) => tables.find((t) => t.rows === rows);
   const largest = tables.reduce<TableResult | undefined>((a, b) => (a === undefined || b.rows > a.rows ? b : a), undefined);
   const base = bySize(10_000);
-  if (largest !== undefined && base !== undefined && largest !== base) {
-    const ratio = largest.first.rps / base.first.rps;
-    checks.push({ what: `first page at ${largest.rows} rows >= 0.8 x at 10000 rows`, actual: ratio.toFixed(2), ok: ratio >= 0.8 });
-  }
-  if (largest?.deep !== undefined) {
-    const ratio = largest.deep.rps / largest.first.rps;
-    checks.push({ what: `deep page (after=${largest.deepAfter}) >= 0.8 x first page at ${largest.rows} rows`, actual: ratio.toFixed(2), ok: ratio >= 0.8 });
-  }
   const tiny = bySize(SEED_BOOKS.length);
-  if (largest?.rssUnderLoadMiB !== undefined && tiny?.rssUnderLoadMiB !== undefined && largest !== tiny) {
-    const grew = largest.rssUnderLoadMiB - tiny.rssUnderLoadMiB;
-    checks.push({ what: `RSS under load at ${largest.rows} rows within 20 MiB of at ${tiny.rows} rows`, actual: `${grew >= 0 ? "+" : ""}${grew.toFixed(1)} MiB`, ok: grew <= 20 });
+  if (largest === undefined) return checks;
+  for (const service of SCALE_SERVICES) {
+    const at = largest.services[service];
+    if (base !== undefined && largest !== base) {
+      const ratio = at.first.rps / base.services[service].first.rps;
+      checks.push({ what: `${service}: first page at ${largest.rows} rows >= 0.8 x at 10000 rows`, actual: ratio.toFixed(2), ok: ratio >= 0.8 });
+    }
+    if (at.deep !== undefined) {
+      const ratio = at.deep.rps / at.first.rps;
+      checks.push({ what: `${service}: deep page (after=${largest.deepAfter}) >= 0.8 x first page at ${largest.rows} rows`, actual: ratio.toFixed(2), ok: ratio >= 0.8 });
+    }
+    const small = tiny?.services[service].rssUnderLoadMiB;
+    if (at.rssUnderLoadMiB !== undefined && small !== undefined && largest !== tiny) {
+      const grew = at.rssUnderLoadMiB - small;
+      checks.push({ what: `${service}: RSS under load at ${largest.rows} rows within 20 MiB of at ${tiny?.rows} rows`, actual: `${grew >= 0 ? "+" : ""}${grew.toFixed(1)} MiB`, ok: grew <= 20 });
+    }
   }
   return checks;
 }
 
+/** One line per table and service. */
 export function scaleTable(tables: readonly TableResult[]): string {
-  const header = ["rows", "seed", "first req/s", "p50", "p99", "CPU/req", "deep after", "deep req/s", "p50", "p99", "CPU/req", "deep/first", "RSS idle", "RSS load"];
+  const header = ["rows", "seed", "service", "first req/s", "p50", "p99", "CPU/req", "deep after", "deep req/s", "p50", "p99", "CPU/req", "deep/first", "RSS idle", "RSS load"];
   const cpu = (target: TargetRow | undefined) => (target?.serverCpuUsPerRequest === undefined ? "-" : `${Math.round(target.serverCpuUsPerRequest)} µs`);
   const ms = (value: number) => `${value.toFixed(1)} ms`;
   const mib = (value: number | undefined) => (value === undefined ? "-" : `${value.toFixed(1)} MiB`);
-  const lines = tables.map((t) => [
-    String(t.rows),
-    t.seedMs === undefined ? "-" : `${(t.seedMs / 1000).toFixed(1)} s`,
-    String(Math.round(t.first.rps)),
-    ms(t.first.p50Ms),
-    ms(t.first.p99Ms),
-    cpu(t.first),
-    t.deepAfter === undefined ? "-" : String(t.deepAfter),
-    t.deep === undefined ? "-" : String(Math.round(t.deep.rps)),
-    t.deep === undefined ? "-" : ms(t.deep.p50Ms),
-    t.deep === undefined ? "-" : ms(t.deep.p99Ms),
-    cpu(t.deep),
-    t.deep === undefined ? "-" : (t.deep.rps / t.first.rps).toFixed(2),
-    mib(t.rssIdleMiB),
-    mib(t.rssUnderLoadMiB),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? "").length)));
-  return [header, ...lines].map((cells) => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join("  ")).join("\n");
+  const lines = tables.flatMap((t) =>
+    SCALE_SERVICES.map((service) => {
+      const r = t.services[service];
+      return [
+        String(t.rows),
+        t.seedMs === undefined ? "-" : `${(t.seedMs / 1000).toFixed(1)} s`,
+        service,
+        String(Math.round(r.first.rps)),
+        ms(r.first.p50Ms),
+        ms(r.first.p99Ms),
+        cpu(r.first),
+        t.deepAfter === undefined ? "-" : String(t.deepAfter),
+        r.deep === undefined ? "-" : String(Math.round(r.deep.rps)),
+        r.deep === undefined ? "-" : ms(r.deep.p50Ms),
+        r.deep === undefined ? "-" : ms(r.deep.p99Ms),
+        cpu(r.deep),
+        r.deep === undefined ? "-" : (r.deep.rps / r.first.rps).toFixed(2),
+        mib(r.rssIdleMiB),
+        mib(r.rssUnderLoadMiB),
+      ];
+    }),
+  );
+  return formatTable(header, lines, { style: "markdown", alignLeft: new Set([2]) });
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      rows: { type: "string", default: "2,10000,1000000" },
-      duration: { type: "string", default: "3" },
-      warmup: { type: "string", default: "1" },
-      rounds: { type: "string", default: "2" },
-      concurrency: { type: "string", default: "16" },
-      "log-level": { type: "string", default: "info" },
-      json: { type: "boolean", default: false },
-    },
-  });
-  const sizes = values.rows.split(",").map(Number);
-  const load: ScaleLoad = {
-    concurrency: Number(values.concurrency),
-    warmupMs: Number(values.warmup) * 1000,
-    durationMs: Number(values.duration) * 1000,
-    rounds: Number(values.rounds),
-  };
-  if (sizes.some((n) => !Number.isInteger(n) || n < 1) || Object.values(load).some((n) => !Number.isFinite(n) || n < 0)) {
-    console.error("--rows needs whole numbers >= 1 separated by commas; --duration, --warmup, --rounds, --concurrency numbers");
+  let sizes: number[];
+  let load: ScaleLoad;
+  let values: ReturnType<typeof readFlags>;
+  try {
+    values = readFlags(process.argv.slice(2));
+    sizes = (values.rows ?? "2,10000,1000000").split(",").map((n) => numberFlag("rows", n, 0, { integer: true }));
+    load = {
+      concurrency: numberFlag("concurrency", values.concurrency, 16, { integer: true }),
+      warmupMs: numberFlag("warmup", values.warmup, 1, { allowZero: true }) * 1000,
+      durationMs: numberFlag("duration", values.duration, 3) * 1000,
+      rounds: numberFlag("rounds", values.rounds, 2, { integer: true }),
+    };
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(error.message);
     return 2;
   }
+  const logLevel = values["log-level"] ?? "info";
   const log = (message: string) => process.stderr.write(`scale: ${message}\n`);
+  await ensureBinaries(SCALE_SERVICES, log);
   const logDir = await mkdtemp(join(tmpdir(), "bookstore-scale-"));
   const prepared: PreparedTable[] = [];
   const cleanup = async (): Promise<void> => {
@@ -272,7 +303,7 @@ async function main(): Promise<number> {
     await rm(logDir, { recursive: true, force: true });
   };
   const onSignal = (): void => {
-    log("interrupted; stopping storagesvc and dropping the databases");
+    log("interrupted; stopping the services and dropping the databases");
     cleanup().then(
       () => process.exit(130),
       () => process.exit(130),
@@ -282,21 +313,33 @@ async function main(): Promise<number> {
   process.once("SIGTERM", onSignal);
   let tables: TableResult[];
   try {
-    const command = [process.execPath, join(REPO_ROOT, "cmd", "storagesvc", "main.ts")];
-    for (const rows of sizes) prepared.push(await prepareTable({ rows, command, logLevel: values["log-level"], logDir, log }));
+    const commands = { storagesvc: [binaryPath("storagesvc")], booksvc: [binaryPath("booksvc")] };
+    for (const rows of sizes) prepared.push(await prepareTable({ rows, commands, logLevel, logDir, log }));
     tables = await measureTables(prepared, load, log);
   } finally {
     await cleanup();
   }
   const checks = checkScale(tables);
-  if (values.json) {
-    console.log(JSON.stringify({ load, log_level: values["log-level"], tables, checks }, null, 2));
+  if (values.json === true) {
+    console.log(JSON.stringify({ load, log_level: logLevel, tables, checks }, null, 2));
   } else {
-    console.log(`storagesvc from source, LOG_LEVEL=${values["log-level"]}; ${load.concurrency} keep-alive connections, ${load.rounds} rounds x (${load.warmupMs / 1000} s warm-up + ${load.durationMs / 1000} s) per page\n`);
+    console.log(`dist binaries, LOG_LEVEL=${logLevel}; ${load.concurrency} keep-alive connections, ${load.rounds} rounds x (${load.warmupMs / 1000} s warm-up + ${load.durationMs / 1000} s) per page and service\n`);
     console.log(scaleTable(tables));
     console.log(`\n${checks.map((c) => `${c.ok ? "ok  " : "FAIL"} ${c.what}: ${c.actual}`).join("\n")}`);
   }
   return checks.every((c) => c.ok) ? 0 : 1;
+}
+
+function readFlags(argv: readonly string[]) {
+  return parseFlags(argv, {
+    rows: { type: "string" },
+    duration: { type: "string" },
+    warmup: { type: "string" },
+    rounds: { type: "string" },
+    concurrency: { type: "string" },
+    "log-level": { type: "string" },
+    json: { type: "boolean" },
+  });
 }
 
 if (import.meta.main) process.exitCode = await main();
