@@ -60,8 +60,10 @@ describe.skipIf(skipWithoutHaproxy())("bun run drill:cluster --quick", () => {
     for (const s of scenarios) {
       expect(run.stderr).toContain(`${s.title}\nanswered by `);
       expect(allClients(s.name)?.requests).toBeGreaterThan(0);
-      // Every booksvc replica answered during every scenario.
-      expect(s.rows.filter((r) => /^booksvc-\d+$/.test(r.answeredBy)).length).toBeGreaterThanOrEqual(3);
+      // Every booksvc replica answered during every scenario; in a short run the one killed at the
+      // start of kill-booksvc may be back UP only after the last request, so there, its two peers.
+      const answering = s.rows.filter((r) => /^booksvc-\d+$/.test(r.answeredBy)).length;
+      expect(answering).toBeGreaterThanOrEqual(s.name === "kill-booksvc" ? 2 : 3);
     }
   });
 
