@@ -19,6 +19,7 @@ import { createFreshDatabase, type FreshDatabase } from "./kit/postgres.ts";
 import type { LoadOptions, LoadResult } from "./bench/load.ts";
 import { parseOptions, USAGE, type BenchOptions } from "./bench/options.ts";
 import { type BenchProcess, REPO_ROOT, spawnProcess } from "./bench/processes.ts";
+import { booksvcCounters } from "./kit/metrics.ts";
 import { waitForHttp } from "./kit/wait.ts";
 import { strategyNames } from "../internal/resilience/index.ts";
 import { aggregate, type Check, checksText, checkTargets, startupTable, type TargetRow, throughputTable } from "./bench/report.ts";
@@ -37,19 +38,6 @@ interface Target {
 
 /** Clients of the collapsing rows besides the default: one client (no one to share with) and a crowd. */
 const COLLAPSE_CLIENTS = [1, 256] as const;
-
-/** booksvc's upstream calls and answers so far, from its /metrics. */
-async function booksvcCounters(url: string): Promise<{ calls: number; answers: number }> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  let calls = 0;
-  let answers = 0;
-  for (const line of text.split("\n")) {
-    const value = Number(line.slice(line.lastIndexOf(" ") + 1));
-    if (line.startsWith("booksvc_upstream_calls_total ")) calls = value;
-    else if (line.startsWith("booksvc_answers_total{")) answers += value;
-  }
-  return { calls, answers };
-}
 
 const log = (message: string): void => {
   process.stderr.write(`bench: ${message}\n`);

@@ -9,6 +9,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { FileSink } from "bun";
 import { Child } from "./kit/child.ts";
+import { booksvcCounters } from "./kit/metrics.ts";
 import { type RunningBooksvc, type Stack, startStack } from "./devstack/stack.ts";
 import { parseRecord, type RequestRecord } from "./drill/load-worker.ts";
 import { UsageError } from "./kit/args.ts";
@@ -158,7 +159,12 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
         await Bun.sleep(200);
       }
       const faultEnd = Date.now();
+      const callsAtEnd = await Promise.all(booksvcs.map((b) => booksvcCounters(b.url)));
       await fault.end(stack);
+      // What storagesvc gets in the first second after it can answer again: with collapsing, a few
+      // calls per booksvc (one per page in flight), not one per client.
+      await Bun.sleep(1_000);
+      const callsFirstSecond = await Promise.all(booksvcs.map(async (b, i) => (await booksvcCounters(b.url)).calls - (callsAtEnd[i]?.calls ?? 0)));
       while (Date.now() - faultEnd < RECOVERY_MAX_MS && !freshSince(faultEnd)) {
         signal.throwIfAborted();
         progress.update(`${elapsed()} ${fault.name} over, waiting for fresh data …`);
@@ -169,7 +175,11 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
         name: fault.name,
         title: fault.title,
         faultMs: faultEnd - faultStart,
-        rows: options.strategies.map((s) => summarize(s, during(faultStart, faultEnd)(s), since(faultEnd)(s), faultEnd)),
+        rows: options.strategies.map((s, i) => ({
+          ...summarize(s, during(faultStart, faultEnd)(s), since(faultEnd)(s), faultEnd),
+          upstreamCallsFirstSecond: callsFirstSecond[i] ?? 0,
+          requestsFirstSecond: since(faultEnd, faultEnd + 1_000)(s).length,
+        })),
       };
       results.push(result);
       progress.line(`${elapsed()} ${fault.name} done`);
@@ -203,7 +213,8 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
     process.stdout.write(
       `${options.concurrency} clients per strategy, ${options.thinkMs} ms apart, client timeout ${options.clientTimeoutMs / 1000} s; ` +
         `booksvc at contract defaults; drill took ${seconds} s.\n` +
-        "books: answered 200 with the book list; fresh after: from the end of the fault to the first Cache-Status fwd=miss.\n",
+        "books: answered 200 with the book list; fresh after: from the end of the fault to the first Cache-Status fwd=miss;\n" +
+        "1st s: requests the clients started in the first second after the fault, and the upstream calls booksvc made for them.\n",
     );
   }
   return 0;

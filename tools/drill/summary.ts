@@ -19,6 +19,9 @@ export interface ScenarioRow {
    * started after it; null when none came within the recovery window.
    */
   freshAfterMs: number | null;
+  /** The single-process drill: requests started in the first second after the fault, and booksvc's upstream calls then. */
+  requestsFirstSecond?: number;
+  upstreamCallsFirstSecond?: number;
 }
 
 export function percentile(sorted: readonly number[], p: number): number {

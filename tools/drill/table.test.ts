@@ -30,3 +30,15 @@ test("the first column can be headed for what a row is", () => {
   );
   expect(text.split("\n")[1]).toMatch(/^answered by\s+requests\s+books\s+timeouts/);
 });
+
+test("with first-second counts, the table shows the requests and the upstream calls they cost", () => {
+  const row = { requests: 10, booksPct: 100, errorsPct: {}, timeoutsPct: 0, p50Ms: 1, p99Ms: 2, maxMs: 3, freshAfterMs: 5 };
+  const text = renderTable({
+    name: "database-down",
+    title: "database down",
+    faultMs: 1_000,
+    rows: [{ strategy: "none", ...row, requestsFirstSecond: 600, upstreamCallsFirstSecond: 40 }],
+  });
+  expect(text.split("\n")[1]).toEndWith("1st s: requests / upstream calls");
+  expect(text.split("\n")[3]).toEndWith("600 / 40");
+});

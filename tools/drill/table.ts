@@ -28,6 +28,7 @@ function percent(value: number): string {
  */
 export function renderTable(result: ScenarioResult, { rowLabel = "strategy" }: { rowLabel?: string } = {}): string {
   const outcomes = [...new Set(result.rows.flatMap((r) => Object.keys(r.errorsPct)))].sort();
+  const firstSecond = result.rows.some((r) => r.upstreamCallsFirstSecond !== undefined);
   const header = [
     rowLabel,
     "requests",
@@ -38,6 +39,7 @@ export function renderTable(result: ScenarioResult, { rowLabel = "strategy" }: {
     "p99",
     "max",
     "fresh after",
+    ...(firstSecond ? ["1st s: requests / upstream calls"] : []),
   ];
   const lines = result.rows.map((r) => [
     r.strategy,
@@ -49,6 +51,7 @@ export function renderTable(result: ScenarioResult, { rowLabel = "strategy" }: {
     ms(r.p99Ms),
     ms(r.maxMs),
     r.freshAfterMs === null ? "not yet" : ms(r.freshAfterMs),
+    ...(firstSecond ? [`${r.requestsFirstSecond ?? 0} / ${r.upstreamCallsFirstSecond ?? 0}`] : []),
   ]);
   return `${result.title}\n${formatTable(header, lines, { style: "plain" })}`;
 }
