@@ -16,11 +16,12 @@ import { type FaultProxy, startFaultProxy } from "./faultproxy/index.ts";
 import { binaryPath, ensureBinaries, type ServiceName as Service } from "./kit/binaries.ts";
 import { freePort } from "./kit/free-port.ts";
 import { createFreshDatabase, type FreshDatabase } from "./kit/postgres.ts";
-import type { LoadOptions, LoadResult } from "./bench/load.ts";
+import type { LoadResult } from "./bench/load.ts";
 import { parseOptions, USAGE, type BenchOptions } from "./bench/options.ts";
 import { type BenchProcess, REPO_ROOT, spawnProcess } from "./bench/processes.ts";
 import { booksvcCounters } from "./kit/metrics.ts";
 import { waitForHttp } from "./kit/wait.ts";
+import { runLoadProcess } from "./bench/load-process.ts";
 import { strategyNames } from "../internal/resilience/index.ts";
 import { aggregate, type Check, checksText, checkTargets, startupTable, type TargetRow, throughputTable } from "./bench/report.ts";
 import { measureStartup, type StartupResult } from "./bench/startup.ts";
@@ -62,28 +63,15 @@ function serviceCommand(service: Service, options: BenchOptions): string[] {
   return [process.execPath, ...profile, join(REPO_ROOT, "cmd", service, "main.ts")];
 }
 
-async function runLoadProcess(target: Target, options: BenchOptions): Promise<LoadResult> {
-  const load: LoadOptions = {
+function loadTarget(target: Target, options: BenchOptions): Promise<LoadResult> {
+  return runLoadProcess({
     url: `${target.proc.url}${target.path}`,
     concurrency: target.concurrency ?? options.concurrency,
     warmupMs: options.warmupS * 1000,
     durationMs: options.durationS * 1000,
     serverPid: target.proc.child.pid,
     ...(target.expectHeader === undefined ? {} : { expectHeader: target.expectHeader }),
-  };
-  const child = Bun.spawn([process.execPath, join(import.meta.dir, "bench", "load.ts"), JSON.stringify(load)], {
-    cwd: REPO_ROOT,
-    stdout: "pipe",
-    stderr: "inherit",
   });
-  const timer = setTimeout(() => child.kill("SIGKILL"), (options.warmupS + options.durationS) * 1000 + 15_000);
-  try {
-    const [text, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
-    if (code !== 0) throw new Error(`load generator for ${target.name} exited ${code}`);
-    return JSON.parse(text) as LoadResult;
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function callsPerRequest(counted: { calls: number; answers: number } | undefined): number | undefined {
@@ -211,7 +199,7 @@ async function main(): Promise<number> {
       const order = targets.map((_, i) => targets[(i + round) % targets.length] as Target);
       for (const target of order) {
         const before = target.booksvc ? await booksvcCounters(target.proc.url) : undefined;
-        const result = await runLoadProcess(target, options);
+        const result = await loadTarget(target, options);
         results.get(target.name)?.push(result);
         if (before !== undefined) {
           const after = await booksvcCounters(target.proc.url);

@@ -19,8 +19,8 @@ import { missingPrerequisites } from "./drill-cluster/prerequisites.ts";
 import { type ClusterScenarioResult, FRONT_TARGET, renderScenario, scenarioJson } from "./drill-cluster/report.ts";
 import { runScenario } from "./drill-cluster/run-scenario.ts";
 import { SCENARIOS } from "./drill-cluster/scenarios.ts";
-import { UsageError } from "./kit/args.ts";
 import { ensureBinaries } from "./kit/binaries.ts";
+import { runTool } from "./kit/run-tool.ts";
 import { waitUntil } from "./kit/wait.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -160,35 +160,4 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
   return 0;
 }
 
-async function main(): Promise<void> {
-  let options: ClusterDrillOptions;
-  try {
-    options = parseClusterDrillOptions(process.argv.slice(2));
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`drill:cluster: ${error.message}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  if (options.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const stop = new AbortController();
-  for (const name of ["SIGINT", "SIGTERM"] as const) process.on(name, () => stop.abort(name));
-  try {
-    process.exit(await run(options, stop.signal));
-  } catch (error) {
-    if (stop.signal.aborted) {
-      process.stderr.write("\ndrill:cluster: interrupted\n");
-      process.exit(130);
-    }
-    const parts: string[] = [];
-    for (let e: unknown = error; e !== undefined; e = e instanceof Error ? e.cause : undefined) {
-      parts.push(e instanceof Error ? e.message : String(e));
-    }
-    process.stderr.write(`\ndrill:cluster: ${parts.join(": ")}\n`);
-    process.exit(1);
-  }
-}
-
-if (import.meta.main) await main();
+if (import.meta.main) await runTool({ name: "drill:cluster", usage: USAGE, parse: parseClusterDrillOptions, run });

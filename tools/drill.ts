@@ -9,10 +9,10 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { FileSink } from "bun";
 import { Child } from "./kit/child.ts";
+import { runTool } from "./kit/run-tool.ts";
 import { booksvcCounters } from "./kit/metrics.ts";
 import { type RunningBooksvc, type Stack, startStack } from "./devstack/stack.ts";
 import { parseRecord, type RequestRecord } from "./drill/load-worker.ts";
-import { UsageError } from "./kit/args.ts";
 import { type DrillOptions, parseDrillOptions, USAGE } from "./drill/options.ts";
 import { Progress } from "./drill/progress.ts";
 import { summarize } from "./drill/summary.ts";
@@ -220,35 +220,4 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
   return 0;
 }
 
-async function main(): Promise<void> {
-  let options: DrillOptions;
-  try {
-    options = parseDrillOptions(process.argv.slice(2));
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`drill: ${error.message}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  if (options.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const stop = new AbortController();
-  for (const name of ["SIGINT", "SIGTERM"] as const) process.on(name, () => stop.abort(name));
-  try {
-    process.exit(await run(options, stop.signal));
-  } catch (error) {
-    if (stop.signal.aborted) {
-      process.stderr.write("\ndrill: interrupted\n");
-      process.exit(130);
-    }
-    const parts: string[] = [];
-    for (let e: unknown = error; e !== undefined; e = e instanceof Error ? e.cause : undefined) {
-      parts.push(e instanceof Error ? e.message : String(e));
-    }
-    process.stderr.write(`\ndrill: ${parts.join(": ")}\n`);
-    process.exit(1);
-  }
-}
-
-if (import.meta.main) await main();
+if (import.meta.main) await runTool({ name: "drill", usage: USAGE, parse: parseDrillOptions, run });
