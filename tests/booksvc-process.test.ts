@@ -113,11 +113,15 @@ describe("booksvc process", () => {
   });
 
   test("SIGTERM lets the request in flight finish, answered with Connection: close, then exits 0", async () => {
-    const { svc, up } = await start({ RESILIENCE_STRATEGY: "none" });
-    up.delay(200); // under UPSTREAM_TIMEOUT_MS (300)
+    // Time limits far beyond the test: the upstream answers when the test says, not after a delay
+    // that had to fit under a 300 ms timeout on a busy machine.
+    const { svc, up } = await start({ RESILIENCE_STRATEGY: "none", UPSTREAM_TIMEOUT_MS: "5000", REQUEST_TIMEOUT_MS: "8000" });
+    const release = up.hold();
     const inFlight = fetch(`${svc.url}/`);
     await up.waitForAttempts(1);
     const exited = svc.stop("SIGTERM");
+    await svc.waitForLog((l) => l.msg === "no longer accepting connections; finishing requests in flight");
+    release();
     const r = await inFlight;
     expect(r.status).toBe(200);
     expect(r.headers.get("Connection")).toBe("close");
@@ -158,7 +162,7 @@ describe("booksvc process", () => {
 
   test("a client that disconnects before its answer is logged 499 and counted client_closed, never as an upstream failure", async () => {
     const { svc, up } = await start({ RESILIENCE_STRATEGY: "combined", UPSTREAM_TIMEOUT_MS: "2000", REQUEST_TIMEOUT_MS: "3000" });
-    up.delay(1_500);
+    up.hold(); // never answers before the client leaves; close() ends the hold
     const client = new AbortController();
     const request = fetch(`${svc.url}/`, { headers: { "X-Request-Id": "leaves-early" }, signal: client.signal });
     await up.waitForAttempts(1);
