@@ -80,6 +80,7 @@ describe("RedisCache during a Redis outage", () => {
   afterEach(async () => {
     server.thaw();
     if (!server.running) await server.restart();
+    await untilReady(client); // the next test starts connected, not halfway through a reconnection
   });
 
   afterAll(async () => {
@@ -114,8 +115,10 @@ describe("RedisCache during a Redis outage", () => {
   });
 
   test("after the server restarts on the same port, the client works again by itself", async () => {
+    const failedAttempt = next(client, "error");
     await server.kill();
     await timed(cache.get("k")); // fails; the client is now reconnecting
+    await failedAttempt; // the client has seen the outage: its recovery is reported
     const recoveriesBefore = recoveries;
     const reconnected = next(client, "ready");
     await server.restart();
