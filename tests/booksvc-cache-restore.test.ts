@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Redis } from "ioredis";
-import { type Cache, decodeEntry } from "../internal/recache/index.ts";
+import { decodeEntry } from "../internal/recache/index.ts";
 import { type BooksvcHarness, startBooksvcInProcess } from "../tools/kit/booksvc-harness.ts";
 import { type FakeUpstream, startFakeUpstream } from "../tools/kit/fake-upstream.ts";
 import { startThrowawayRedis, type ThrowawayRedis } from "../tools/kit/redis-server.ts";
@@ -39,19 +39,6 @@ afterAll(async () => {
   await up?.close();
   await redis?.close();
 });
-
-/** Calls fail fast while the cache's client is not connected (no offline queue): wait until one goes through. */
-async function untilCacheAnswers(cache: Cache): Promise<void> {
-  for (let tries = 0; ; tries++) {
-    try {
-      await cache.get("probe");
-      return;
-    } catch (error) {
-      if (tries > 500) throw error;
-      await Bun.sleep(10);
-    }
-  }
-}
 
 function replica(key: string, clock: { now: () => number }): BooksvcHarness {
   const h = startBooksvcInProcess(
@@ -95,7 +82,7 @@ describe("booksvc restores a last good answer the shared cache lost", () => {
 
   test("an unchanged answer is written at most once a second: the stored time is never more than a second old", async () => {
     const h = setup();
-    await untilCacheAnswers(h.cache);
+    await h.untilCacheAnswers();
     up.ok(BOOKS);
     await freshAnswer(h);
     expect(await storedAt(key)).toBe(T0);
@@ -111,7 +98,7 @@ describe("booksvc restores a last good answer the shared cache lost", () => {
 
   test("deleted from Redis (a FLUSH, an eviction): back with the first fresh answer a second after the last write", async () => {
     const h = setup();
-    await untilCacheAnswers(h.cache);
+    await h.untilCacheAnswers();
     up.ok(BOOKS);
     await freshAnswer(h);
     await admin.del(key);
@@ -125,11 +112,11 @@ describe("booksvc restores a last good answer the shared cache lost", () => {
 
   test("Redis restarted empty: back within a second, and a replica that never reached storagesvc answers from it", async () => {
     const h = setup();
-    await untilCacheAnswers(h.cache);
+    await h.untilCacheAnswers();
     up.ok(BOOKS);
     await freshAnswer(h);
     await redis.restart(); // empty: no persistence
-    await untilCacheAnswers(h.cache);
+    await h.untilCacheAnswers();
     expect(await storedAt(key)).toBeUndefined();
     now = T0 + 1000;
     await freshAnswer(h);
@@ -138,7 +125,7 @@ describe("booksvc restores a last good answer the shared cache lost", () => {
     up.status(500);
     now = T0 + 3500;
     const newcomer = replica(key, clock);
-    await untilCacheAnswers(newcomer.cache);
+    await newcomer.untilCacheAnswers();
     const r = await newcomer.get();
     expect(r.response.status).toBe(200);
     expect(r.response.headers.get("Cache-Status")).toBe("booksvc; hit");

@@ -54,11 +54,11 @@ describe("request collapsing", () => {
   for (const strategy of ["none", "retry", "breaker", "combined"]) {
     test(`${strategy}: ${CLIENTS} concurrent requests for one page make one upstream call; the first request's id goes upstream`, async () => {
       const { svc, up } = await start({ RESILIENCE_STRATEGY: strategy });
-      up.hold();
+      const release = up.hold();
       const answers = Array.from({ length: CLIENTS }, (_, i) => get(svc, `client-${i}`));
       await up.waitForAttempts(1);
       await untilMetric(svc, "booksvc_collapsed_requests_total", CLIENTS - 1);
-      up.release();
+      release();
       const responses = await Promise.all(answers);
       const statuses = await Promise.all(responses.map(async (r) => ({ status: r.status, cache: r.headers.get("Cache-Status"), body: await r.text() })));
 
@@ -80,7 +80,7 @@ describe("request collapsing", () => {
 
   test("a waiter that leaves never cancels the call for the others", async () => {
     const { svc, up } = await start({ RESILIENCE_STRATEGY: "none" });
-    up.hold();
+    const release = up.hold();
     const leaving = new AbortController();
     const first = get(svc, "first", leaving.signal).catch((error: unknown) => error);
     await up.waitForAttempts(1);
@@ -89,7 +89,7 @@ describe("request collapsing", () => {
     leaving.abort();
     expect(await first).toBeInstanceOf(Error);
     await svc.waitForLog((l) => l.msg === "request" && l.request_id === "first" && l.status === 499);
-    up.release();
+    release();
     const answer = await second;
     expect(answer.status).toBe(200);
     expect(answer.headers.get("Cache-Status")).toBe("booksvc; fwd=miss; collapsed");
@@ -111,7 +111,7 @@ describe("request collapsing", () => {
 
   test("a waiter whose own deadline passes gets 504; the call goes on for a later one", async () => {
     const { svc, up } = await start({ RESILIENCE_STRATEGY: "none", REQUEST_TIMEOUT_MS: "2000" });
-    up.hold();
+    const release = up.hold();
     const early = get(svc, "early");
     await up.waitForAttempts(1);
     // Real time on purpose: the two requests need deadlines 1 s apart (both are REQUEST_TIMEOUT_MS long).
@@ -119,7 +119,7 @@ describe("request collapsing", () => {
     const late = get(svc, "late");
     await untilMetric(svc, "booksvc_collapsed_requests_total", 1);
     await svc.waitForLog((l) => l.msg === "request" && l.request_id === "early" && l.status === 504);
-    up.release();
+    release();
     expect((await early).status).toBe(504);
     const answer = await late;
     expect(answer.status).toBe(200);
@@ -135,10 +135,10 @@ describe("request collapsing", () => {
       const { svc, up } = await start({ RESILIENCE_STRATEGY: strategy, RETRY_MAX_RETRIES: "0" });
       expect((await get(svc, "warm")).status).toBe(200); // a last good answer for combined
       up.status(500);
-      up.hold();
+      const release = up.hold();
       const answers = Array.from({ length: 10 }, (_, i) => get(svc, `f-${i}`));
       await untilMetric(svc, "booksvc_collapsed_requests_total", 9);
-      up.release();
+      release();
       const statuses = (await Promise.all(answers)).map((r) => r.status);
       expect(statuses).toEqual(Array(10).fill(expected));
       expect(up.attempts).toBe(2);
@@ -147,10 +147,10 @@ describe("request collapsing", () => {
 
   test("COLLAPSE_REQUESTS=false gives each request its own upstream call", async () => {
     const { svc, up } = await start({ RESILIENCE_STRATEGY: "combined", COLLAPSE_REQUESTS: "false" });
-    up.hold();
+    const release = up.hold();
     const answers = Array.from({ length: 10 }, (_, i) => get(svc, `own-${i}`));
     await up.waitForAttempts(10);
-    up.release();
+    release();
     const responses = await Promise.all(answers);
     expect(responses.every((r) => r.status === 200 && r.headers.get("Cache-Status") === "booksvc; fwd=miss")).toBe(true);
     expect(await metric(svc, "booksvc_upstream_calls_total")).toBe(10);
@@ -160,10 +160,10 @@ describe("request collapsing", () => {
   test("different pages are never collapsed together", async () => {
     const { svc, up } = await start({ RESILIENCE_STRATEGY: "none" });
     up.ok([]);
-    up.hold();
+    const release = up.hold();
     const answers = ["/?limit=5", "/?limit=6", "/?limit=5&after=3"].map((path) => fetch(`${svc.url}${path}`));
     await up.waitForAttempts(3);
-    up.release();
+    release();
     expect((await Promise.all(answers)).map((r) => r.status)).toEqual([200, 200, 200]);
     expect(await metric(svc, "booksvc_collapsed_requests_total")).toBe(0);
   });

@@ -46,7 +46,8 @@ describe("booksvc process", () => {
     expect(await fresh.json()).toEqual(DEFAULT_BOOKS);
     expect(up.lastHeaders?.["x-request-id"]).toBe("e2e-1");
 
-    await Bun.sleep(50); // the cache write happens after the answer
+    // The request's log line comes once the handler has returned, after it stored the answer.
+    const requestLine = await svc.waitForLog((l) => l.msg === "request" && l.request_id === "e2e-1");
     await up.close(); // storagesvc killed
     const started = performance.now();
     const cached = await fetch(`${svc.url}/`);
@@ -65,7 +66,6 @@ describe("booksvc process", () => {
     const opened = await svc.waitForLog((l) => l.msg === "circuit breaker opened");
     expect(opened.app).toBe("booksvc");
     expect(opened.level).toBe("warn");
-    const requestLine = await svc.waitForLog((l) => l.msg === "request" && l.request_id === "e2e-1");
     expect(requestLine.status).toBe(200);
 
     expect(await svc.stop("SIGTERM")).toBe(0);
@@ -86,6 +86,7 @@ describe("booksvc process", () => {
   test("retry against a frozen upstream: 504 at REQUEST_TIMEOUT_MS, no longer", async () => {
     const { svc, up } = await start({ RESILIENCE_STRATEGY: "retry" });
     up.hang();
+    // Real time on purpose: the deadline of a real process is what is measured, within ±100 ms.
     const started = performance.now();
     const r = await fetch(`${svc.url}/`);
     const ms = performance.now() - started;
@@ -99,6 +100,8 @@ describe("booksvc process", () => {
   test("a request allowed more than Bun's default 10 s idle timeout is answered at its deadline, not cut", async () => {
     const { svc, up } = await start({ RESILIENCE_STRATEGY: "retry", REQUEST_TIMEOUT_MS: "14000", UPSTREAM_TIMEOUT_MS: "2000" });
     up.hang();
+    // Real time on purpose: Bun's idle timeout runs on the real clock; only a request that really
+    // outlives its 10 s shows that the server's limit was raised.
     const started = performance.now();
     const r = await fetch(`${svc.url}/`);
     const ms = performance.now() - started;
@@ -110,11 +113,15 @@ describe("booksvc process", () => {
   });
 
   test("SIGTERM lets the request in flight finish, answered with Connection: close, then exits 0", async () => {
-    const { svc, up } = await start({ RESILIENCE_STRATEGY: "none" });
-    up.delay(200); // under UPSTREAM_TIMEOUT_MS (300)
+    // Time limits far beyond the test: the upstream answers when the test says, not after a delay
+    // that had to fit under a 300 ms timeout on a busy machine.
+    const { svc, up } = await start({ RESILIENCE_STRATEGY: "none", UPSTREAM_TIMEOUT_MS: "5000", REQUEST_TIMEOUT_MS: "8000" });
+    const release = up.hold();
     const inFlight = fetch(`${svc.url}/`);
     await up.waitForAttempts(1);
     const exited = svc.stop("SIGTERM");
+    await svc.waitForLog((l) => l.msg === "no longer accepting connections; finishing requests in flight");
+    release();
     const r = await inFlight;
     expect(r.status).toBe(200);
     expect(r.headers.get("Connection")).toBe("close");
@@ -124,6 +131,7 @@ describe("booksvc process", () => {
 
   test("SIGTERM under keep-alive load with SHUTDOWN_DELAY_MS: readiness 503 at once, books with Connection: close through the delay, no client error, exit 0", async () => {
     const { svc } = await start({ RESILIENCE_STRATEGY: "combined", SHUTDOWN_DELAY_MS: "2000" });
+    // Real time on purpose: load balancers see a real process keep answering for SHUTDOWN_DELAY_MS.
     let signalledAt = 0;
     const report = await drainLoad({
       url: `${svc.url}/`,
@@ -154,7 +162,7 @@ describe("booksvc process", () => {
 
   test("a client that disconnects before its answer is logged 499 and counted client_closed, never as an upstream failure", async () => {
     const { svc, up } = await start({ RESILIENCE_STRATEGY: "combined", UPSTREAM_TIMEOUT_MS: "2000", REQUEST_TIMEOUT_MS: "3000" });
-    up.delay(1_500);
+    up.hold(); // never answers before the client leaves; close() ends the hold
     const client = new AbortController();
     const request = fetch(`${svc.url}/`, { headers: { "X-Request-Id": "leaves-early" }, signal: client.signal });
     await up.waitForAttempts(1);

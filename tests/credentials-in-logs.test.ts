@@ -17,16 +17,6 @@ setDefaultTimeout(90_000);
 const SECRET = "S3cret-must-not-leak";
 const REAL_PASSWORD = "the-real-password";
 
-async function until<T>(what: string, find: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
-
 describe("booksvc with a wrong Redis password", () => {
   let redis: ThrowawayRedis;
   let up: FakeUpstream;
@@ -58,9 +48,7 @@ describe("booksvc with a wrong Redis password", () => {
         { cache: "from-config" },
       );
       const harness = h;
-      const refused = await until("the refused connection to be logged", () =>
-        harness.logs().find((l) => l.msg === "redis connection failed; serving without the cache"),
-      );
+      const refused = await harness.waitForLog((l) => l.msg === "redis connection failed; serving without the cache", 15_000);
       up.ok();
       expect((await harness.get()).response.status).toBe(200); // the write fails: logged with its error
       await harness.booksvc.lastGood.settled();
@@ -135,7 +123,7 @@ describe("bad configuration", () => {
   async function exitOf(entry: string, env: Record<string, string>) {
     const port = await freePort();
     const service = ServiceProcess.start({ entry, port, env: { HTTP_PORT: String(port), ...env } });
-    const code = await Promise.race([service.exited, Bun.sleep(10_000).then(() => "still running" as const)]);
+    const code = await service.exitWithin(10_000);
     if (code === "still running") await service.stop("SIGKILL");
     return { code, output: service.stdout + service.stderr, stderr: service.stderr };
   }

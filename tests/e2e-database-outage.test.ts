@@ -13,6 +13,9 @@ import {
 // Starts real processes and servers: a busy 2-core machine needs more than the default 5 s.
 setDefaultTimeout(30_000);
 
+// Real time on purpose: these tests measure real processes against the contract's own limits
+// (REQUEST_TIMEOUT_MS, BREAKER_OPEN_MS), with bounds of ±100 ms or more. They wait for events
+// (an answer, a log line), never for a guessed time.
 const { BREAKER_OPEN_MS, REQUEST_TIMEOUT_MS, UPSTREAM_TIMEOUT_MS } = OUTAGE_TIMEOUTS;
 /** The books as stored, read directly from the database (not through the proxy). */
 async function storedBooks(): Promise<unknown[]> {
@@ -68,8 +71,14 @@ describe("database outage, real services behind fault proxies", () => {
     const books = await storedBooks();
     const url = `${env().booksvc.retry.url}/`;
     await env().stack.dbProxy.cut();
-    const pending = get(url);
-    await Bun.sleep(400);
+    const requestId = `retry-back-${crypto.randomUUID()}`;
+    // booksvc forwards the request id: storagesvc's log line says this request met the outage.
+    const metOutage = env().stack.storagesvc.waitForLine((line) => {
+      const parsed = JSON.parse(line) as { msg?: unknown; request_id?: unknown };
+      return parsed.msg === "books unavailable" && parsed.request_id === requestId;
+    }, REQUEST_TIMEOUT_MS);
+    const pending = get(url, 10_000, { "X-Request-Id": requestId });
+    await metOutage;
     await env().stack.dbProxy.pass();
     const answer = await pending;
     expect(isFresh(answer)).toBe(true);
@@ -103,7 +112,8 @@ describe("database outage, real services behind fault proxies", () => {
     await env().stack.dbProxy.cut();
     await during(`${env().booksvc.combined.url}/`, 1_000);
     await env().stack.dbProxy.reset();
-    await Bun.sleep(200);
+    // storagesvc itself meets the reset database before it comes back.
+    expect((await get(`${env().stack.storagesvcUrl}/books`)).status).toBe(503);
     await env().stack.dbProxy.pass();
 
     const url = `${env().booksvc.combined.url}/`;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Redis } from "ioredis";
-import { type Cache, createRedisClient, encodeEntry, type IgnoredEntry, RedisCache } from "../internal/recache/index.ts";
+import { createRedisClient, encodeEntry, type IgnoredEntry, RedisCache } from "../internal/recache/index.ts";
 import { startBooksvcInProcess } from "../tools/kit/booksvc-harness.ts";
 import { type FakeUpstream, startFakeUpstream } from "../tools/kit/fake-upstream.ts";
 import { startThrowawayRedis, type ThrowawayRedis } from "../tools/kit/redis-server.ts";
@@ -52,19 +52,6 @@ async function valueReads(): Promise<number> {
   let total = 0;
   for (const m of stats.matchAll(/^cmdstat_(get|getrange|eval|evalsha):calls=(\d+)/gm)) total += Number(m[2]);
   return total;
-}
-
-/** The cache's client connects at start; without an offline queue, calls fail until it is ready. */
-async function untilCacheAnswers(cache: Cache, key: string): Promise<void> {
-  for (let tries = 0; ; tries++) {
-    try {
-      await cache.get(key);
-      return;
-    } catch (error) {
-      if (tries > 200) throw error;
-      await Bun.sleep(10);
-    }
-  }
 }
 
 async function readyClient(): Promise<Redis> {
@@ -119,7 +106,7 @@ describe("booksvc with a hostile value under its cache key while the breaker is 
       { STORAGESVC_URL: up.url, RESILIENCE_STRATEGY: "breaker", REDIS_ADDR: redis.addr, CACHE_KEY: key, ...env },
       { cache: "from-config", now: () => now },
     );
-    await untilCacheAnswers(h.cache, key);
+    await h.untilCacheAnswers();
     up.status(500);
     expect((await h.get()).response.status).toBe(502); // opens the breaker; nothing was ever stored
     return {

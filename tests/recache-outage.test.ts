@@ -22,15 +22,29 @@ async function timed<T>(promise: Promise<T>): Promise<{ ms: number; error: unkno
   return { ms: performance.now() - started, error };
 }
 
-function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+/**
+ * Polls `check` until it holds. Only for a state with no event of its own: a thawed server
+ * answering again (the client never saw it leave).
+ */
+async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  return (async () => {
-    for (;;) {
-      if (await check()) return;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await Bun.sleep(25);
-    }
-  })();
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(25);
+  }
+}
+
+/**
+ * Resolves on `client`'s next `event`. Not `events.once`: that rejects on an `error` event, and
+ * while Redis is down every reconnection attempt emits one.
+ */
+function next(client: Redis, event: "ready" | "error"): Promise<void> {
+  return new Promise((resolve) => client.once(event, () => resolve()));
+}
+
+/** Resolves when `client` is ready: at once if it is, else on its next `ready` event. */
+async function untilReady(client: Redis): Promise<void> {
+  if (client.status !== "ready") await next(client, "ready");
 }
 
 /** Whether the cache round-trips right now (any failure counts as no). */
@@ -60,12 +74,13 @@ describe("RedisCache during a Redis outage", () => {
       onReady: () => void (recoveries += 1),
     });
     cache = new RedisCache(client);
-    await waitFor(() => client.status === "ready", 3000, "the client to be ready");
+    await untilReady(client);
   });
 
   afterEach(async () => {
     server.thaw();
     if (!server.running) await server.restart();
+    await untilReady(client); // the next test starts connected, not halfway through a reconnection
   });
 
   afterAll(async () => {
@@ -83,6 +98,7 @@ describe("RedisCache during a Redis outage", () => {
     const errorsBefore = errors.length;
     await server.kill();
 
+    let failedAttempts = 0;
     for (let i = 0; i < 5; i++) {
       const get = await timed(cache.get("k"));
       expect(get.error).toBeInstanceOf(CacheError);
@@ -90,18 +106,24 @@ describe("RedisCache during a Redis outage", () => {
       const put = await timed(cache.put("k", "v", 60));
       expect(put.error).toBeInstanceOf(CacheError);
       expect(put.ms).toBeLessThan(FAIL_FAST_MS);
-      await Bun.sleep(100); // let several reconnection attempts fail meanwhile
+      await next(client, "error"); // one more reconnection attempt has failed meanwhile
+      failedAttempts++;
     }
     // Several reconnection attempts have failed by now; only the first error was reported.
+    expect(failedAttempts).toBe(5);
     expect(errors.length).toBe(errorsBefore + 1);
   });
 
   test("after the server restarts on the same port, the client works again by itself", async () => {
+    const failedAttempt = next(client, "error");
     await server.kill();
     await timed(cache.get("k")); // fails; the client is now reconnecting
+    await failedAttempt; // the client has seen the outage: its recovery is reported
     const recoveriesBefore = recoveries;
+    const reconnected = next(client, "ready");
     await server.restart();
-    await waitFor(() => works(cache, "k2"), 5000, "the cache to work again");
+    await reconnected;
+    expect(await works(cache, "k2")).toBe(true);
     expect(recoveries).toBe(recoveriesBefore + 1);
   });
 
@@ -117,7 +139,7 @@ describe("RedisCache during a Redis outage", () => {
     expect(put.error).toBeInstanceOf(CacheError);
     expect(put.ms).toBeLessThan(FAIL_FAST_MS + 50);
     server.thaw();
-    await waitFor(() => works(cache, "k3"), 5000, "the cache to work after thawing");
+    await until(() => works(cache, "k3"), 5000, "the cache to work after thawing");
   });
 });
 
@@ -125,7 +147,16 @@ describe("RedisCache started while Redis is down", () => {
   test("fails fast instead of queueing, then works once Redis comes up", async () => {
     const port = await freePort();
     const errors: Error[] = [];
-    const client = createRedisClient({ addr: `127.0.0.1:${port}`, maxReconnectDelayMs: 200, onError: (e) => errors.push(e) });
+    let reported = (): void => {};
+    const firstErrorReported = new Promise<void>((resolve) => (reported = resolve));
+    const client = createRedisClient({
+      addr: `127.0.0.1:${port}`,
+      maxReconnectDelayMs: 200,
+      onError: (e) => {
+        errors.push(e);
+        reported();
+      },
+    });
     const cache = new RedisCache(client);
     let server: ThrowawayRedis | undefined;
     try {
@@ -134,10 +165,12 @@ describe("RedisCache started while Redis is down", () => {
         expect(get.error).toBeInstanceOf(CacheError);
         expect(get.ms).toBeLessThan(FAIL_FAST_MS);
       }
-      await waitFor(() => errors.length > 0, 2000, "the connection error to be reported");
+      await firstErrorReported;
 
+      const connected = next(client, "ready");
       server = await startThrowawayRedis({ port });
-      await waitFor(() => works(cache, "k"), 5000, "the client created before its server to work");
+      await connected;
+      expect(await works(cache, "k")).toBe(true);
       expect(errors.length).toBe(1);
     } finally {
       await cache.close();

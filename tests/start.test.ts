@@ -48,10 +48,15 @@ async function launch(database: FreshDatabase, options: { terminal: boolean }): 
     await child.exited;
   });
   let text = "";
-  void (async () => {
+  const onOutput = new Set<() => void>();
+  // Read until the child closes stdout; each chunk wakes the waiters. Never rejects.
+  const reading = (async () => {
     const decoder = new TextDecoder();
-    for await (const chunk of child.stdout) text += decoder.decode(chunk, { stream: true });
-  })();
+    for await (const chunk of child.stdout) {
+      text += decoder.decode(chunk, { stream: true });
+      for (const wake of onOutput) wake();
+    }
+  })().catch(() => {});
   const launcher: Launcher = {
     child,
     output: () => text,
@@ -61,13 +66,25 @@ async function launch(database: FreshDatabase, options: { terminal: boolean }): 
       child.stdin.write(key);
       void child.stdin.flush();
     },
-    async waitForOutput(wanted, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!text.includes(wanted)) {
-        if (Date.now() > deadline) throw new Error(`start never printed ${JSON.stringify(wanted)}:\n${text}`);
-        if (child.exitCode !== null) throw new Error(`start exited ${child.exitCode}:\n${text}`);
-        await Bun.sleep(50);
-      }
+    waitForOutput(wanted, timeoutMs = 30_000) {
+      if (text.includes(wanted)) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const finish = (error?: Error): void => {
+          clearTimeout(timer);
+          onOutput.delete(check);
+          if (error) reject(error);
+          else resolve();
+        };
+        const check = (): void => {
+          if (text.includes(wanted)) finish();
+        };
+        const timer = setTimeout(() => finish(new Error(`start never printed ${JSON.stringify(wanted)}:\n${text}`)), timeoutMs);
+        onOutput.add(check);
+        // Output ends when the child does: whatever it has not printed by then, it never will.
+        void reading.then(() => {
+          if (onOutput.has(check)) finish(new Error(`start exited ${child.exitCode} without printing ${JSON.stringify(wanted)}:\n${text}`));
+        });
+      });
     },
   };
   return launcher;

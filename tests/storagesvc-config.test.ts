@@ -25,7 +25,7 @@ function listening(port: number): Promise<boolean> {
 
 async function exitOf(env: Record<string, string>, port: number) {
   const service = ServiceProcess.start({ entry: ENTRY, port, env });
-  const code = await Promise.race([service.exited, Bun.sleep(10_000).then(() => "still running" as const)]);
+  const code = await service.exitWithin(10_000);
   if (code === "still running") await service.stop("SIGKILL");
   return { code, stderr: service.stderr, stdout: service.stdout };
 }

@@ -11,16 +11,6 @@ import { createServiceApp } from "./service-app.ts";
 
 const quietLogger = () => createLogger({ app: "testsvc", level: "error", destination: new PassThrough() });
 
-function slowApp(delayMs: number): Hono {
-  const app = new Hono();
-  app.get("/slow", async (c) => {
-    await Bun.sleep(delayMs);
-    return c.json({ done: true });
-  });
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
-  return app;
-}
-
 /** A promise and the function that resolves it. */
 function gate(): { opened: Promise<void>; open: () => void } {
   let open = (): void => {};
@@ -28,6 +18,20 @@ function gate(): { opened: Promise<void>; open: () => void } {
     open = resolve;
   });
   return { opened, open };
+}
+
+/** An app whose `/slow` answers once `finish` is called; `arrived` resolves when a request reached it. */
+function slowApp() {
+  const app = new Hono();
+  const arrived = gate();
+  const finished = gate();
+  app.get("/slow", async (c) => {
+    arrived.open();
+    await finished.opened;
+    return c.json({ done: true });
+  });
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  return { app, arrived: arrived.opened, finish: finished.open };
 }
 
 /** A service app whose `/held` answers only once `release` is called (`heldArrived` resolves on arrival). */
@@ -61,11 +65,13 @@ function drainableServer() {
 describe("startServer", () => {
   test("lets an in-flight request finish, then refuses new connections", async () => {
     const readiness = new Readiness();
-    const server = startServer({ app: slowApp(300), port: 0, logger: quietLogger(), readiness });
+    const slow = slowApp();
+    const server = startServer({ app: slow.app, port: 0, logger: quietLogger(), readiness });
     const inFlight = fetch(`${server.url}/slow`);
-    await Bun.sleep(50);
+    await slow.arrived;
     const stopped = server.stop({ graceMs: 5_000 });
     expect(readiness.draining).toBe(true);
+    slow.finish();
     const response = await inFlight;
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ done: true });
@@ -74,12 +80,15 @@ describe("startServer", () => {
   });
 
   test("closes requests still running when the grace period ends", async () => {
-    const server = startServer({ app: slowApp(10_000), port: 0, logger: quietLogger(), readiness: new Readiness() });
+    const slow = slowApp(); // never finished
+    const server = startServer({ app: slow.app, port: 0, logger: quietLogger(), readiness: new Readiness() });
     const inFlight = fetch(`${server.url}/slow`).then(
       (response) => response.status,
       () => "closed",
     );
-    await Bun.sleep(50);
+    await slow.arrived;
+    // Real time on purpose: the grace period is the server's own timer, and what is checked is
+    // that it ends a request that would never finish, well within a wide bound.
     const started = performance.now();
     await server.stop({ graceMs: 200 });
     expect(performance.now() - started).toBeLessThan(2_000);
@@ -137,7 +146,7 @@ describe("startServer", () => {
 
 describe("probeHealth", () => {
   test("is true while /healthz answers 200 and false once the server is gone", async () => {
-    const server = startServer({ app: slowApp(0), port: 0, logger: quietLogger(), readiness: new Readiness() });
+    const server = startServer({ app: slowApp().app, port: 0, logger: quietLogger(), readiness: new Readiness() });
     expect(await probeHealth(server.port)).toBe(true);
     await server.stop();
     expect(await probeHealth(server.port, 500)).toBe(false);

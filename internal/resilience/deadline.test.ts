@@ -1,7 +1,12 @@
-import { describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, jest, test } from "bun:test";
 import { DeadlineExceededError, startDeadline, untilAborted } from "./deadline.ts";
 
 describe("startDeadline", () => {
+  // Tests that move time use fake timers (they also drive Date.now and performance.now).
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
   test("aborts its signal with DeadlineExceededError when the time is up", async () => {
     const d = startDeadline(30);
     expect(d.expired()).toBe(false);
@@ -31,20 +36,28 @@ describe("startDeadline", () => {
     d.dispose();
   });
 
-  test("dispose stops the timer", async () => {
-    const d = startDeadline(10);
-    d.dispose();
-    await Bun.sleep(30);
-    expect(d.signal.aborted).toBe(false);
+  test("dispose stops the timer", () => {
+    jest.useFakeTimers();
+    const armed = startDeadline(10);
+    const signal = armed.signal; // arms the timer
+    armed.dispose();
+    const neverArmed = startDeadline(10);
+    neverArmed.dispose();
+    jest.advanceTimersByTime(30);
+    expect(signal.aborted).toBe(false);
+    expect(neverArmed.signal.aborted).toBe(false);
   });
 
-  test("a signal first read late still aborts at the original deadline, not a full timeout later", async () => {
+  test("a signal first read late still aborts at the original deadline, not a full timeout later", () => {
+    jest.useFakeTimers();
     const d = startDeadline(100);
-    await Bun.sleep(80);
+    jest.advanceTimersByTime(80);
     const readAt = performance.now();
-    await untilAborted(d.signal);
+    const signal = d.signal; // arms the timer now
+    jest.advanceTimersToNextTimer();
+    expect(signal.aborted).toBe(true);
     expect(performance.now() - readAt).toBeLessThan(60);
-    expect(d.signal.reason).toBeInstanceOf(DeadlineExceededError);
+    expect(signal.reason).toBeInstanceOf(DeadlineExceededError);
     d.dispose();
   });
 

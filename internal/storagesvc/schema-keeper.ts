@@ -13,6 +13,11 @@ export interface SchemaKeeperOptions {
    * contract's 2 s of the database returning, and a refused connection costs next to nothing.
    */
   maxDelayMs?: number;
+  /**
+   * Waits `ms` between attempts, or less once `signal` aborts; never rejects. Default: a timer.
+   * Tests pass their own, so time passes when they say.
+   */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 /**
@@ -28,12 +33,14 @@ export class SchemaKeeper {
   readonly #logger: Logger;
   readonly #initialDelayMs: number;
   readonly #maxDelayMs: number;
+  readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 
-  constructor({ repository, logger, initialDelayMs = 100, maxDelayMs = 500 }: SchemaKeeperOptions) {
+  constructor({ repository, logger, initialDelayMs = 100, maxDelayMs = 500, sleep = abortableSleep }: SchemaKeeperOptions) {
     this.#repository = repository;
     this.#logger = logger;
     this.#initialDelayMs = initialDelayMs;
     this.#maxDelayMs = maxDelayMs;
+    this.#sleep = sleep;
   }
 
   /** True once the table exists and is seeded, until `markStale()`. */
@@ -78,7 +85,7 @@ export class SchemaKeeper {
           this.#logger.debug({ attempt, retry_in_ms: delayMs, error: problem }, "database still not ready");
         }
       }
-      await sleep(delayMs, signal);
+      await this.#sleep(delayMs, signal);
       delayMs = Math.min(delayMs * 2, this.#maxDelayMs);
     }
   }
@@ -97,6 +104,6 @@ export class SchemaKeeper {
 }
 
 /** Waits `ms`, or less when `signal` aborts (the stop: not an error here). */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return setTimeout(ms, undefined, { signal }).catch(() => {});
 }

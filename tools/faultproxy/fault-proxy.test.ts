@@ -9,14 +9,22 @@ setDefaultTimeout(30_000);
 interface EchoServer {
   port: number;
   connections(): number;
+  /** Resolves once no connection is open (at once when none is). */
+  untilNoConnections(): Promise<void>;
   close(): Promise<void>;
 }
 
 async function startEchoServer(): Promise<EchoServer> {
   const sockets = new Set<net.Socket>();
+  const noneOpen = new Set<() => void>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
+    socket.on("close", () => {
+      sockets.delete(socket);
+      if (sockets.size > 0) return;
+      for (const wake of noneOpen) wake();
+      noneOpen.clear();
+    });
     socket.on("error", () => {
       // The proxy may reset us; the close event cleans up.
     });
@@ -27,6 +35,7 @@ async function startEchoServer(): Promise<EchoServer> {
   return {
     port: (server.address() as net.AddressInfo).port,
     connections: () => sockets.size,
+    untilNoConnections: () => (sockets.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => noneOpen.add(resolve))),
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -69,14 +78,6 @@ function connect(port: number): Client {
   };
 }
 
-async function waitFor(check: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await Bun.sleep(10);
-  }
-}
-
 let cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const fn of cleanup.reverse()) await fn();
@@ -109,7 +110,7 @@ describe("fault proxy over TCP", () => {
 
     await proxy.cut();
     expect(await open.ended).toBe("closed");
-    await waitFor(() => echo.connections() === 0);
+    await echo.untilNoConnections();
 
     const started = performance.now();
     const refused = connect(proxy.port);
@@ -157,7 +158,7 @@ describe("fault proxy over TCP", () => {
     cleanup.push(() => proxy.close());
     const client = connect(proxy.port);
     await client.ended;
-    await waitFor(() => proxy.openConnections() === 0);
+    await proxy.untilIdle();
   });
 
   test("close frees every connection on both sides and the port", async () => {
@@ -174,7 +175,7 @@ describe("fault proxy over TCP", () => {
     await proxy.close();
     for (const c of clients) await c.ended;
     expect(proxy.openConnections()).toBe(0);
-    await waitFor(() => echo.connections() === 0);
+    await echo.untilNoConnections();
     const late = connect(proxy.port);
     expect(await late.ended).toBe("ECONNREFUSED");
   });
@@ -224,8 +225,10 @@ describe.skipIf(!havePg)("fault proxy in front of PostgreSQL", () => {
     cleanup.push(() => proxy.close());
     const url = new URL(pgUrl);
     url.port = String(proxy.port);
+    const applicationName = `faultproxy-test-${crypto.randomUUID()}`;
     const sql = postgres(url.toString(), {
       max: 8,
+      connection: { application_name: applicationName },
       // postgres.js's default reconnect backoff grows with every failed connection up to 20 s
       // (3^n/100 s), and queries wait for it; a service must set a small one to fail fast and
       // recover fast. With it, these tests measure the proxy, not the backoff.
@@ -235,7 +238,23 @@ describe.skipIf(!havePg)("fault proxy in front of PostgreSQL", () => {
       onnotice: () => {},
     });
     cleanup.push(() => sql.end({ timeout: 1 }));
-    return { proxy, sql };
+    return { proxy, sql, applicationName };
+  }
+
+  /** Resolves once PostgreSQL runs `query` for `applicationName` (seen directly, not through the proxy). */
+  async function untilRunning(applicationName: string, query: string): Promise<void> {
+    const admin = postgres(pgUrl, { max: 1, onnotice: () => {} });
+    try {
+      for (;;) {
+        const [row] = await admin<{ n: number }[]>`
+          select count(*)::int as n from pg_stat_activity
+          where application_name = ${applicationName} and state = 'active' and query = ${query}`;
+        if ((row?.n ?? 0) > 0) return;
+        await Bun.sleep(5); // polling the server's own view; the test's timeout bounds it
+      }
+    } finally {
+      await admin.end({ timeout: 1 });
+    }
   }
 
   test("postgres.js queries pass, fail fast while cut, and recover", async () => {
@@ -248,7 +267,7 @@ describe.skipIf(!havePg)("fault proxy in front of PostgreSQL", () => {
     await expect(sql`select 1 as one`).rejects.toThrow();
     await expect(sql`select 1 as one`).rejects.toThrow();
     expect(performance.now() - started).toBeLessThan(1000);
-    await waitFor(() => proxy.openConnections() === 0);
+    await proxy.untilIdle();
 
     await proxy.pass();
     expect([...(await sql`select 2 as two`)]).toEqual([{ two: 2 }]);
@@ -289,10 +308,13 @@ describe.skipIf(!havePg)("fault proxy in front of PostgreSQL", () => {
   });
 
   test("reset breaks open database connections with an error", async () => {
-    const { proxy, sql } = await pgBehindProxy();
+    const { proxy, sql, applicationName } = await pgBehindProxy();
     await sql`select 1`;
-    const slow = sql`select pg_sleep(2)`;
-    await Bun.sleep(100);
+    // postgres.js sends a query only once it is awaited or executed: before, a sleep here left it
+    // unsent, and the reset only made its later connection attempt fail.
+    const slow = sql`select pg_sleep(2)`.execute();
+    slow.catch(() => {}); // asserted below; handled here too, as it may reject before that await
+    await untilRunning(applicationName, "select pg_sleep(2)");
     await proxy.reset();
     await expect(slow).rejects.toThrow();
     await proxy.pass();

@@ -43,6 +43,8 @@ export interface FaultProxy {
   delay(ms: number): Promise<void>;
   /** Connections accepted and not yet closed. */
   openConnections(): number;
+  /** Resolves once no connection is open (at once when none is). */
+  untilIdle(): Promise<void>;
   /** Stops listening and destroys every connection and pending timer. */
   close(): Promise<void>;
 }
@@ -66,6 +68,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   let current: FaultMode = options.mode ?? { kind: "pass" };
   let closed = false;
   const pairs = new Set<Pair>();
+  const idleWaiters = new Set<() => void>();
   let server: net.Server | undefined;
   let port = options.port ?? 0;
   // Mode changes run one after the other, so listen/close never interleave.
@@ -183,6 +186,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
   function destroyPair(pair: Pair, how: "destroy" | "reset"): void {
     if (!pairs.delete(pair)) return;
+    if (pairs.size === 0) {
+      for (const wake of idleWaiters) wake();
+      idleWaiters.clear();
+    }
     for (const timer of pair.timers) clearTimeout(timer);
     pair.timers.clear();
     for (const socket of [pair.client, pair.upstream]) {
@@ -233,6 +240,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     reset: () => setMode({ kind: "reset" }),
     delay: (ms: number) => setMode({ kind: "delay", ms }),
     openConnections: () => pairs.size,
+    untilIdle: () => (pairs.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.add(resolve))),
     close: async () => {
       if (closed) return;
       closed = true;

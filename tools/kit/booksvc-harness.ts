@@ -28,6 +28,13 @@ export interface BooksvcHarness {
   config: BooksvcConfig;
   cache: Cache;
   logs(): LogLine[];
+  /** Resolves with the first log line `predicate` accepts, as soon as it is logged (one already logged counts). */
+  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /**
+   * Resolves once the cache answers a read. A Redis client without an offline queue fails every
+   * call until it is connected, and the cache shows no event for that: polled, like waitForHttp.
+   */
+  untilCacheAnswers(timeoutMs?: number): Promise<void>;
   /** GET `path` in-process, timed. */
   get(path?: string, headers?: Record<string, string>): Promise<{ response: Response; ms: number; body: string }>;
   close(): Promise<void>;
@@ -43,9 +50,17 @@ export function startBooksvcInProcess(
   options: { cache?: Cache | "from-config"; now?: () => number } = {},
 ): BooksvcHarness {
   const stream = new PassThrough();
-  let output = "";
+  const lines: LogLine[] = [];
+  const waiters = new Set<(line: LogLine) => void>();
+  let partial = "";
   stream.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
+    const parts = (partial + chunk.toString()).split("\n");
+    partial = parts.pop() ?? "";
+    for (const text of parts.filter(Boolean)) {
+      const line = JSON.parse(text) as LogLine;
+      lines.push(line);
+      for (const waiter of waiters) waiter(line);
+    }
   });
   const config = readBooksvcConfig({ ...FAST_BOOKSVC_ENV, ...env });
   const logger = createLogger({ app: "booksvc", level: config.LOG_LEVEL, destination: stream });
@@ -56,11 +71,36 @@ export function startBooksvcInProcess(
     booksvc,
     config,
     cache,
-    logs: () =>
-      output
-        .split("\n")
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as LogLine),
+    logs: () => [...lines],
+    waitForLog(predicate, timeoutMs = 10_000) {
+      const seen = lines.find(predicate);
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(new Error(`no matching log line within ${timeoutMs} ms:\n${lines.map((l) => JSON.stringify(l)).join("\n")}`));
+        }, timeoutMs);
+        const waiter = (line: LogLine): void => {
+          if (!predicate(line)) return;
+          clearTimeout(timer);
+          waiters.delete(waiter);
+          resolve(line);
+        };
+        waiters.add(waiter);
+      });
+    },
+    async untilCacheAnswers(timeoutMs = 5_000) {
+      const deadline = performance.now() + timeoutMs;
+      for (;;) {
+        try {
+          await cache.get(`${config.CACHE_KEY}:harness-probe`);
+          return;
+        } catch (error) {
+          if (performance.now() > deadline) throw error;
+        }
+        await Bun.sleep(10);
+      }
+    },
     async get(path = "/", headers = {}) {
       const started = performance.now();
       const response = await booksvc.app.request(path, { headers });

@@ -47,6 +47,31 @@ describe("fake upstream", () => {
     }
   });
 
+  test("hold keeps every answer back until released, then answers as before", async () => {
+    const upstream = await startFakeUpstream();
+    try {
+      const release = upstream.hold();
+      // A client that gives up after 300 ms: only a load-free machine could make this shorter,
+      // and a held answer never comes, so the bound can only be generous.
+      const impatient = fetch(upstream.url, { signal: AbortSignal.timeout(300) }).then(
+        () => "answered",
+        () => "no answer",
+      );
+      const patient = fetch(upstream.url);
+      await upstream.waitForAttempts(2);
+      expect(await impatient).toBe("no answer");
+      release();
+      const held = await patient;
+      expect(held.status).toBe(200);
+      expect(await held.json()).toEqual([...DEFAULT_BOOKS]);
+      const after = await fetch(upstream.url);
+      expect(after.status).toBe(200);
+      await after.arrayBuffer();
+    } finally {
+      await upstream.close();
+    }
+  });
+
   test("close ends a hung request and leaves no connection open", async () => {
     const upstream = await startFakeUpstream();
     upstream.hang();

@@ -92,10 +92,11 @@ export interface FakeUpstream {
   closeImmediately(): void;
   /** Waits `ms` before every answer (on top of the behaviour). 0 turns it off. */
   delay(ms: number): void;
-  /** Holds every answer until `release()` (requests are still counted as they arrive). */
-  hold(): void;
-  /** Lets the held answers, and all later ones, go. */
-  release(): void;
+  /**
+   * Holds every answer from now on until the returned function is called (also ended by
+   * `close`): a request stays in flight for exactly as long as a test needs, not for a guessed time.
+   */
+  hold(): () => void;
   /** One-shot behaviours used, in order, by the next requests before the default resumes. */
   queue(...behaviours: FakeBehaviour[]): void;
   /** Resolves once `n` requests have arrived in total. */
@@ -139,6 +140,7 @@ export async function startFakeUpstream({ host = "127.0.0.1" }: FakeUpstreamOpti
   let defaultBehaviour: FakeBehaviour = { kind: "ok" };
   const pending: FakeBehaviour[] = [];
   let delayMs = 0;
+  /** While set, answers wait for it (see `hold`). */
   let held: { released: Promise<void>; release: () => void } | undefined;
   let attempts = 0;
   let connectionCount = 0;
@@ -393,16 +395,18 @@ export async function startFakeUpstream({ host = "127.0.0.1" }: FakeUpstreamOpti
     resetMidBody: () => setDefault({ kind: "resetMidBody" }),
     stallMidBody: () => setDefault({ kind: "stallMidBody" }),
     closeImmediately: () => setDefault({ kind: "closeImmediately" }),
-    hold: () => {
-      const { promise, resolve } = Promise.withResolvers<void>();
-      held = { released: promise, release: resolve };
-    },
-    release: () => {
-      held?.release();
-      held = undefined;
-    },
     delay: (ms) => {
       delayMs = ms;
+    },
+    hold: () => {
+      let release = (): void => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const gate = { released, release };
+      held = gate;
+      return () => {
+        if (held === gate) held = undefined;
+        gate.release();
+      };
     },
     queue: (...behaviours) => {
       pending.push(...behaviours);
@@ -424,6 +428,8 @@ export async function startFakeUpstream({ host = "127.0.0.1" }: FakeUpstreamOpti
       });
     },
     async close() {
+      held?.release();
+      held = undefined;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -40,9 +40,9 @@ export interface Answer {
 }
 
 /** One GET with a generous client timeout; the caller asserts on status, headers, body and time. */
-export async function get(url: string, timeoutMs = 10_000): Promise<Answer> {
+export async function get(url: string, timeoutMs = 10_000, headers: Record<string, string> = {}): Promise<Answer> {
   const started = performance.now();
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers });
   const text = await response.text();
   let body: unknown = text;
   try {
@@ -56,7 +56,10 @@ export async function get(url: string, timeoutMs = 10_000): Promise<Answer> {
 export const isFresh = (a: Answer) => a.status === 200 && (a.headers.get("cache-status") ?? "").includes("fwd=miss");
 export const isCacheHit = (a: Answer) => a.status === 200 && (a.headers.get("cache-status") ?? "").endsWith("; hit");
 
-/** Sends requests one after the other for `ms`, and returns every answer. */
+/**
+ * Sends requests one after the other for `ms`, and returns every answer. Real time on purpose:
+ * clients keep coming through a real outage of real processes, as in production.
+ */
 export async function during(url: string, ms: number): Promise<Answer[]> {
   const answers: Answer[] = [];
   const end = performance.now() + ms;

@@ -72,6 +72,19 @@ export class ServiceProcess {
     return this.child.exited;
   }
 
+  /** The exit code, or "still running" when the process has not ended within `timeoutMs`. */
+  async exitWithin(timeoutMs: number): Promise<number | "still running"> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const limit = new Promise<"still running">((resolve) => {
+      timer = setTimeout(() => resolve("still running"), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, limit]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Exit code, or null while running. */
   get exitCode(): number | null {
     return this.child.exitCode;
