@@ -3,6 +3,7 @@ import { PassThrough } from "node:stream";
 import { Registry } from "prom-client";
 import { createLogger } from "../logging/logger.ts";
 import { Readiness } from "./readiness.ts";
+import { ACCEPTED_REQUEST_ID } from "./request-context.ts";
 import { createServiceApp } from "./service-app.ts";
 
 function setup(check?: () => boolean | Promise<boolean>) {
@@ -58,6 +59,18 @@ describe("createServiceApp", () => {
     const longest = "a".repeat(255);
     const response = await app.request("/things", { headers: { "X-Request-Id": longest } });
     expect(response.headers.get("X-Request-Id")).toBe(longest);
+  });
+
+  test("keeps exactly the X-Request-Ids that ACCEPTED_REQUEST_ID (the documented pattern) accepts", async () => {
+    const { app } = setup();
+    const candidates = ["a", "A-z_0=9", "a".repeat(255), "a".repeat(256), "has space", "semi;colon", "dot.ted", "slash/ed", "ünïcode", "tab\there"];
+    for (const candidate of candidates) {
+      const response = await app.request("/things", { headers: { "X-Request-Id": candidate } });
+      expect({ candidate, kept: response.headers.get("X-Request-Id") === candidate }).toEqual({
+        candidate,
+        kept: ACCEPTED_REQUEST_ID.test(candidate),
+      });
+    }
   });
 
   test("puts the request id on error answers too", async () => {

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { requestId } from "hono/request-id";
 import type { Registry } from "prom-client";
 import type { Logger } from "../logging/logger.ts";
 import { allowedMethodsOf } from "./allowed-methods.ts";
@@ -22,6 +23,7 @@ export interface ServiceAppOptions {
  */
 export function createServiceApp({ logger, registry, readiness }: ServiceAppOptions): ServiceApp {
   const app = new Hono<ServiceEnv>();
+  app.use(requestId());
   app.use(requestContext({ logger, metrics: createHttpMetrics(registry), readiness }));
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));

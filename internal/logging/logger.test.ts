@@ -1,6 +1,8 @@
-import { describe, expect, setSystemTime, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, setSystemTime, test } from "bun:test";
 import { PassThrough } from "node:stream";
 import { type ChunkWriter, createLogger, flushLogger, turnBatchedDestination } from "./logger.ts";
+
+setDefaultTimeout(15_000); // the stdout tests start a child bun
 
 function captureLines(): { stream: PassThrough; lines: () => Record<string, unknown>[] } {
   const stream = new PassThrough();
@@ -95,6 +97,36 @@ describe("turnBatchedDestination", () => {
     await flushLogger(logger);
     expect(writer.chunks.map((chunk) => JSON.parse(chunk).msg)).toEqual(["last words"]);
     expect(writer.flushes).toBe(1);
+  });
+
+  test("flushLogger resolves only once the writer has written out what it holds", async () => {
+    const writer = recordingWriter();
+    let written = (): void => {};
+    writer.flush = () => new Promise<void>((resolve) => (written = resolve));
+    const logger = createLogger({ app: "testsvc", level: "info", destination: turnBatchedDestination(writer) });
+    logger.info("last words");
+    let resolved = false;
+    const flushed = flushLogger(logger).then(() => (resolved = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(resolved).toBe(false);
+    written();
+    await flushed;
+    expect(resolved).toBe(true);
+  });
+
+  test("a child's stdout has every line, in order, once flushLogger resolves", async () => {
+    // SIGKILL right after flushLogger leaves no exit handler a chance to write anything.
+    const script = `
+      import { createLogger, flushLogger } from ${JSON.stringify(`${import.meta.dir}/logger.ts`)};
+      const logger = createLogger({ app: "testsvc", level: "info" });
+      for (let i = 0; i < 2000; i++) logger.info({ i }, "line");
+      await flushLogger(logger);
+      process.kill(process.pid, "SIGKILL");
+    `;
+    const child = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "pipe" });
+    const [stdout] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+    const indexes = stdout.split("\n").filter(Boolean).map((line) => (JSON.parse(line) as { i: number }).i);
+    expect(indexes).toEqual(Array.from({ length: 2000 }, (_, i) => i));
   });
 
   test("stdout keeps the last turn's lines when the process dies of an uncaught error", async () => {

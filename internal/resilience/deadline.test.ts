@@ -48,6 +48,16 @@ describe("startDeadline", () => {
     expect(neverArmed.signal.aborted).toBe(false);
   });
 
+  test("with a parent, the time running out still aborts with DeadlineExceededError and counts as expired", async () => {
+    const parent = new AbortController();
+    const d = startDeadline(20, parent.signal);
+    await untilAborted(d.signal);
+    expect(d.signal.reason).toBeInstanceOf(DeadlineExceededError);
+    expect(d.expired()).toBe(true);
+    expect(parent.signal.aborted).toBe(false);
+    d.dispose();
+  });
+
   test("a signal first read late still aborts at the original deadline, not a full timeout later", () => {
     jest.useFakeTimers();
     const d = startDeadline(100);

@@ -16,7 +16,7 @@ export interface Deadline {
   remainingMs(): number;
   /** True once the deadline time has been reached (not when only the parent aborted). */
   expired(): boolean;
-  /** Clears the timer and the parent listener. Safe to call twice. */
+  /** Clears the timer. Safe to call twice. */
   dispose(): void;
 }
 
@@ -29,52 +29,29 @@ export class DeadlineExceededError extends Error {
 }
 
 /**
- * Starts a deadline `timeoutMs` from now. When `parent` aborts (the client left),
- * the deadline's signal aborts too, with the parent's reason.
- *
- * The signal, its timer and the parent listener are set up the first time `signal` is
- * read: a request answered without an upstream call (breaker open, answer from the
- * cache) never pays for them. `parent` may be a function for the same reason (reading
- * a Bun request's `signal` creates it). The timer still fires at `at`.
+ * Starts a deadline `timeoutMs` from now. When `parent` aborts (the client left), the
+ * deadline's signal aborts too, with the parent's reason. `parent` may be a function: it is
+ * called when `signal` is first read (reading a Bun request's `signal` creates it).
  */
 export function startDeadline(timeoutMs: number, parent?: AbortSignal | (() => AbortSignal)): Deadline {
   const at = Date.now() + timeoutMs;
-  let timedOut = false;
-  let armed:
-    | { controller: AbortController; timer?: ReturnType<typeof setTimeout>; parent: AbortSignal | undefined; onParentAbort: () => void }
-    | undefined;
-  let disposed = false;
-
-  const arm = (): AbortSignal => {
-    if (armed !== undefined) return armed.controller.signal;
-    const controller = new AbortController();
-    const parentSignal = typeof parent === "function" ? parent() : parent;
-    const onParentAbort = (): void => controller.abort(parentSignal?.reason);
-    armed = { controller, parent: parentSignal, onParentAbort };
-    if (disposed) return controller.signal; // read after dispose: a signal that never fires
-    armed.timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new DeadlineExceededError());
-    }, Math.max(0, at - Date.now()));
-    if (parentSignal?.aborted) onParentAbort();
-    // No `{ once: true }`: an abort fires once anyway and dispose() removes the listener (cheaper without options).
-    else parentSignal?.addEventListener("abort", onParentAbort);
-    return controller.signal;
-  };
-
+  // Our own timer rather than AbortSignal.timeout: its DeadlineExceededError reason tells our
+  // deadline from the client leaving, and dispose() can clear it.
+  const ours = new AbortController();
+  const timer = setTimeout(() => ours.abort(new DeadlineExceededError()), timeoutMs);
+  let signal: AbortSignal | undefined;
   return {
+    // Built on first read: an answer from the cache never reads it, nor creates the client's signal.
     get signal() {
-      return arm();
+      if (signal !== undefined) return signal;
+      const parentSignal = typeof parent === "function" ? parent() : parent;
+      signal = parentSignal === undefined ? ours.signal : AbortSignal.any([parentSignal, ours.signal]);
+      return signal;
     },
     at,
     remainingMs: () => Math.max(0, at - Date.now()),
-    expired: () => timedOut || Date.now() >= at,
-    dispose() {
-      disposed = true;
-      if (armed === undefined) return;
-      clearTimeout(armed.timer);
-      armed.parent?.removeEventListener("abort", armed.onParentAbort);
-    },
+    expired: () => ours.signal.aborted || Date.now() >= at,
+    dispose: () => clearTimeout(timer),
   };
 }
 
