@@ -1,3 +1,5 @@
+import { expect } from "bun:test";
+import type { ServiceProcess } from "./service-process.ts";
 /**
  * Keep-alive load across a service's graceful stop, as a load balancer in front of it would
  * send it: `clients` loops of Bun `fetch` (keep-alive, HTTP/1.1) send requests back to back;
@@ -98,4 +100,38 @@ export async function drainLoad(o: DrainLoadOptions): Promise<DrainLoadReport> {
     statusesWhileDraining,
     keptAliveWhileDraining,
   };
+}
+
+/**
+ * The contract's drain, checked on a real service: 64 keep-alive clients and a load balancer that
+ * stops sending 1 s after readiness turns 503; SIGTERM with SHUTDOWN_DELAY_MS `delayMs` (≥ 2 s).
+ * Readiness 503 at once, only 200s with `Connection: close` through the delay, no client error,
+ * exit 0 no sooner than the delay. Real time on purpose: a load balancer sees a real process.
+ */
+export async function expectCleanDrain(service: ServiceProcess, path: string, delayMs: number): Promise<void> {
+  let signalledAt = 0;
+  const report = await drainLoad({
+    url: `${service.url}${path}`,
+    readyUrl: `${service.url}/readyz`,
+    clients: 64,
+    lbLagMs: 1_000, // the load balancer's reaction time, well within SHUTDOWN_DELAY_MS
+    warmupRequestsPerClient: 3,
+    maxRequestsPerClient: 2_000,
+    stop: () => {
+      signalledAt = performance.now();
+      service.child.signal("SIGTERM");
+    },
+  });
+  const code = await service.exited;
+  const exitedAfterMs = performance.now() - signalledAt;
+  expect(report.errors).toEqual({});
+  expect(report.notReadyAfterMs).toBeLessThan(1_000); // at once, give or take a busy machine
+  expect(Object.keys(report.statusesWhileDraining)).toEqual(["200"]);
+  expect(report.statusesWhileDraining["200"]).toBeGreaterThanOrEqual(64);
+  expect(report.keptAliveWhileDraining).toBe(0);
+  expect(code).toBe(0);
+  expect(exitedAfterMs).toBeGreaterThanOrEqual(delayMs);
+  const draining = await service.waitForLog((l) => l.msg === "draining: readiness 503, still answering");
+  expect(draining.delay_ms).toBe(delayMs);
+  await service.waitForLog((l) => l.msg === "stopped");
 }
