@@ -1,14 +1,13 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { DEFAULT_BOOKS, type FakeUpstream, startFakeUpstream } from "../tools/kit/fake-upstream.ts";
-import { freePort } from "../tools/kit/free-port.ts";
-import { ServiceProcess } from "../tools/kit/service-process.ts";
+import { startBooksvcProcess } from "../tools/kit/booksvc-process.ts";
+import { DEFAULT_BOOKS } from "../tools/kit/fake-upstream.ts";
+import type { ServiceProcess } from "../tools/kit/service-process.ts";
 
 // Request collapsing with real concurrent clients: a real booksvc process in front of a fake
 // storagesvc that holds its answers until the test releases them and counts every call.
 
 setDefaultTimeout(30_000);
 
-const ENTRY = "cmd/booksvc/main.ts";
 const CLIENTS = 40;
 const BOOKS_JSON = JSON.stringify(DEFAULT_BOOKS);
 
@@ -18,19 +17,8 @@ afterEach(async () => {
   cleanups = [];
 });
 
-async function start(env: Record<string, string>): Promise<{ svc: ServiceProcess; up: FakeUpstream }> {
-  const up = await startFakeUpstream();
-  cleanups.push(() => up.close());
-  const port = await freePort();
-  const svc = ServiceProcess.start({
-    entry: ENTRY,
-    port,
-    env: { HTTP_PORT: String(port), STORAGESVC_URL: up.url, UPSTREAM_TIMEOUT_MS: "10000", REQUEST_TIMEOUT_MS: "15000", LOG_LEVEL: "info", ...env },
-  });
-  cleanups.push(() => svc.stop("SIGKILL"));
-  await svc.waitFor("/healthz");
-  return { svc, up };
-}
+const start = (env: Record<string, string>) =>
+  startBooksvcProcess({ UPSTREAM_TIMEOUT_MS: "10000", REQUEST_TIMEOUT_MS: "15000", LOG_LEVEL: "info", ...env }, (stop) => cleanups.push(stop));
 
 async function metric(svc: ServiceProcess, name: string): Promise<number> {
   const text = await (await fetch(`${svc.url}/metrics`)).text();

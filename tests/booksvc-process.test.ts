@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { startBooksvcProcess } from "../tools/kit/booksvc-process.ts";
 import { expectCleanDrain } from "../tools/kit/drain-load.ts";
-import { DEFAULT_BOOKS, type FakeUpstream, startFakeUpstream } from "../tools/kit/fake-upstream.ts";
+import { DEFAULT_BOOKS } from "../tools/kit/fake-upstream.ts";
 import { freePort } from "../tools/kit/free-port.ts";
 import { ServiceProcess } from "../tools/kit/service-process.ts";
 
@@ -24,15 +25,7 @@ afterEach(async () => {
   cleanups = [];
 });
 
-async function start(env: Record<string, string>): Promise<{ svc: ServiceProcess; up: FakeUpstream }> {
-  const up = await startFakeUpstream();
-  cleanups.push(() => up.close());
-  const port = await freePort();
-  const svc = ServiceProcess.start({ entry: ENTRY, port, env: { HTTP_PORT: String(port), STORAGESVC_URL: up.url, ...FAST, ...env } });
-  cleanups.push(() => svc.stop("SIGKILL"));
-  await svc.waitFor("/healthz");
-  return { svc, up };
-}
+const start = (env: Record<string, string>) => startBooksvcProcess({ ...FAST, ...env }, (stop) => cleanups.push(stop));
 
 describe("booksvc process", () => {
   test("answers the contract's headers fresh, then from the cache while the breaker is open", async () => {
