@@ -30,24 +30,23 @@ export interface FailurePolicy {
   retried: boolean;
   /** Counted by the circuit breaker as a sign that the upstream is unhealthy. */
   breakerFailure: boolean;
-  /**
-   * What the client gets when this ends the request without a cached answer: 502, 504 (our
-   * deadline), or 499 (the client left; logged, never seen).
-   */
-  answeredAs: 499 | 502 | 504;
 }
 
-/** The one table from failure kind to what the policies and the handler make of it. */
+/**
+ * The one table from failure kind to what the retry and the breaker make of it. The answer is not
+ * a property of the kind: a strategy answers 502, or 504 when the request's deadline ended it,
+ * and the handler logs 499 when the client left.
+ */
 export const UPSTREAM_FAILURES: Readonly<Record<UpstreamErrorKind, FailurePolicy>> = {
-  network: { retried: true, breakerFailure: true, answeredAs: 502 },
-  timeout: { retried: true, breakerFailure: true, answeredAs: 502 },
-  server: { retried: true, breakerFailure: true, answeredAs: 502 },
-  invalid: { retried: true, breakerFailure: true, answeredAs: 502 },
+  network: { retried: true, breakerFailure: true },
+  timeout: { retried: true, breakerFailure: true },
+  server: { retried: true, breakerFailure: true },
+  invalid: { retried: true, breakerFailure: true },
   // The upstream was too slow for us, whatever UPSTREAM_TIMEOUT_MS says: a frozen upstream must open the breaker.
-  deadline: { retried: false, breakerFailure: true, answeredAs: 504 },
-  client_closed: { retried: false, breakerFailure: false, answeredAs: 499 },
-  throttled: { retried: true, breakerFailure: false, answeredAs: 502 },
-  client: { retried: false, breakerFailure: false, answeredAs: 502 },
+  deadline: { retried: false, breakerFailure: true },
+  client_closed: { retried: false, breakerFailure: false },
+  throttled: { retried: true, breakerFailure: false },
+  client: { retried: false, breakerFailure: false },
 };
 
 export class UpstreamError extends Error {
