@@ -28,6 +28,12 @@ export interface BooksRepository {
   page(query: PageQuery): Promise<Book[]>;
   /** Resolves when the database answers `select 1`. */
   ping(): Promise<void>;
+  /**
+   * Opens up to `connections` pooled connections, each with the page query prepared on it, so the
+   * first requests after a start do not wait for connections to open. Resolves with how many
+   * answered; never rejects (a pool that could not be filled still serves).
+   */
+  warmUp(connections: number): Promise<number>;
 }
 
 /**
@@ -35,7 +41,7 @@ export interface BooksRepository {
  * named prepared statements (postgres.js `prepare: true`, the default), parsed once per connection.
  */
 export function createBooksRepository(sql: Sql): BooksRepository {
-  return {
+  const repository: BooksRepository = {
     async migrate() {
       try {
         await sql.begin(async (tx) => {
@@ -80,6 +86,13 @@ export function createBooksRepository(sql: Sql): BooksRepository {
       }
     },
 
+    async warmUp(connections) {
+      // Concurrent queries: postgres.js opens a new connection for each one while the pool has room.
+      const first = { limit: 1, after: 0n };
+      const runs = await Promise.allSettled(Array.from({ length: connections }, () => repository.page(first)));
+      return runs.filter((run) => run.status === "fulfilled").length;
+    },
+
     async ping() {
       try {
         await sql`select 1`;
@@ -88,4 +101,5 @@ export function createBooksRepository(sql: Sql): BooksRepository {
       }
     },
   };
+  return repository;
 }

@@ -52,6 +52,26 @@ describe("SchemaKeeper", () => {
     await running;
   });
 
+  test("with warmUpConnections, is ready only once the pool has been warmed, and logs how many connections answered", async () => {
+    const { repository } = flakyRepository(0);
+    let finishWarmUp!: (answered: number) => void;
+    const asked: number[] = [];
+    const warming = { ...repository, warmUp: (connections: number) => (asked.push(connections), new Promise<number>((resolve) => (finishWarmUp = resolve))) };
+    const { logger, lines, untilLine } = captureLogger();
+    const keeper = new SchemaKeeper({ repository: warming, logger, warmUpConnections: 10 });
+    const stop = new AbortController();
+    const running = keeper.run(stop.signal);
+    while (asked.length === 0) await Promise.resolve();
+    expect(asked).toEqual([10]);
+    expect(keeper.ready).toBe(false);
+    finishWarmUp(7);
+    await untilLine(schemaReady);
+    expect(keeper.ready).toBe(true);
+    expect(lines.find(schemaReady)).toMatchObject({ connections_warmed: 7 });
+    stop.abort();
+    await running;
+  });
+
   test("keeps retrying with growing, capped pauses until the database answers", async () => {
     const { repository, calls } = flakyRepository(5);
     const { logger, untilLine } = captureLogger();

@@ -4,8 +4,14 @@ import type { BooksRepository } from "./books-repository.ts";
 import { describeError } from "../logging/describe-error.ts";
 
 export interface SchemaKeeperOptions {
-  repository: Pick<BooksRepository, "migrate" | "seedIfEmpty">;
+  repository: Pick<BooksRepository, "migrate" | "seedIfEmpty"> & Partial<Pick<BooksRepository, "warmUp">>;
   logger: Logger;
+  /**
+   * Pooled connections to open (DB_POOL_MAX) once the schema is ready and before `ready` turns
+   * true: a replica that just started then takes its first traffic on open connections instead of
+   * opening them under load (the tail of a rolling restart). 0: none.
+   */
+  warmUpConnections?: number;
   /** First pause between attempts; doubles after each failure up to `maxDelayMs`. */
   initialDelayMs?: number;
   /**
@@ -21,7 +27,8 @@ export interface SchemaKeeperOptions {
 }
 
 /**
- * Makes the books schema ready in the background: `migrate()` then `seedIfEmpty()`, retried with
+ * Makes the books schema ready in the background: `migrate()`, `seedIfEmpty()`, then the pool
+ * warmed up (`warmUpConnections`), retried with
  * capped exponential backoff while the database is unreachable. It never throws, so a database
  * outage at start never stops the service from starting. `markStale()` (the table vanished, e.g.
  * a fresh database came back) sends it to work again.
@@ -33,9 +40,11 @@ export class SchemaKeeper {
   readonly #logger: Logger;
   readonly #initialDelayMs: number;
   readonly #maxDelayMs: number;
+  readonly #warmUpConnections: number;
   readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 
-  constructor({ repository, logger, initialDelayMs = 100, maxDelayMs = 500, sleep = abortableSleep }: SchemaKeeperOptions) {
+  constructor({ repository, logger, warmUpConnections = 0, initialDelayMs = 100, maxDelayMs = 500, sleep = abortableSleep }: SchemaKeeperOptions) {
+    this.#warmUpConnections = warmUpConnections;
     this.#repository = repository;
     this.#logger = logger;
     this.#initialDelayMs = initialDelayMs;
@@ -72,8 +81,9 @@ export class SchemaKeeper {
       try {
         await this.#repository.migrate();
         const seeded = await this.#repository.seedIfEmpty();
+        const warmed = this.#warmUpConnections > 0 ? await this.#repository.warmUp?.(this.#warmUpConnections) : undefined;
         this.#ready = true;
-        this.#logger.info({ attempts: attempt, waited_ms: Date.now() - started, seeded }, "books schema ready");
+        this.#logger.info({ attempts: attempt, waited_ms: Date.now() - started, seeded, connections_warmed: warmed }, "books schema ready");
         return;
       } catch (error) {
         const problem = describeError(error);
