@@ -7,9 +7,9 @@ export interface SchemaKeeperOptions {
   repository: Pick<BooksRepository, "migrate" | "seedIfEmpty"> & Partial<Pick<BooksRepository, "warmUp">>;
   logger: Logger;
   /**
-   * Pooled connections to open (DB_POOL_MAX) once the schema is ready and before `ready` turns
-   * true: a replica that just started then takes its first traffic on open connections instead of
-   * opening them under load (the tail of a rolling restart). 0: none.
+   * Pooled connections to open (DB_POOL_MAX) the first time the schema is ready, before `warm`
+   * turns true: a replica that just started then takes its first traffic on open connections
+   * instead of opening them under load (the tail of a rolling restart). 0: none.
    */
   warmUpConnections?: number;
   /** First pause between attempts; doubles after each failure up to `maxDelayMs`. */
@@ -27,14 +27,14 @@ export interface SchemaKeeperOptions {
 }
 
 /**
- * Makes the books schema ready in the background: `migrate()`, `seedIfEmpty()`, then the pool
- * warmed up (`warmUpConnections`), retried with
+ * Makes the books schema ready in the background: `migrate()` then `seedIfEmpty()`, retried with
  * capped exponential backoff while the database is unreachable. It never throws, so a database
  * outage at start never stops the service from starting. `markStale()` (the table vanished, e.g.
  * a fresh database came back) sends it to work again.
  */
 export class SchemaKeeper {
   #ready = false;
+  #warm = false;
   #wake: (() => void) | undefined;
   readonly #repository: SchemaKeeperOptions["repository"];
   readonly #logger: Logger;
@@ -52,9 +52,18 @@ export class SchemaKeeper {
     this.#sleep = sleep;
   }
 
-  /** True once the table exists and is seeded, until `markStale()`. */
+  /** True once the table exists and is seeded, until `markStale()`: `/books` can answer. */
   get ready(): boolean {
     return this.#ready;
+  }
+
+  /**
+   * True once the pool has been warmed up after the schema first got ready (at once without
+   * `warmUpConnections`): `/readyz` waits for it, so a load balancer sends traffic to open
+   * connections, while a direct caller is answered as soon as the schema is ready.
+   */
+  get warm(): boolean {
+    return this.#warm;
   }
 
   /** The schema can no longer be trusted (the table is missing): prepare it again. */
@@ -81,9 +90,9 @@ export class SchemaKeeper {
       try {
         await this.#repository.migrate();
         const seeded = await this.#repository.seedIfEmpty();
-        const warmed = this.#warmUpConnections > 0 ? await this.#repository.warmUp?.(this.#warmUpConnections) : undefined;
         this.#ready = true;
-        this.#logger.info({ attempts: attempt, waited_ms: Date.now() - started, seeded, connections_warmed: warmed }, "books schema ready");
+        this.#logger.info({ attempts: attempt, waited_ms: Date.now() - started, seeded }, "books schema ready");
+        await this.#warmUpOnce();
         return;
       } catch (error) {
         const problem = describeError(error);
@@ -98,6 +107,16 @@ export class SchemaKeeper {
       await this.#sleep(delayMs, signal);
       delayMs = Math.min(delayMs * 2, this.#maxDelayMs);
     }
+  }
+
+  async #warmUpOnce(): Promise<void> {
+    if (this.#warm) return;
+    if (this.#warmUpConnections > 0 && this.#repository.warmUp !== undefined) {
+      const started = Date.now();
+      const answered = await this.#repository.warmUp(this.#warmUpConnections);
+      this.#logger.info({ connections: this.#warmUpConnections, answered, took_ms: Date.now() - started }, "database pool warmed up");
+    }
+    this.#warm = true;
   }
 
   #untilStaleOrAborted(signal: AbortSignal): Promise<void> {
