@@ -23,8 +23,8 @@ import { booksvcCounters } from "./kit/metrics.ts";
 import { waitForHttp } from "./kit/wait.ts";
 import { runLoadProcess } from "./bench/load-process.ts";
 import { strategyNames } from "../internal/resilience/index.ts";
-import { aggregate, type Check, checksText, checkTargets, startupTable, type TargetRow, throughputTable } from "./bench/report.ts";
-import { measureStartup, type StartupResult } from "./bench/startup.ts";
+import { aggregate, type Check, checksText, checkTargets, COLLAPSE_OFF_CLIENTS, startupTable, type TargetRow, throughputTable } from "./bench/report.ts";
+import { compileBareServer, measureStartup, type StartupResult } from "./bench/startup.ts";
 
 interface Target {
   name: string;
@@ -37,8 +37,12 @@ interface Target {
   booksvc?: boolean;
 }
 
-/** Clients of the collapsing rows besides the default: one client (no one to share with) and a crowd. */
-const COLLAPSE_CLIENTS = [1, 256] as const;
+/**
+ * Clients of the collapsing rows besides the default: one client (no one to share with), 16 (the
+ * load at which collapsing off measured 0.50-0.53 x storagesvc direct before collapsing existed,
+ * the figure its target keeps), and a crowd.
+ */
+const COLLAPSE_CLIENTS = [1, COLLAPSE_OFF_CLIENTS, 256] as const;
 
 const log = (message: string): void => {
   process.stderr.write(`bench: ${message}\n`);
@@ -236,8 +240,18 @@ async function main(): Promise<number> {
     for (const proc of running.splice(0).filter((p) => p !== storagesvc).reverse()) await proc.child.stop(5_000);
     running.push(storagesvc);
     const startups: StartupResult[] = [];
+    let bareStartup: StartupResult | undefined;
     if (options.starts > 0) {
       log(`start-to-first-200, ${options.starts} starts per binary`);
+      if (!options.source) {
+        bareStartup = await measureStartup({
+          binary: "bare compiled Bun server (baseline)",
+          command: [await compileBareServer(logDir)],
+          env: (port) => ({ HTTP_PORT: String(port), CEILING_BODY: "[]" }),
+          mainPath: "/",
+          starts: options.starts,
+        });
+      }
       startups.push(
         await measureStartup({
           binary: options.source ? "storagesvc (source)" : "dist/storagesvc",
@@ -256,16 +270,16 @@ async function main(): Promise<number> {
       );
     }
 
-    const checks: Check[] = checkTargets(rows, startups);
+    const checks: Check[] = checkTargets(rows, startups, bareStartup);
     const seconds = Math.round((performance.now() - startedAt) / 100) / 10;
     const settings = { duration_s: options.durationS, warmup_s: options.warmupS, concurrency: options.concurrency, rounds: options.rounds, log_level: options.logLevel, services: options.source ? "source" : "dist binaries", cache: "in-memory" };
     if (options.json) {
-      console.log(JSON.stringify({ machine: info, settings, throughput: rows, startup: startups, checks, seconds }, null, 2));
+      console.log(JSON.stringify({ machine: info, settings, throughput: rows, startup: startups, bare_startup: bareStartup, checks, seconds }, null, 2));
     } else {
       console.log(`machine: ${info.nproc} cores (${info.cpu_model}), ${info.memory_gib} GiB RAM, bun ${info.bun}, linux ${info.kernel}`);
       console.log(`load: ${options.concurrency} keep-alive connections, ${options.rounds} rounds x (${options.warmupS} s warm-up + ${options.durationS} s) per target, rotated order; services: ${settings.services}, LOG_LEVEL=${options.logLevel}, in-memory cache\n`);
       console.log(throughputTable(rows));
-      if (startups.length > 0) console.log(`\n${startupTable(startups)}`);
+      if (startups.length > 0) console.log(`\n${startupTable(bareStartup === undefined ? startups : [bareStartup, ...startups])}`);
       console.log(`\n${checksText(checks)}\n\n(${seconds} s)`);
     }
     failed = false;

@@ -53,7 +53,8 @@ describe("checkTargets", () => {
     const rows = [
       row("booksvc-none", 1000, { ratioToStoragesvc: 1.6 }),
       row("booksvc-combined", 949, { ratioToStoragesvc: 1.5, upstreamCallsPerRequest: 0.26 }),
-      row("booksvc-combined-nocollapse", 300, { ratioToStoragesvc: 0.44 }),
+      row("booksvc-combined-nocollapse", 300, { ratioToStoragesvc: 0.39 }),
+      row("booksvc-combined-nocollapse@16", 300, { ratioToStoragesvc: 0.44, concurrency: 16 }),
       row("booksvc-combined@1", 300, { concurrency: 1 }, 1.1),
       row("booksvc-combined-nocollapse@1", 300, { concurrency: 1 }, 1),
       row("booksvc-cache", 500, { ratioToCeiling: 0.5 }),
@@ -63,7 +64,7 @@ describe("checkTargets", () => {
     expect(verdict).toEqual({
       "booksvc combined, collapsing on, 32 clients >= 1.5 x storagesvc direct": true,
       "booksvc combined, collapsing on, 32 clients: <= 0.25 upstream calls per request": false,
-      "booksvc combined, collapsing off, 32 clients ~ 0.5 x storagesvc direct (>= 0.45)": false,
+      "booksvc combined, collapsing off, 16 clients ~ 0.5 x storagesvc direct (>= 0.45)": false,
       "1 client: p50 with collapsing no worse than without (+10 %)": true,
       "combined costs <= 5 % vs none": false, // 5.1 %
       "booksvc from cache >= 0.5 x ceiling": true,

@@ -6,9 +6,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { compileBinary } from "../kit/compile.ts";
 import { freePort } from "../kit/free-port.ts";
 import { waitForHttp } from "../kit/wait.ts";
-import { readRssMiB, spawnProcess } from "./processes.ts";
+import { REPO_ROOT, readRssMiB, spawnProcess } from "./processes.ts";
 
 export interface StartupResult {
   binary: string;
@@ -69,4 +70,14 @@ export async function measureStartup(options: {
     allHealthzMs: healthz.map((ms) => Math.round(ms * 10) / 10),
     rssAtStartMiB: median(rss),
   };
+}
+
+/**
+ * The ceiling server compiled as the services are, into `dir`: its start is what starting any
+ * compiled Bun binary costs on this machine, the baseline the services' starts are read against.
+ */
+export async function compileBareServer(dir: string): Promise<string> {
+  const outfile = join(dir, "bare-server");
+  await compileBinary(join(import.meta.dir, "ceiling.ts"), outfile, REPO_ROOT);
+  return outfile;
 }

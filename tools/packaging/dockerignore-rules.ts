@@ -20,7 +20,7 @@ export function checkDockerignore(text: string, copiedFiles: string[]): string[]
   for (const path of mustExclude) {
     if (!filter.ignores(path)) problems.push(`.dockerignore: ${path} would be sent to the build context`);
   }
-  const mustInclude = [...copiedFiles, "cmd/booksvc/main.ts", "cmd/storagesvc/main.ts", "tools/build.ts"];
+  const mustInclude = [...copiedFiles, "cmd/booksvc/main.ts", "cmd/storagesvc/main.ts", "tools/build.ts", "tools/kit/compile.ts"];
   for (const path of mustInclude) {
     if (filter.ignores(path)) problems.push(`.dockerignore: ${path} is needed by the build but ignored`);
   }
