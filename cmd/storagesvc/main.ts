@@ -19,7 +19,7 @@ export async function run(config: StoragesvcConfig, { logger }: { logger: Logger
   logger.info({ database_url: redactUrl(config.DATABASE_URL), pool_max: config.DB_POOL_MAX }, "using database");
   const sql = connectDatabase({ url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX });
   const repository = createBooksRepository(sql);
-  const schema = new SchemaKeeper({ repository, logger, warmUpConnections: config.DB_POOL_MAX });
+  const schema = new SchemaKeeper({ repository, logger });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const readiness = new Readiness(databaseReadiness(repository, schema));

@@ -135,24 +135,6 @@ describe("BooksRepository on PostgreSQL", () => {
     ]);
   });
 
-  test("warmUp opens every pooled connection, so the first requests find them open", async () => {
-    const books = createBooksRepository(pool(5));
-    await books.migrate();
-    await books.seedIfEmpty();
-    expect(await books.warmUp(5)).toBe(5);
-    const observer = pool(1);
-    const [row] = await observer<{ open: number }[]>`
-      select count(*)::int as open from pg_stat_activity
-      where datname = current_database() and application_name = 'storagesvc' and pid <> pg_backend_pid()`;
-    expect(row?.open).toBe(5);
-  });
-
-  test("warmUp reports the connections it could not open instead of failing", async () => {
-    const books = createBooksRepository(pool(3));
-    // No books table yet: every warm-up query fails, and warmUp still resolves.
-    expect(await books.warmUp(3)).toBe(0);
-  });
-
   test("page before migrate fails as DatabaseUnavailableError recognisable as a missing table", async () => {
     const error = await createBooksRepository(pool()).page(ALL).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DatabaseUnavailableError);

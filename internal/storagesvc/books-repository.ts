@@ -28,12 +28,6 @@ export interface BooksRepository {
   page(query: PageQuery): Promise<Book[]>;
   /** Resolves when the database answers `select 1`. */
   ping(): Promise<void>;
-  /**
-   * Opens up to `connections` pooled connections, each with the page query prepared on it, so the
-   * first requests after a start do not wait for connections to open. Resolves with how many
-   * answered; never rejects (a pool that could not be filled still serves).
-   */
-  warmUp(connections: number): Promise<number>;
 }
 
 /**
@@ -41,7 +35,7 @@ export interface BooksRepository {
  * named prepared statements (postgres.js `prepare: true`, the default), parsed once per connection.
  */
 export function createBooksRepository(sql: Sql): BooksRepository {
-  const repository: BooksRepository = {
+  return {
     async migrate() {
       try {
         await sql.begin(async (tx) => {
@@ -86,13 +80,6 @@ export function createBooksRepository(sql: Sql): BooksRepository {
       }
     },
 
-    async warmUp(connections) {
-      // Concurrent queries: postgres.js opens a new connection for each one while the pool has room.
-      const first = { limit: 1, after: 0n };
-      const runs = await Promise.allSettled(Array.from({ length: connections }, () => repository.page(first)));
-      return runs.filter((run) => run.status === "fulfilled").length;
-    },
-
     async ping() {
       try {
         await sql`select 1`;
@@ -101,5 +88,4 @@ export function createBooksRepository(sql: Sql): BooksRepository {
       }
     },
   };
-  return repository;
 }

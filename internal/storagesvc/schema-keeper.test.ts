@@ -52,39 +52,6 @@ describe("SchemaKeeper", () => {
     await running;
   });
 
-  test("with warmUpConnections, is warm (what /readyz waits for) only once the pool has been warmed up, ready before", async () => {
-    const { repository } = flakyRepository(0);
-    let finishWarmUp!: (answered: number) => void;
-    const asked: number[] = [];
-    const warming = { ...repository, warmUp: (connections: number) => (asked.push(connections), new Promise<number>((resolve) => (finishWarmUp = resolve))) };
-    const { logger, lines, untilLine } = captureLogger();
-    const keeper = new SchemaKeeper({ repository: warming, logger, warmUpConnections: 10 });
-    const stop = new AbortController();
-    const running = keeper.run(stop.signal);
-    await untilLine(schemaReady);
-    expect(asked).toEqual([10]);
-    expect([keeper.ready, keeper.warm]).toEqual([true, false]);
-    finishWarmUp(7);
-    await untilLine((line) => line.msg === "database pool warmed up");
-    expect(keeper.warm).toBe(true);
-    expect(lines.find((line) => line.msg === "database pool warmed up")).toMatchObject({ connections: 10, answered: 7 });
-    stop.abort();
-    await running;
-  });
-
-  test("without warmUpConnections, is warm as soon as the schema is ready", async () => {
-    const { repository } = flakyRepository(0);
-    const { logger, untilLine } = captureLogger();
-    const keeper = new SchemaKeeper({ repository, logger });
-    expect(keeper.warm).toBe(false);
-    const stop = new AbortController();
-    const running = keeper.run(stop.signal);
-    await untilLine(schemaReady);
-    expect(keeper.warm).toBe(true);
-    stop.abort();
-    await running;
-  });
-
   test("keeps retrying with growing, capped pauses until the database answers", async () => {
     const { repository, calls } = flakyRepository(5);
     const { logger, untilLine } = captureLogger();

@@ -4,14 +4,8 @@ import type { BooksRepository } from "./books-repository.ts";
 import { describeError } from "../logging/describe-error.ts";
 
 export interface SchemaKeeperOptions {
-  repository: Pick<BooksRepository, "migrate" | "seedIfEmpty"> & Partial<Pick<BooksRepository, "warmUp">>;
+  repository: Pick<BooksRepository, "migrate" | "seedIfEmpty">;
   logger: Logger;
-  /**
-   * Pooled connections to open (DB_POOL_MAX) the first time the schema is ready, before `warm`
-   * turns true: a replica that just started then takes its first traffic on open connections
-   * instead of opening them under load (the tail of a rolling restart). 0: none.
-   */
-  warmUpConnections?: number;
   /** First pause between attempts; doubles after each failure up to `maxDelayMs`. */
   initialDelayMs?: number;
   /**
@@ -34,17 +28,14 @@ export interface SchemaKeeperOptions {
  */
 export class SchemaKeeper {
   #ready = false;
-  #warm = false;
   #wake: (() => void) | undefined;
   readonly #repository: SchemaKeeperOptions["repository"];
   readonly #logger: Logger;
   readonly #initialDelayMs: number;
   readonly #maxDelayMs: number;
-  readonly #warmUpConnections: number;
   readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 
-  constructor({ repository, logger, warmUpConnections = 0, initialDelayMs = 100, maxDelayMs = 500, sleep = abortableSleep }: SchemaKeeperOptions) {
-    this.#warmUpConnections = warmUpConnections;
+  constructor({ repository, logger, initialDelayMs = 100, maxDelayMs = 500, sleep = abortableSleep }: SchemaKeeperOptions) {
     this.#repository = repository;
     this.#logger = logger;
     this.#initialDelayMs = initialDelayMs;
@@ -52,18 +43,9 @@ export class SchemaKeeper {
     this.#sleep = sleep;
   }
 
-  /** True once the table exists and is seeded, until `markStale()`: `/books` can answer. */
+  /** True once the table exists and is seeded, until `markStale()`. */
   get ready(): boolean {
     return this.#ready;
-  }
-
-  /**
-   * True once the pool has been warmed up after the schema first got ready (at once without
-   * `warmUpConnections`): `/readyz` waits for it, so a load balancer sends traffic to open
-   * connections, while a direct caller is answered as soon as the schema is ready.
-   */
-  get warm(): boolean {
-    return this.#warm;
   }
 
   /** The schema can no longer be trusted (the table is missing): prepare it again. */
@@ -92,7 +74,6 @@ export class SchemaKeeper {
         const seeded = await this.#repository.seedIfEmpty();
         this.#ready = true;
         this.#logger.info({ attempts: attempt, waited_ms: Date.now() - started, seeded }, "books schema ready");
-        await this.#warmUpOnce();
         return;
       } catch (error) {
         const problem = describeError(error);
@@ -107,16 +88,6 @@ export class SchemaKeeper {
       await this.#sleep(delayMs, signal);
       delayMs = Math.min(delayMs * 2, this.#maxDelayMs);
     }
-  }
-
-  async #warmUpOnce(): Promise<void> {
-    if (this.#warm) return;
-    if (this.#warmUpConnections > 0 && this.#repository.warmUp !== undefined) {
-      const started = Date.now();
-      const answered = await this.#repository.warmUp(this.#warmUpConnections);
-      this.#logger.info({ connections: this.#warmUpConnections, answered, took_ms: Date.now() - started }, "database pool warmed up");
-    }
-    this.#warm = true;
   }
 
   #untilStaleOrAborted(signal: AbortSignal): Promise<void> {

@@ -242,7 +242,7 @@ Text fields are always strings: a \`NULL\` in the table is sent as \`""\`.`,
           },
         },
       },
-      ...operationalPaths("`200` when the books schema is ready, the database pool has been opened once (at start), and the database answers `select 1`; else `503`."),
+      ...operationalPaths("`200` when the database answers `select 1`, else `503`."),
     },
     components: sharedComponents(),
   };
