@@ -56,14 +56,24 @@ describe("database outage, real services behind fault proxies", () => {
   });
 
   test("retry answers 504 no later than REQUEST_TIMEOUT_MS + 100 ms and never from the cache", async () => {
-    const url = `${env().booksvc.retry.url}/`;
+    const booksvc = env().booksvc.retry;
     await env().stack.dbProxy.cut();
-    const answers = await Promise.all([1, 2, 3].map(() => get(url)));
-    for (const answer of answers) {
+    const ids = [1, 2, 3].map((i) => `retry-504-${i}-${crypto.randomUUID()}`);
+    // booksvc's own measure of each request (its log line's duration_ms, request in to answer out)
+    // is what the deadline bounds; the client's adds this busy machine's scheduling on top.
+    const logged = ids.map((id) =>
+      booksvc.child.waitForLine((line) => line.includes(`"request_id":"${id}"`) && line.includes('"msg":"request"'), 10_000),
+    );
+    const answers = await Promise.all(ids.map((id) => get(`${booksvc.url}/`, 10_000, { "X-Request-Id": id })));
+    for (const [i, answer] of answers.entries()) {
       expect(answer.status).toBe(504);
       expect(answer.headers.get("cache-status")).toBeNull();
-      expect(answer.ms).toBeLessThanOrEqual(REQUEST_TIMEOUT_MS + 100);
-      expect(answer.ms).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 100);
+      const { duration_ms, status } = JSON.parse(await logged[i]!) as { duration_ms: number; status: number };
+      expect(status).toBe(504);
+      expect(duration_ms).toBeLessThanOrEqual(REQUEST_TIMEOUT_MS + 100);
+      expect(duration_ms).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 100);
+      // The client never waits much longer than that: no hang, whatever the machine's load.
+      expect(answer.ms).toBeLessThan(REQUEST_TIMEOUT_MS + 1_000);
     }
   });
 

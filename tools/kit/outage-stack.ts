@@ -130,7 +130,12 @@ export async function startOutageStack(strategies: readonly StrategyName[]): Pro
         started.startBooksvc({
           port: 0,
           name: `booksvc-${strategy}`,
-          env: { RESILIENCE_STRATEGY: strategy, ...Object.fromEntries(Object.entries(OUTAGE_TIMEOUTS).map(([k, v]) => [k, String(v)])) },
+          env: {
+            RESILIENCE_STRATEGY: strategy,
+            ...Object.fromEntries(Object.entries(OUTAGE_TIMEOUTS).map(([k, v]) => [k, String(v)])),
+            // Each request's log line: tests read booksvc's own measure of a request (duration_ms).
+            LOG_LEVEL: "info",
+          },
         }),
       ),
     );
