@@ -15,13 +15,15 @@ import { type RunningBooksvc, type Stack, startStack } from "./devstack/stack.ts
 import { parseRecord, type RequestRecord } from "./drill/load-worker.ts";
 import { type DrillOptions, parseDrillOptions, USAGE } from "./drill/options.ts";
 import { Progress } from "./drill/progress.ts";
-import { summarize } from "./drill/summary.ts";
+import { type CallSample, callsBetween, summarize } from "./drill/summary.ts";
 import { renderTable, type ScenarioResult } from "./drill/table.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const LOAD_WORKER = join(ROOT, "tools/drill/load-worker.ts");
 const WARMUP_MS = 3_000;
 const SETTLE_MS = 1_000;
+/** The window, from the first fresh answer after a fault, in which the drill counts requests and upstream calls. */
+const FIRST_SECOND_MS = 1_000;
 /** After a fault, wait at most this long for every strategy to serve fresh data again. */
 const RECOVERY_MAX_MS = 20_000;
 /** storagesvc's pool in the drill: above the number of requests the four booksvcs can have in flight. */
@@ -159,27 +161,42 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
         await Bun.sleep(200);
       }
       const faultEnd = Date.now();
-      const callsAtEnd = await Promise.all(booksvcs.map((b) => booksvcCounters(b.url)));
       await fault.end(stack);
-      // What storagesvc gets in the first second after it can answer again: with collapsing, a few
-      // calls per booksvc (one per page in flight), not one per client.
-      await Bun.sleep(1_000);
-      const callsFirstSecond = await Promise.all(booksvcs.map(async (b, i) => (await booksvcCounters(b.url)).calls - (callsAtEnd[i]?.calls ?? 0)));
+      // Each booksvc's upstream calls over the recovery, to count what storagesvc gets in the
+      // first second of fresh answers: with collapsing, a few calls per booksvc, not one per client.
+      const callSamples: CallSample[][] = booksvcs.map(() => []);
+      const sampleCalls = async (): Promise<void> => {
+        const at = Date.now();
+        const counters = await Promise.all(booksvcs.map((b) => booksvcCounters(b.url)));
+        counters.forEach((c, i) => callSamples[i]?.push({ at, calls: c.calls }));
+      };
+      await sampleCalls();
       while (Date.now() - faultEnd < RECOVERY_MAX_MS && !freshSince(faultEnd)) {
         signal.throwIfAborted();
         progress.update(`${elapsed()} ${fault.name} over, waiting for fresh data …`);
         await Bun.sleep(100);
+        await sampleCalls();
+      }
+      // One more second of samples: the last strategy's first second of fresh answers.
+      const allFresh = Date.now();
+      while (Date.now() - allFresh < FIRST_SECOND_MS + 100) {
+        await Bun.sleep(100);
+        await sampleCalls();
       }
       await Bun.sleep(SETTLE_MS);
       const result: ScenarioResult = {
         name: fault.name,
         title: fault.title,
         faultMs: faultEnd - faultStart,
-        rows: options.strategies.map((s, i) => ({
-          ...summarize(s, during(faultStart, faultEnd)(s), since(faultEnd)(s), faultEnd),
-          upstreamCallsFirstSecond: callsFirstSecond[i] ?? 0,
-          requestsFirstSecond: since(faultEnd, faultEnd + 1_000)(s).length,
-        })),
+        rows: options.strategies.map((s, i) => {
+          const row = summarize(s, during(faultStart, faultEnd)(s), since(faultEnd)(s), faultEnd);
+          const freshAt = faultEnd + (row.freshAfterMs ?? 0);
+          return {
+            ...row,
+            upstreamCallsFirstSecond: callsBetween(callSamples[i] ?? [], freshAt, freshAt + FIRST_SECOND_MS),
+            requestsFirstSecond: since(freshAt, freshAt + FIRST_SECOND_MS)(s).length,
+          };
+        }),
       };
       results.push(result);
       progress.line(`${elapsed()} ${fault.name} done`);
@@ -214,7 +231,7 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
       `${options.concurrency} clients per strategy, ${options.thinkMs} ms apart, client timeout ${options.clientTimeoutMs / 1000} s; ` +
         `booksvc at contract defaults; drill took ${seconds} s.\n` +
         "books: answered 200 with the book list; fresh after: from the end of the fault to the first Cache-Status fwd=miss;\n" +
-        "1st s: requests the clients started in the first second after the fault, and the upstream calls booksvc made for them.\n",
+        "1st s: requests the clients started in the first second of fresh answers after the fault (after the breaker's probe, for the strategies that have one), and booksvc's upstream calls in it.\n",
     );
   }
   return 0;

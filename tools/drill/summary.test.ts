@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { RequestRecord } from "./load-worker.ts";
-import { percentile, summarize } from "./summary.ts";
+import { callsBetween, percentile, summarize } from "./summary.ts";
 
 const record = (startedAt: number, latencyMs: number, outcome: string, books = false, fresh = false): RequestRecord => ({
   target: "combined",
@@ -53,5 +53,26 @@ describe("percentile", () => {
     expect(percentile(sorted, 50)).toBe(50);
     expect(percentile(sorted, 99)).toBe(99);
     expect(percentile([], 50)).toBe(0);
+  });
+});
+
+describe("callsBetween", () => {
+  const samples = [
+    { at: 1_000, calls: 10 },
+    { at: 1_100, calls: 12 },
+    { at: 1_200, calls: 30 },
+    { at: 2_100, calls: 35 },
+    { at: 2_300, calls: 90 },
+  ];
+
+  test("counts the calls read between the samples at or before each end of the window", () => {
+    expect(callsBetween(samples, 1_150, 2_150)).toBe(35 - 12);
+    expect(callsBetween(samples, 1_200, 2_200)).toBe(35 - 30);
+  });
+
+  test("a window before the first sample starts from it; one past the last ends at it", () => {
+    expect(callsBetween(samples, 500, 1_100)).toBe(12 - 10);
+    expect(callsBetween(samples, 2_200, 9_000)).toBe(90 - 35);
+    expect(callsBetween([], 0, 1_000)).toBe(0);
   });
 });

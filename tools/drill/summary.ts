@@ -19,7 +19,11 @@ export interface ScenarioRow {
    * started after it; null when none came within the recovery window.
    */
   freshAfterMs: number | null;
-  /** The single-process drill: requests started in the first second after the fault, and booksvc's upstream calls then. */
+  /**
+   * The single-process drill: requests started in the first second of fresh answers after the
+   * fault (from the first one: at once for `none` and `retry`, after the breaker's probe for the
+   * others), and booksvc's upstream calls in that second.
+   */
   requestsFirstSecond?: number;
   upstreamCallsFirstSecond?: number;
 }
@@ -71,4 +75,27 @@ export function summarize(
     maxMs: latencies.at(-1) ?? 0,
     freshAfterMs: freshAt === null ? null : Math.max(0, freshAt - faultEnd),
   };
+}
+
+/** booksvc's `booksvc_upstream_calls_total` read at `at` (epoch ms). */
+export interface CallSample {
+  at: number;
+  calls: number;
+}
+
+/**
+ * Upstream calls made in [from, to), from counter samples in time order: the count read by the
+ * last sample at or before each end (the first sample when none is). Sampled every ~100 ms, so a
+ * count is good to that much.
+ */
+export function callsBetween(samples: readonly CallSample[], from: number, to: number): number {
+  const readAt = (t: number): number => {
+    let calls = samples[0]?.calls ?? 0;
+    for (const sample of samples) {
+      if (sample.at > t) break;
+      calls = sample.calls;
+    }
+    return calls;
+  };
+  return readAt(to) - readAt(from);
 }
