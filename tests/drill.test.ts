@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { createFreshDatabase, type FreshDatabase } from "../tools/kit/postgres.ts";
+import { REPO_ROOT } from "../tools/kit/service-process.ts";
+
+// `bun run drill --json` end to end with short faults: the real services from source, a fresh
+// database on the shared PostgreSQL, booksvc `none` and `combined` side by side.
+setDefaultTimeout(180_000);
+
+interface Row {
+  strategy: string;
+  requests: number;
+  booksPct: number;
+  freshAfterMs: number | null;
+  requestsFirstSecond: number;
+  upstreamCallsFirstSecond: number;
+}
+interface Scenario {
+  name: string;
+  rows: Row[];
+}
+
+describe("bun run drill (short faults)", () => {
+  let database: FreshDatabase | undefined;
+  let run: { code: number; stdout: string; stderr: string };
+  let scenarios: Scenario[] = [];
+
+  beforeAll(async () => {
+    database = await createFreshDatabase("bookstore_drill");
+    const child = Bun.spawn([process.execPath, "tools/drill.ts", "--duration", "2", "--strategies", "none,combined", "--json"], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", DATABASE_URL: database.url },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+    run = { code, stdout, stderr };
+    if (code === 0) scenarios = (JSON.parse(stdout) as { scenarios: Scenario[] }).scenarios;
+  }, 180_000);
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  test("runs the three faults, and combined answers books throughout each", () => {
+    expect({ code: run.code, stderr: run.code === 0 ? "" : run.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(scenarios.map((s) => s.name)).toEqual(["database-down", "storagesvc-down", "database-slow"]);
+    for (const s of scenarios) {
+      const combined = s.rows.find((r) => r.strategy === "combined");
+      expect({ scenario: s.name, booksPct: combined?.booksPct }).toEqual({ scenario: s.name, booksPct: 100 });
+      for (const row of s.rows) expect({ scenario: s.name, strategy: row.strategy, fresh: row.freshAfterMs !== null }).toMatchObject({ fresh: true });
+    }
+  });
+
+  test("in the first second of fresh answers, booksvc makes at most one upstream call per two requests (collapsing)", () => {
+    for (const s of scenarios) {
+      for (const row of s.rows) {
+        const seen = { scenario: s.name, strategy: row.strategy, requests: row.requestsFirstSecond, calls: row.upstreamCallsFirstSecond };
+        expect(seen.requests).toBeGreaterThan(0);
+        expect(seen.calls).toBeGreaterThan(0);
+        // Without collapsing every request is a call (about as many calls as requests); with it,
+        // a call serves every request that arrives while it is in flight (here 6-11 %).
+        expect(seen.calls).toBeLessThanOrEqual(seen.requests / 2);
+      }
+    }
+  });
+});
