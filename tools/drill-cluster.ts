@@ -120,6 +120,9 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
         status: (text) => progress.update(`${elapsed()} ${text}`),
       });
       results.push(result);
+      // A replica that died without being told to is a failure of the drill, whatever the clients saw.
+      const gone = [...live.booksvc, ...live.storagesvc].map((r) => r.exitedOnItsOwn()).filter((why) => why !== undefined);
+      if (gone.length > 0) throw new Error(`during ${scenario.name}: ${gone.join("\n")}`);
       progress.line(`${elapsed()} ${scenario.name} done`);
       if (options.json) progress.line(`\n${renderScenario(result)}\n`);
       else process.stdout.write(`\n${renderScenario(result)}\n\n`);

@@ -23,6 +23,8 @@ export interface ReplicaOptions {
 export class Replica {
   #child: Child | undefined;
   #runs = 0;
+  /** Set when the drill stops or kills the current run: its exit is then expected. */
+  #ended = false;
 
   constructor(readonly options: ReplicaOptions) {}
 
@@ -47,6 +49,7 @@ export class Replica {
   start(): void {
     if (this.running) throw new Error(`${this.name} is already running`);
     this.#runs++;
+    this.#ended = false;
     const base = join(this.options.logDir, `${this.name}.${this.#runs}`);
     this.#child = Child.start({
       name: this.name,
@@ -65,6 +68,7 @@ export class Replica {
 
   /** SIGTERM, then waits for the exit (SIGKILL after 20 s); resolves with the exit code. */
   async stop(): Promise<number> {
+    this.#ended = true;
     return (await this.#child?.stop(20_000)) ?? 0;
   }
 
@@ -72,8 +76,19 @@ export class Replica {
   async kill(): Promise<void> {
     const child = this.#child;
     if (child === undefined) return;
+    this.#ended = true;
     child.signal("SIGKILL");
     await child.exited;
+  }
+
+  /**
+   * Why the current run is gone when nobody stopped or killed it (a crash, an exit of its own):
+   * its exit code and last output lines; undefined while it runs or after a stop or kill.
+   */
+  exitedOnItsOwn(): string | undefined {
+    const child = this.#child;
+    if (child === undefined || child.running || this.#ended) return undefined;
+    return `${this.name} (run ${this.#runs}) exited on its own with code ${child.exitCode}:\n${child.tail()}`;
   }
 
   /** The last lines of its current run's output, for error messages. */
