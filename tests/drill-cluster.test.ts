@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { skipWithoutHaproxy } from "../tools/drill-cluster/haproxy.ts";
 import { SCENARIO_NAMES } from "../tools/drill-cluster/options.ts";
 import { createFreshDatabase, type FreshDatabase } from "../tools/kit/postgres.ts";
-import { REPO_ROOT } from "../tools/kit/service-process.ts";
+import { runScript, type ScriptRun } from "../tools/kit/run-script.ts";
 
 // `bun run drill:cluster --quick --json` end to end: real HAProxy, replicas from dist/ (built here
 // when missing or stale), a redis-server of its own, and a fresh database on the shared PostgreSQL.
@@ -27,7 +27,7 @@ interface Scenario {
 
 describe.skipIf(skipWithoutHaproxy())("bun run drill:cluster --quick", () => {
   let database: FreshDatabase | undefined;
-  let run: { code: number; stdout: string; stderr: string };
+  let run: ScriptRun;
   let scenarios: Scenario[] = [];
   const scenario = (name: string): Scenario => {
     const found = scenarios.find((s) => s.name === name);
@@ -38,16 +38,9 @@ describe.skipIf(skipWithoutHaproxy())("bun run drill:cluster --quick", () => {
 
   beforeAll(async () => {
     database = await createFreshDatabase("bookstore_drill_cluster");
-    const child = Bun.spawn([process.execPath, "tools/drill-cluster.ts", "--quick", "--json"], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", DATABASE_URL: database.url },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-    run = { code, stdout, stderr };
-    if (code === 0) scenarios = (JSON.parse(stdout) as { scenarios: Scenario[] }).scenarios;
-    if (process.env.DRILL_CLUSTER_TEST_OUTPUT) await Bun.write(process.env.DRILL_CLUSTER_TEST_OUTPUT, `${stderr}\n${stdout}`);
+    run = await runScript("tools/drill-cluster.ts", ["--quick", "--json"], { DATABASE_URL: database.url });
+    if (run.code === 0) scenarios = (JSON.parse(run.stdout) as { scenarios: Scenario[] }).scenarios;
+    if (process.env.DRILL_CLUSTER_TEST_OUTPUT) await Bun.write(process.env.DRILL_CLUSTER_TEST_OUTPUT, `${run.stderr}\n${run.stdout}`);
   }, 300_000);
 
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createFreshDatabase, type FreshDatabase } from "../tools/kit/postgres.ts";
-import { REPO_ROOT } from "../tools/kit/service-process.ts";
+import { runScript, type ScriptRun } from "../tools/kit/run-script.ts";
 
 // `bun run drill --json` end to end with short faults: the real services from source, a fresh
 // database on the shared PostgreSQL, booksvc `none` and `combined` side by side.
@@ -21,20 +21,13 @@ interface Scenario {
 
 describe("bun run drill (short faults)", () => {
   let database: FreshDatabase | undefined;
-  let run: { code: number; stdout: string; stderr: string };
+  let run: ScriptRun;
   let scenarios: Scenario[] = [];
 
   beforeAll(async () => {
     database = await createFreshDatabase("bookstore_drill");
-    const child = Bun.spawn([process.execPath, "tools/drill.ts", "--duration", "2", "--strategies", "none,combined", "--json"], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", DATABASE_URL: database.url },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-    run = { code, stdout, stderr };
-    if (code === 0) scenarios = (JSON.parse(stdout) as { scenarios: Scenario[] }).scenarios;
+    run = await runScript("tools/drill.ts", ["--duration", "2", "--strategies", "none,combined", "--json"], { DATABASE_URL: database.url });
+    if (run.code === 0) scenarios = (JSON.parse(run.stdout) as { scenarios: Scenario[] }).scenarios;
   }, 180_000);
 
   afterAll(async () => {
