@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
-import { DEFAULT_BOOKS, type FakeUpstream, startFakeUpstream } from "../tools/kit/fake-upstream.ts";
-import { freePort } from "../tools/kit/free-port.ts";
+import { startBooksvcProcess } from "../tools/kit/booksvc-process.ts";
+import { DEFAULT_BOOKS, type FakeUpstream } from "../tools/kit/fake-upstream.ts";
 import { type CheckedResponse, OpenApiResponses } from "../tools/kit/openapi-responses.ts";
 import { REPO_ROOT, ServiceProcess } from "../tools/kit/service-process.ts";
 
@@ -11,7 +11,6 @@ import { REPO_ROOT, ServiceProcess } from "../tools/kit/service-process.ts";
 // Starts real processes and servers: a busy 2-core machine needs more than the default 5 s.
 setDefaultTimeout(30_000);
 
-const ENTRY = "cmd/booksvc/main.ts";
 /**
  * Timeouts generous enough for a loaded machine (a cold first answer has taken over a second
  * there); the test that wants a 504 sets its own. Short backoff and open breaker keep tests quick.
@@ -42,20 +41,17 @@ interface Running {
 }
 
 async function startBooksvc(env: Record<string, string>): Promise<Running> {
-  const up = await startFakeUpstream();
-  const port = await freePort();
-  const svc = ServiceProcess.start({ entry: ENTRY, port, env: { HTTP_PORT: String(port), STORAGESVC_URL: up.url, ...ENV, ...env } });
+  const stops: Array<() => Promise<unknown>> = [];
   const close = async () => {
-    await svc.stop("SIGKILL");
-    await up.close();
+    for (const stop of stops.splice(0).reverse()) await stop();
   };
   try {
-    await svc.waitFor("/healthz");
+    const { svc, up } = await startBooksvcProcess({ ...ENV, ...env }, (stop) => stops.push(stop));
+    return { svc, up, close };
   } catch (error) {
     await close();
     throw error;
   }
-  return { svc, up, close };
 }
 
 /** One test's own booksvc, stopped after it. */
