@@ -2,8 +2,8 @@ import { Child, type LineHandler } from "../kit/child.ts";
 import { waitUntil } from "../kit/wait.ts";
 import { type StatRow, showStat } from "./haproxy-stats.ts";
 
-/** The oldest HAProxy whose `retry-on` the drill's configuration needs. */
-export const MIN_HAPROXY_VERSION = [2, 0] as const;
+/** The oldest HAProxy that reads the drill's configuration: `http-check send` came in 2.2 (`retry-on` in 2.0). */
+export const MIN_HAPROXY_VERSION = [2, 2] as const;
 
 export interface HaproxyInstallation {
   path: string;

@@ -12,10 +12,11 @@ describe("missingPrerequisites", () => {
     expect(problem).toContain("apt-get install haproxy");
   });
 
-  test("an haproxy older than 2.0 is named with its version", () => {
-    expect(missingPrerequisites({ haproxy: { version: "1.8.19" }, redisServer: true }, {})).toEqual([
-      "haproxy 1.8.19 is too old: the drill's retry-on needs HAProxy 2.0 or newer.",
+  test("an haproxy older than 2.2 is named with its version", () => {
+    expect(missingPrerequisites({ haproxy: { version: "2.1.12" }, redisServer: true }, {})).toEqual([
+      "haproxy 2.1.12 is too old: the drill's health checks (http-check send) need HAProxy 2.2 or newer.",
     ]);
+    expect(missingPrerequisites({ haproxy: { version: "2.2.0" }, redisServer: true }, {})).toEqual([]);
   });
 
   test("redis-server is needed only when no Redis is given", () => {

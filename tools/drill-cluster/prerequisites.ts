@@ -17,11 +17,11 @@ export function missingPrerequisites(found: FoundTools, env: Record<string, stri
   if (found.haproxy === undefined) {
     problems.push(
       "haproxy is not on PATH: the cluster drill puts HAProxy in front of each tier. " +
-        "Install it with `apt-get install haproxy` (Debian/Ubuntu; 2.0 or newer), then run the drill again; " +
+        "Install it with `apt-get install haproxy` (Debian/Ubuntu; 2.2 or newer), then run the drill again; " +
         "it starts its own `haproxy -f <cfg> -db`, the system service is not needed.",
     );
   } else if (!isRecentEnough(found.haproxy.version)) {
-    problems.push(`haproxy ${found.haproxy.version} is too old: the drill's retry-on needs HAProxy 2.0 or newer.`);
+    problems.push(`haproxy ${found.haproxy.version} is too old: the drill's health checks (http-check send) need HAProxy 2.2 or newer.`);
   }
   if (!found.redisServer && !env.REDIS_URL && !env.REDIS_ADDR) {
     problems.push(
