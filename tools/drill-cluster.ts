@@ -11,9 +11,9 @@ import { join } from "node:path";
 import type { FileSink } from "bun";
 import { Progress } from "./drill/progress.ts";
 import { Clients } from "./drill-cluster/clients.ts";
-import { type Cluster, DEFAULT_SHUTDOWN_DELAY_MS, startCluster } from "./drill-cluster/cluster.ts";
+import { type Cluster, startCluster } from "./drill-cluster/cluster.ts";
 import { findHaproxy } from "./drill-cluster/haproxy.ts";
-import { RETRIES, SERVED_BY_HEADER } from "./drill-cluster/haproxy-config.ts";
+import { CHECK_INTERVAL_MS, FALL, RETRIES, RISE, SERVED_BY_HEADER } from "./drill-cluster/haproxy-config.ts";
 import { type ClusterDrillOptions, parseClusterDrillOptions, USAGE } from "./drill-cluster/options.ts";
 import { missingPrerequisites } from "./drill-cluster/prerequisites.ts";
 import { type ClusterScenarioResult, FRONT_TARGET, renderScenario, scenarioJson } from "./drill-cluster/report.ts";
@@ -144,7 +144,7 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
     haproxy: haproxyInstall.version,
     database: cluster.database.display,
     redis: cluster.redis.display,
-    shutdownDelayMs: Number(process.env.SHUTDOWN_DELAY_MS ?? DEFAULT_SHUTDOWN_DELAY_MS),
+    shutdownDelayMs: cluster.shutdownDelayMs,
   };
   if (options.json) {
     const { help: _help, json: _json, keepLogs: _keepLogs, ...settings } = options;
@@ -153,7 +153,7 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
     process.stdout.write(
       `${options.concurrency} clients through HAProxy, ${options.thinkMs} ms apart, client timeout ${options.clientTimeoutMs / 1000} s; ` +
         `${BOOKSVC_REPLICAS} booksvc and ${STORAGESVC_REPLICAS} storagesvc replicas (dist/ binaries, SHUTDOWN_DELAY_MS ${setup.shutdownDelayMs}) ` +
-        `behind HAProxy ${haproxyInstall.version} (checks every 500 ms, out after 1 failure, in after 2 successes, ` +
+        `behind HAProxy ${haproxyInstall.version} (checks every ${CHECK_INTERVAL_MS} ms, out after ${FALL} failure, in after ${RISE} successes, ` +
         `${RETRIES} retries on another replica); database: ${setup.database}; Redis: ${setup.redis}; drill took ${seconds} s.\n` +
         "answered by: the replica HAProxy's X-Served-By named; books: 200 with the book list; " +
         "fresh after: from the end of the scenario to the first Cache-Status fwd=miss.\n" +

@@ -41,6 +41,8 @@ export interface Cluster {
   readonly storagesvc: readonly Replica[];
   /** HAProxy's booksvc tier: what clients call. */
   readonly frontUrl: string;
+  /** SHUTDOWN_DELAY_MS every replica runs with. */
+  readonly shutdownDelayMs: number;
   /** Stops everything: booksvc, storagesvc, HAProxy, Redis, the database. */
   stop(): Promise<void>;
 }
@@ -154,7 +156,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       ...booksvc.slice(options.booksvcReplicas).map((r) => haproxy.waitForServer(BOOKS_TIER, r.name, "DOWN")),
     ]);
 
-    return { database, redis, haproxy, booksvc, storagesvc, frontUrl: `http://127.0.0.1:${booksTier.port}`, stop };
+    const shutdownDelayMs = Number(common.SHUTDOWN_DELAY_MS);
+    return { database, redis, haproxy, booksvc, storagesvc, frontUrl: `http://127.0.0.1:${booksTier.port}`, shutdownDelayMs, stop };
   } catch (error) {
     await stop();
     throw new Error("cannot start the cluster", { cause: error });

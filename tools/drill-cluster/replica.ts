@@ -90,9 +90,4 @@ export class Replica {
     if (child === undefined || child.running || this.#ended) return undefined;
     return `${this.name} (run ${this.#runs}) exited on its own with code ${child.exitCode}:\n${child.tail()}`;
   }
-
-  /** The last lines of its current run's output, for error messages. */
-  tail(): string {
-    return this.#child?.tail() ?? "";
-  }
 }
