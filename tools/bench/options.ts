@@ -24,7 +24,7 @@ export interface BenchOptions {
 }
 
 export const DEFAULT_OPTIONS: BenchOptions = {
-  // 14 targets x 3 rounds x (1 s + 2 s) = 126 s of load, under 3 minutes in all on 2 cores.
+  // 16 targets x 3 rounds x (1 s + 2 s) = 144 s of load, under 3 minutes in all on 2 cores.
   // Several short rounds: other work on a shared machine comes and goes, and each target then
   // gets its share of quiet and busy moments. 32 clients: the collapsing target is stated there.
   durationS: 2,
