@@ -17,6 +17,7 @@ import {
 } from "../config/env.ts";
 import { parseRedisAddr } from "../recache/index.ts";
 import { type StrategyName, strategyNames } from "../resilience/index.ts";
+import { DEFAULT_MAX_PAGES } from "./last-good.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./upstream.ts";
 
 export const DEFAULT_STORAGESVC_URL = "http://localhost:8082/books";
@@ -78,7 +79,7 @@ export const booksvcEnvVars = {
   CACHE_KEY: keyVar("booksvc:books"),
   // "[]" (2 bytes) is the smallest valid answer.
   UPSTREAM_MAX_BODY_BYTES: intVar(DEFAULT_MAX_BODY_BYTES, 2, MAX_UPSTREAM_BODY_BYTES),
-  CACHE_MAX_PAGES: intVar(100, 1, 100_000),
+  CACHE_MAX_PAGES: intVar(DEFAULT_MAX_PAGES, 1, 100_000),
   COLLAPSE_REQUESTS: boolVar(true),
   SHUTDOWN_DELAY_MS: shutdownDelayVar(),
   LOG_LEVEL: logLevelVar(),

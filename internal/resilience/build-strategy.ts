@@ -26,7 +26,7 @@ export interface StrategyOptions {
   random?: () => number;
 }
 
-/** The chosen strategy and the cockatiel policies behind it, for subscribing to their events. */
+/** The chosen strategy and the retry and breaker behind it, for subscribing to their events. */
 export interface BuiltStrategy {
   strategy: Strategy;
   retry?: Retry;

@@ -4,8 +4,8 @@ import { once } from "node:events";
  * A request deadline: one signal that aborts when the time is up or when the
  * caller (the client connection) goes away, plus the time left.
  *
- * cockatiel's retry sleep cannot be interrupted by a signal, so the backoff
- * asks the deadline how much time is left before it sleeps (see backoff.ts).
+ * The retry asks it how much time is left before each backoff delay, and gives up
+ * instead of sleeping past it (see deadline-retry.ts).
  */
 export interface Deadline {
   /** Aborts at the deadline (reason: DeadlineExceededError) or when the parent aborts. */

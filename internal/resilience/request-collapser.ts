@@ -14,6 +14,11 @@ interface InFlight<T> {
   waiters: number;
 }
 
+export interface RequestCollapserOptions {
+  /** Called when a caller joins a call in flight, as it joins (for a metric). */
+  onJoin?: (key: string, owner: string) => void;
+}
+
 /**
  * Request collapsing (Go's singleflight, nginx's proxy_cache_lock): while a call for a key is in
  * flight, a caller asking for the same key joins it instead of starting its own.
@@ -21,14 +26,9 @@ interface InFlight<T> {
  * Each caller keeps its own cancellation: when its signal aborts, it stops waiting (rejecting
  * with the signal's reason) and the call goes on for the others; the call itself is aborted only
  * when every caller has gone, and the last one then gets the call's own outcome. A failed call
- * fails every caller. A call is shared only while it
- * is in flight: the next caller after it settles starts a new one.
+ * fails every caller. A call is shared only while it is in flight: the next caller after it
+ * settles starts a new one.
  */
-export interface RequestCollapserOptions {
-  /** Called when a caller joins a call in flight, as it joins (for a metric). */
-  onJoin?: (key: string, owner: string) => void;
-}
-
 export class RequestCollapser<T> {
   readonly #inFlight = new Map<string, InFlight<T>>();
   readonly #onJoin: (key: string, owner: string) => void;

@@ -6,10 +6,10 @@ import type { Retry } from "../deadline-retry.ts";
  * `retry`: retries with the backoff until success or the request deadline, then 504;
  * never the cache. A failure the retry does not handle (a 4xx) is answered 502 at once.
  *
- * When the backoff gives up because its next delay would reach the deadline, the
+ * When the retry gives up because its next delay would reach the deadline, the
  * answer is still held until the deadline: the contract promises the client retrying
- * until REQUEST_TIMEOUT_MS, as Go's backoff.WithContext does, and this wait (unlike a
- * cockatiel sleep) ends at once if the client leaves.
+ * until REQUEST_TIMEOUT_MS, as Go's backoff.WithContext does, and this wait ends at
+ * once if the client leaves.
  */
 export function retryStrategy(retry: Retry): Strategy {
   return {
