@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startBooksvcProcess } from "../tools/kit/booksvc-process.ts";
 import { DEFAULT_BOOKS } from "../tools/kit/fake-upstream.ts";
+import { readMetric, untilMetric as untilMetricOf } from "../tools/kit/metrics.ts";
 import type { ServiceProcess } from "../tools/kit/service-process.ts";
 
 // Request collapsing with real concurrent clients: a real booksvc process in front of a fake
@@ -20,20 +21,8 @@ afterEach(async () => {
 const start = (env: Record<string, string>) =>
   startBooksvcProcess({ UPSTREAM_TIMEOUT_MS: "10000", REQUEST_TIMEOUT_MS: "15000", LOG_LEVEL: "info", ...env }, (stop) => cleanups.push(stop));
 
-async function metric(svc: ServiceProcess, name: string): Promise<number> {
-  const text = await (await fetch(`${svc.url}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
-  return line === undefined ? 0 : Number(line.slice(name.length + 1));
-}
-
-/** Polls /metrics until `name` reaches `value`: the event "every request has joined the call". */
-async function untilMetric(svc: ServiceProcess, name: string, value: number): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while ((await metric(svc, name)) < value) {
-    if (Date.now() > deadline) throw new Error(`${name} never reached ${value}`);
-    await Bun.sleep(10);
-  }
-}
+const metric = (svc: ServiceProcess, name: string) => readMetric(svc.url, name);
+const untilMetric = (svc: ServiceProcess, name: string, value: number) => untilMetricOf(svc.url, name, value);
 
 const get = (svc: ServiceProcess, id: string, signal?: AbortSignal) =>
   fetch(`${svc.url}/`, { headers: { "X-Request-Id": id }, ...(signal ? { signal } : {}) });

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { startBooksvcProcess } from "../tools/kit/booksvc-process.ts";
+import { untilMetric } from "../tools/kit/metrics.ts";
 import { DEFAULT_BOOKS, type FakeUpstream } from "../tools/kit/fake-upstream.ts";
 import { type CheckedResponse, OpenApiResponses } from "../tools/kit/openapi-responses.ts";
 import { REPO_ROOT, ServiceProcess } from "../tools/kit/service-process.ts";
@@ -154,7 +155,7 @@ describe("booksvc, pages, collapsing and the drain", () => {
     expect(page.status).toBe(200);
     const forwarded = new URL(up.requests.at(-1)?.path ?? "", up.url).searchParams;
     expect(forwarded.get("limit")).toBe("2");
-    expect(forwarded.get("after") ?? "0").toBe("0");
+    expect(forwarded.get("after")).toBe("0");
     expect(page.headers.get("link")).toBe('</?limit=2&after=2>; rel="next"');
   });
 
@@ -170,8 +171,12 @@ describe("booksvc, pages, collapsing and the drain", () => {
 
   test("concurrent requests for one page share an upstream call: Cache-Status fwd=miss; collapsed", async () => {
     const { svc, up } = await ownBooksvc({ RESILIENCE_STRATEGY: "combined" });
-    up.delay(200);
-    const answers = await Promise.all([call(svc, "/"), call(svc, "/"), call(svc, "/")]);
+    const release = up.hold();
+    const pending = Promise.all([call(svc, "/"), call(svc, "/"), call(svc, "/")]);
+    await up.waitForAttempts(1);
+    await untilMetric(svc.url, "booksvc_collapsed_requests_total", 2);
+    release();
+    const answers = await pending;
     expect(up.attempts).toBe(1);
     expect(answers.map((a) => a.headers.get("cache-status")).sort()).toEqual([
       "booksvc; fwd=miss",

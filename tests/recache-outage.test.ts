@@ -98,7 +98,6 @@ describe("RedisCache during a Redis outage", () => {
     const errorsBefore = errors.length;
     await server.kill();
 
-    let failedAttempts = 0;
     for (let i = 0; i < 5; i++) {
       const get = await timed(cache.get("k"));
       expect(get.error).toBeInstanceOf(CacheError);
@@ -107,10 +106,8 @@ describe("RedisCache during a Redis outage", () => {
       expect(put.error).toBeInstanceOf(CacheError);
       expect(put.ms).toBeLessThan(FAIL_FAST_MS);
       await next(client, "error"); // one more reconnection attempt has failed meanwhile
-      failedAttempts++;
     }
-    // Several reconnection attempts have failed by now; only the first error was reported.
-    expect(failedAttempts).toBe(5);
+    // Five reconnection attempts have failed by now (each awaited above); only the first error was reported.
     expect(errors.length).toBe(errorsBefore + 1);
   });
 

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import postgres from "postgres";
 import { freePort } from "../tools/kit/free-port.ts";
-import { createFreshDatabase, type FreshDatabase } from "../tools/kit/postgres.ts";
+import { untilFresh } from "../tools/kit/outage-stack.ts";
+import { createFreshDatabase, type FreshDatabase, SHARED_POSTGRES_URL } from "../tools/kit/postgres.ts";
 import { REPO_ROOT } from "../tools/kit/service-process.ts";
 
 // `bun run start` as a user runs it: on a terminal (a pseudo-terminal from util-linux `script`),
@@ -96,16 +97,9 @@ async function books(url: string): Promise<{ status: number; cacheStatus: string
   return { status: response.status, cacheStatus: response.headers.get("Cache-Status") };
 }
 
-async function untilFresh(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while ((await books(url)).cacheStatus !== "booksvc; fwd=miss") {
-    if (Date.now() > deadline) throw new Error(`no fresh books from ${url} within ${timeoutMs} ms`);
-    await Bun.sleep(50);
-  }
-}
 
 async function connectionsTo(database: FreshDatabase): Promise<number> {
-  const admin = postgres("postgres://postgres@127.0.0.1:5432/postgres", { max: 1, onnotice: () => {} });
+  const admin = postgres(SHARED_POSTGRES_URL, { max: 1, onnotice: () => {} });
   try {
     const [row] = await admin<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = ${database.name}`;
     return row?.n ?? -1;
@@ -134,7 +128,7 @@ describe("bun run start", () => {
     expect(await books(start.booksvc)).toEqual({ status: 200, cacheStatus: "booksvc; hit" });
     start.press("d");
     await start.waitForOutput("database UP");
-    await untilFresh(start.booksvc, BREAKER_OPEN_MS + 1_000);
+    await untilFresh(`${start.booksvc}/`, BREAKER_OPEN_MS + 1_000);
 
     start.press("s");
     await start.waitForOutput("storagesvc DOWN");
@@ -142,7 +136,7 @@ describe("bun run start", () => {
     expect(await books(start.booksvc)).toEqual({ status: 200, cacheStatus: "booksvc; hit" });
     start.press("s");
     await start.waitForOutput("storagesvc UP");
-    await untilFresh(start.booksvc, BREAKER_OPEN_MS + 1_000);
+    await untilFresh(`${start.booksvc}/`, BREAKER_OPEN_MS + 1_000);
 
     start.press("q");
     expect(await start.child.exited).toBe(0);

@@ -23,7 +23,7 @@ import { waitForHttp } from "../kit/wait.ts";
 import type { LoadResult } from "./load.ts";
 import { runLoadProcess } from "./load-process.ts";
 import { type BenchProcess, readRssMiB, spawnProcess } from "./processes.ts";
-import { aggregate, type Check, type TargetRow } from "./report.ts";
+import { aggregate, type Check, checksText, type TargetRow } from "./report.ts";
 
 export const SCALE_SERVICES = ["storagesvc", "booksvc"] as const;
 export type ScaleService = (typeof SCALE_SERVICES)[number];
@@ -325,7 +325,7 @@ async function main(): Promise<number> {
   } else {
     console.log(`dist binaries, LOG_LEVEL=${logLevel}; ${load.concurrency} keep-alive connections, ${load.rounds} rounds x (${load.warmupMs / 1000} s warm-up + ${load.durationMs / 1000} s) per page and service\n`);
     console.log(scaleTable(tables));
-    console.log(`\n${checks.map((c) => `${c.ok ? "ok  " : "FAIL"} ${c.what}: ${c.actual}`).join("\n")}`);
+    console.log(`\n${checksText(checks)}`);
   }
   return checks.every((c) => c.ok) ? 0 : 1;
 }

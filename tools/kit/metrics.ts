@@ -1,4 +1,6 @@
-/** booksvc's upstream calls and answers so far, read from its /metrics (the tooling's one reader of them). */
+import { waitUntil } from "./wait.ts";
+
+/** booksvc's upstream calls and answers (all sources summed) so far, read from its /metrics. */
 export async function booksvcCounters(url: string): Promise<{ calls: number; answers: number }> {
   const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
   let calls = 0;
@@ -9,4 +11,23 @@ export async function booksvcCounters(url: string): Promise<{ calls: number; ans
     else if (line.startsWith("booksvc_answers_total{")) answers += value;
   }
   return { calls, answers };
+}
+
+/** The value of an unlabelled counter or gauge `name` in `url`'s /metrics; 0 when absent. */
+export async function readMetric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  return line === undefined ? 0 : Number(line.slice(name.length + 1));
+}
+
+/** Waits until metric `name` of `url` reaches `value` (an event such as "every request has joined the call"). */
+export async function untilMetric(url: string, name: string, value: number, timeoutMs = 15_000): Promise<void> {
+  await waitUntil(
+    `${name} to reach ${value}`,
+    async () => {
+      const now = await readMetric(url, name);
+      return now >= value || `at ${now}`;
+    },
+    { timeoutMs, intervalMs: 10 },
+  );
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { type RunningBooksvc, type Stack, startStack } from "../devstack/stack.ts";
 import { createFreshDatabase, type FreshDatabase } from "./postgres.ts";
+import { waitUntil } from "./wait.ts";
 
 /**
  * The real services for outage tests: storagesvc on a fresh database of the machine's PostgreSQL
@@ -68,20 +69,15 @@ export async function during(url: string, ms: number): Promise<Answer[]> {
 }
 
 /** Polls until `url` answers fresh books; resolves with the ms it took, rejects after `timeoutMs`. */
-export async function untilFresh(url: string, timeoutMs: number): Promise<number> {
-  const started = performance.now();
-  let last = "no answer";
-  while (performance.now() - started < timeoutMs) {
-    try {
+export function untilFresh(url: string, timeoutMs: number): Promise<number> {
+  return waitUntil(
+    `${url} served no fresh books`,
+    async () => {
       const answer = await get(url, 2_000);
-      if (isFresh(answer)) return performance.now() - started;
-      last = `${answer.status} ${answer.headers.get("cache-status")}`;
-    } catch (error) {
-      last = String(error);
-    }
-    await Bun.sleep(25);
-  }
-  throw new Error(`${url} served no fresh books within ${timeoutMs} ms (last: ${last})`);
+      return isFresh(answer) || `${answer.status} ${answer.headers.get("cache-status")}`;
+    },
+    { timeoutMs, intervalMs: 25 },
+  );
 }
 
 /**

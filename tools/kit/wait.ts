@@ -20,7 +20,7 @@ export interface WaitForHttpOptions extends WaitOptions {
 export const PROBE_REQUEST_ID_PREFIX = "devstack-probe-";
 
 /**
- * The one poll loop of the tooling: calls `probe` until it returns `true` and returns the
+ * The tooling's poll loop: calls `probe` until it returns `true` and returns the
  * milliseconds that took. Any other answer (or a thrown error) describes the state seen so far;
  * after `timeoutMs` the error says "`what` within N ms (last: <that state>)", with the child's output.
  */
