@@ -229,7 +229,7 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
   } else {
     process.stdout.write(
       `${options.concurrency} clients per strategy, ${options.thinkMs} ms apart, client timeout ${options.clientTimeoutMs / 1000} s; ` +
-        `booksvc at contract defaults; drill took ${seconds} s.\n` +
+        `booksvc at default settings; drill took ${seconds} s.\n` +
         "books: answered 200 with the book list; fresh after: from the end of the fault to the first Cache-Status fwd=miss;\n" +
         "1st s: requests the clients started in the first second of fresh answers after the fault (after the breaker's probe, for the strategies that have one), and booksvc's upstream calls in it.\n",
     );
