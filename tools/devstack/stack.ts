@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { type FaultProxy, startFaultProxy } from "../faultproxy/index.ts";
-import { Child, type LineHandler } from "../kit/child.ts";
+import { Child, definedEnv, type LineHandler } from "../kit/child.ts";
 import { freePort } from "../kit/free-port.ts";
 import { waitForHttp } from "../kit/wait.ts";
 import { startDatabase } from "./database.ts";
@@ -65,9 +65,7 @@ const DEFAULT_POOL_MAX = 10;
 const READY_TIMEOUT_MS = 60_000;
 
 function childEnv(base: Record<string, string | undefined>, extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(base)) if (value !== undefined) env[key] = value;
-  return { ...env, ...extra };
+  return { ...definedEnv(base), ...extra };
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {

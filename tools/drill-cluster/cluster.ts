@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type Database, startDatabase } from "../devstack/database.ts";
 import { binaryPath } from "../kit/binaries.ts";
-import type { LineHandler } from "../kit/child.ts";
+import { definedEnv, type LineHandler } from "../kit/child.ts";
 import { freePort } from "../kit/free-port.ts";
 import { Haproxy } from "./haproxy.ts";
 import { haproxyConfig, type Tier } from "./haproxy-config.ts";
@@ -52,14 +52,9 @@ export const BOOKS_TIER = "books";
 export const STORAGE_TIER = "storage";
 
 const DEFAULT_POOL_MAX = 10;
-/** What the issue asks for: long enough for HAProxy (500 ms checks) to take a stopping replica out. */
+/** Long enough for HAProxy (a check every CHECK_INTERVAL_MS) to take a stopping replica out. */
 export const DEFAULT_SHUTDOWN_DELAY_MS = 1_000;
 
-function definedEnv(base: Record<string, string | undefined>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(base)) if (value !== undefined) env[key] = value;
-  return env;
-}
 
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const cleanups: Array<() => Promise<unknown>> = [];

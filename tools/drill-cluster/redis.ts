@@ -1,3 +1,4 @@
+import { redactUrl } from "../../internal/logging/redact.ts";
 import { type FaultProxy, startFaultProxy } from "../faultproxy/index.ts";
 import { startThrowawayRedis, type ThrowawayRedis } from "../kit/redis-server.ts";
 
@@ -33,14 +34,12 @@ export async function startDrillRedis(env: Record<string, string | undefined>): 
   const proxy: FaultProxy = await startFaultProxy({
     target: { host: target.hostname || "127.0.0.1", port: Number(target.port || 6379) },
   });
-  const shown = new URL(given);
-  if (shown.password) shown.password = "***";
   const proxied = new URL(given);
   proxied.hostname = "127.0.0.1";
   proxied.port = String(proxy.port);
   return {
     url: proxied.toString(),
-    display: `${shown.toString()} through a fault proxy`,
+    display: `${redactUrl(given)} through a fault proxy`,
     down: () => proxy.cut(),
     up: () => proxy.pass(),
     close: () => proxy.close(),

@@ -1,3 +1,4 @@
+import { setTimeout as sleepFor } from "node:timers/promises";
 import type { Child } from "../kit/child.ts";
 import { waitUntil } from "../kit/wait.ts";
 import { type Clients, directTarget } from "./clients.ts";
@@ -25,13 +26,8 @@ export interface RunScenarioDeps {
 
 const pct = (part: number, whole: number) => (whole === 0 ? "–" : `${Math.round((100 * part) / whole)}%`);
 
-export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    signal.throwIfAborted();
-    await Bun.sleep(Math.min(100, end - Date.now()));
-  }
-}
+/** Waits `ms`; rejects at once when `signal` aborts (Ctrl-C). */
+const sleep = (ms: number, signal: AbortSignal): Promise<void> => sleepFor(ms, undefined, { signal });
 
 /** Whether, within RECOVERY_MAX_MS, every replica is UP in HAProxy and every booksvc served fresh books after `since`. */
 async function recover(deps: RunScenarioDeps, since: number, name: string): Promise<boolean> {

@@ -26,6 +26,13 @@ const TAIL_LINES = 40;
  * output split into lines, the last ones kept for error reports, and a stop that sends SIGTERM,
  * then SIGKILL if it lingers, so no orphan is left behind.
  */
+/** `base` without its undefined entries (process.env's type), as a child's environment. */
+export function definedEnv(base: Record<string, string | undefined>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(base)) if (value !== undefined) env[key] = value;
+  return env;
+}
+
 export class Child {
   readonly exited: Promise<number>;
   private readonly tailLines: string[] = [];
