@@ -6,11 +6,20 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { generatedDocs } from "./docs/generated.ts";
+import { parseFlags, UsageError } from "./kit/args.ts";
 
 const ROOT = join(import.meta.dir, "..");
 
 async function main(): Promise<number> {
-  const check = process.argv.includes("--check");
+  let check: boolean;
+  try {
+    // Strict: a mistyped --check must not write the files it was meant to check.
+    check = parseFlags(process.argv.slice(2), { check: { type: "boolean" } }).check === true;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`docs: ${error.message}\nusage: bun run docs [--check]`);
+    return 2;
+  }
   const { version } = (await Bun.file(join(ROOT, "package.json")).json()) as { version: string };
   let stale = 0;
   for (const doc of generatedDocs(version)) {

@@ -78,9 +78,7 @@ async function run(config: StartConfig, signal: AbortSignal): Promise<number> {
   const childDied = new AbortController();
   let quitting = false;
   try {
-    for (const child of [stack.storagesvc]) {
-      void child.exited.then(() => childDied.abort(child.name));
-    }
+    void stack.storagesvc.exited.then(() => childDied.abort(stack.storagesvc.name));
     // booksvc starts once storagesvc is ready, so no early request opens its breaker for nothing.
     const stopOrDeath = AbortSignal.any([signal, childDied.signal]);
     await Promise.race([stack.ready, untilAborted(stopOrDeath)]);

@@ -37,7 +37,7 @@ function linkHeader(page: PageQuery, answer: BooksPage): { Link: string } | Reco
 }
 
 /** The `outcome` label of one failed attempt in booksvc_upstream_attempts_total: its kind. */
-export function attemptOutcome(error: unknown): string {
+function attemptOutcome(error: unknown): string {
   return isUpstreamError(error) ? error.kind : "unexpected";
 }
 

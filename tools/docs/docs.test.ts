@@ -6,6 +6,7 @@ import { type EnvVar, intVar } from "../../internal/config/env.ts";
 import { storagesvcEnvVars } from "../../internal/storagesvc/config.ts";
 import { configurationReference, UndocumentedVariableError } from "./configuration.ts";
 import { generatedDocs } from "./generated.ts";
+import { runScript } from "../kit/run-script.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const read = (path: string): Promise<string> => Bun.file(join(ROOT, path)).text();
@@ -16,6 +17,17 @@ describe("docs/ is generated from the code", () => {
   // When one of these fails, run `bun run docs` and commit what it writes.
   test.each(docs.map((doc) => [doc.path, doc] as const))("%s is what `bun run docs` writes", async (path, doc) => {
     expect(await read(path)).toBe(doc.render());
+  });
+});
+
+describe("bun run docs", () => {
+  test("refuses an unknown option (a mistyped --check) with exit 2, and writes nothing", async () => {
+    const before = await Promise.all(generatedDocs(version).map((doc) => read(doc.path)));
+    const run = await runScript("tools/docs.ts", ["--chek"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("Unknown option '--chek'");
+    expect(run.stdout).not.toContain("wrote");
+    expect(await Promise.all(generatedDocs(version).map((doc) => read(doc.path)))).toEqual(before);
   });
 });
 

@@ -149,10 +149,6 @@ export class PgCluster {
     }
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.destroy();
-  }
-
   /** Last lines of the server log, for failure messages. */
   async logTail(lines = 30): Promise<string> {
     const file = Bun.file(this.logFile);
