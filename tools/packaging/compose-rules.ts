@@ -3,18 +3,8 @@
 
 import Ajv2019 from "ajv/dist/2019.js";
 import { SERVICES, type Stage } from "./dockerfile-rules.ts";
+import { isObj, type Obj, splitImageRef } from "./shapes.ts";
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/** An image reference as compose writes it: `name[:tag][@digest]`. */
-function splitImage(image: string): { name: string; tag: string | undefined; digest: string | undefined } {
-  const [ref, digest] = image.split("@", 2) as [string, string | undefined];
-  const slash = ref.lastIndexOf("/");
-  const colon = ref.lastIndexOf(":");
-  if (colon > slash) return { name: ref.slice(0, colon), tag: ref.slice(colon + 1), digest };
-  return { name: ref, tag: undefined, digest };
-}
 
 const GO_DURATION = /^([+-]?(\d+(\.\d+)?|\.\d+)(ns|us|µs|ms|s|m|h))+$|^0$/;
 
@@ -100,7 +90,7 @@ export function checkComposePolicy(doc: unknown, dockerfileStages: Stage[]): str
       p(`${name}: healthcheck test must start with "CMD" (no shell in our images)`);
     }
     if (typeof service.image === "string" && service.build === undefined) {
-      const { tag } = splitImage(service.image);
+      const { tag } = splitImageRef(service.image);
       if (tag === undefined || tag === "latest" || !/^\d+/.test(tag)) {
         p(`${name}: image ${service.image} must pin a major version`);
       }

@@ -2,7 +2,8 @@
 // ConfigMaps and Secrets that are in it, and Secrets that are not (created out of
 // band, as the base expects for its credentials: the value is then unknown).
 
-import { isObj, type K8sObject } from "./kustomize.ts";
+import { isObj } from "../shapes.ts";
+import type { K8sObject } from "./kustomize.ts";
 import { asObj, asObjList, findObject, type Obj } from "./objects.ts";
 
 export interface EnvVarSource {

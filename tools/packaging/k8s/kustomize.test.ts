@@ -2,7 +2,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildKustomization, parseYamlDocuments, splitImageRef } from "./kustomize.ts";
+import { splitImageRef } from "../shapes.ts";
+import { buildKustomization, parseYamlDocuments } from "./kustomize.ts";
 
 const dirs: string[] = [];
 afterEach(async () => {

@@ -6,9 +6,7 @@
 
 import { stat } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
-
-type Obj = Record<string, unknown>;
-export const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+import { isObj, type Obj, splitImageRef } from "../shapes.ts";
 
 /** A Kubernetes object as read from YAML; fields beyond the metadata are checked elsewhere. */
 export type K8sObject = Obj & {
@@ -76,16 +74,6 @@ export function parseManifest(text: string, source: string): K8sObject[] {
 export const objectId = (o: K8sObject): string =>
   `${o.kind} ${o.metadata.namespace === undefined ? "" : `${o.metadata.namespace}/`}${o.metadata.name}`;
 
-/** `name[:tag][@digest]` split at the right places (a registry port is not a tag). */
-export function splitImageRef(image: string): { name: string; tag: string | undefined; digest: string | undefined } {
-  const at = image.indexOf("@");
-  const ref = at < 0 ? image : image.slice(0, at);
-  const digest = at < 0 ? undefined : image.slice(at + 1);
-  const slash = ref.lastIndexOf("/");
-  const colon = ref.lastIndexOf(":");
-  if (colon > slash) return { name: ref.slice(0, colon), tag: ref.slice(colon + 1), digest };
-  return { name: ref, tag: undefined, digest };
-}
 
 type ImageRule = { name: string; newName?: string; newTag?: string; digest?: string };
 

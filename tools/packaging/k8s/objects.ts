@@ -1,9 +1,11 @@
 // Reading built Kubernetes objects: label selectors, quantities, pods of
 // Deployments and their ports. Shared by the rules; no rule lives here.
 
-import { isObj, type K8sObject, objectId } from "./kustomize.ts";
+import { isObj, type Obj } from "../shapes.ts";
+import { type K8sObject, objectId } from "./kustomize.ts";
 
-export type Obj = Record<string, unknown>;
+export type { Obj };
+
 export type Labels = Record<string, string>;
 
 /** A Deployment's pod template, unpacked once for the rules. */

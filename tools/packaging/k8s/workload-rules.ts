@@ -4,7 +4,7 @@
 
 import { ConfigError } from "../../../internal/config/env.ts";
 import { type EnvVarSource, knownValues, type ResolvedEnv, resolveEnv } from "./env.ts";
-import { splitImageRef } from "./kustomize.ts";
+import { splitImageRef } from "../shapes.ts";
 import type { K8sObject } from "./kustomize.ts";
 import { asList, asObj, asObjList, MiB, type Obj, parseQuantity, resolvePort, selectorMatches, type Workload } from "./objects.ts";
 import {
