@@ -12,6 +12,7 @@ import {
   optionalVar,
   portVar,
   readEnv,
+  SHARED_ENV_MEANINGS,
   shutdownDelayVar,
   urlVar,
 } from "../config/env.ts";
@@ -134,7 +135,7 @@ export function readBooksvcConfig(env: EnvRecord): BooksvcConfig {
  * added to booksvcEnvVars needs its line here: the type and the docs test both say so.
  */
 export const booksvcEnvMeanings = {
-  HTTP_PORT: "Port the HTTP server listens on, on every interface.",
+  HTTP_PORT: SHARED_ENV_MEANINGS.HTTP_PORT,
   STORAGESVC_URL: "storagesvc's books endpoint. Redirects from it are never followed.",
   REDIS_ADDR:
     "Redis for the last good answers, the article's form. Unset (and no `REDIS_URL`): an in-memory cache of this process. Set only one of `REDIS_ADDR` and `REDIS_URL`.",
@@ -160,7 +161,6 @@ export const booksvcEnvMeanings = {
     "Most pages kept as last good answers, in memory and in Redis (the first page always, the others least recently written first out): no client can make the cache grow past it.",
   COLLAPSE_REQUESTS:
     "Concurrent requests for the same page share one upstream attempt (`Cache-Status: booksvc; fwd=miss; collapsed`); `false` gives each request its own.",
-  SHUTDOWN_DELAY_MS:
-    "On SIGTERM or SIGINT, how long to keep answering, with `/readyz` at `503` and every answer carrying `Connection: close`, before no longer accepting connections; then in-flight requests get up to 10 s. Set it longer than your load balancer takes to act on readiness.",
-  LOG_LEVEL: "Lowest level written to the JSON log on stdout.",
+  SHUTDOWN_DELAY_MS: SHARED_ENV_MEANINGS.SHUTDOWN_DELAY_MS,
+  LOG_LEVEL: SHARED_ENV_MEANINGS.LOG_LEVEL,
 } satisfies Record<keyof typeof booksvcEnvVars, string>;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_GRACE_MS } from "../httpx/serve.ts";
 import { redactUrl, redactUrlsInText } from "../logging/redact.ts";
 
 /** The environment a service reads its configuration from; tests pass a plain object. */
@@ -157,3 +158,10 @@ export const MAX_SHUTDOWN_DELAY_MS = 600_000;
  * (readiness 503) before it stops accepting, so load balancers stop sending it requests first.
  */
 export const shutdownDelayVar = (): EnvVar<number> => intVar(0, 0, MAX_SHUTDOWN_DELAY_MS);
+
+/** What the variables both services read mean (docs/configuration.md), written once. */
+export const SHARED_ENV_MEANINGS = {
+  HTTP_PORT: "Port the HTTP server listens on, on every interface.",
+  SHUTDOWN_DELAY_MS: `On SIGTERM or SIGINT, how long to keep answering, with \`/readyz\` at \`503\` and every answer carrying \`Connection: close\`, before no longer accepting connections; then in-flight requests get up to ${DEFAULT_GRACE_MS / 1000} s. Set it longer than your load balancer takes to act on readiness.`,
+  LOG_LEVEL: "Lowest level written to the JSON log on stdout.",
+} as const;

@@ -1,4 +1,4 @@
-import { type EnvRecord, intVar, type LogLevel, logLevelVar, portVar, readEnv, shutdownDelayVar, urlVar } from "../config/env.ts";
+import { type EnvRecord, intVar, type LogLevel, logLevelVar, portVar, readEnv, SHARED_ENV_MEANINGS, shutdownDelayVar, urlVar } from "../config/env.ts";
 
 /** The article's default: a `crud` database on localhost. */
 export const DEFAULT_DATABASE_URL = "postgres://pg:pass@localhost:5432/crud";
@@ -30,11 +30,10 @@ export function readStoragesvcConfig(env: EnvRecord): StoragesvcConfig {
  * added to storagesvcEnvVars needs its line here: the type and the docs test both say so.
  */
 export const storagesvcEnvMeanings = {
-  HTTP_PORT: "Port the HTTP server listens on, on every interface.",
+  HTTP_PORT: SHARED_ENV_MEANINGS.HTTP_PORT,
   DATABASE_URL:
     "The PostgreSQL database holding the `books` table, created (and seeded with the article's two books) when missing. Its password never appears in logs.",
   DB_POOL_MAX: "Most connections open to PostgreSQL at once.",
-  SHUTDOWN_DELAY_MS:
-    "On SIGTERM or SIGINT, how long to keep answering, with `/readyz` at `503` and every answer carrying `Connection: close`, before no longer accepting connections; then in-flight requests get up to 10 s. Set it longer than your load balancer takes to act on readiness.",
-  LOG_LEVEL: "Lowest level written to the JSON log on stdout.",
+  SHUTDOWN_DELAY_MS: SHARED_ENV_MEANINGS.SHUTDOWN_DELAY_MS,
+  LOG_LEVEL: SHARED_ENV_MEANINGS.LOG_LEVEL,
 } satisfies Record<keyof typeof storagesvcEnvVars, string>;
