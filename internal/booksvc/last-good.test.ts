@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { PassThrough } from "node:stream";
-import { createLogger } from "../logging/logger.ts";
+import { captureLogger } from "../../tools/kit/capture-logger.ts";
 import { type Cache, CacheError, type KeyGroup, MemoryCache } from "../recache/index.ts";
 import type { PageQuery } from "../books/page-query.ts";
 import { booksPageOf, parseBookList } from "./books.ts";
@@ -20,17 +19,9 @@ function fakeClock(start = T0) {
 
 function setup(cache: Cache, options: Partial<LastGoodOptions> = {}) {
   const errors: string[] = [];
-  const stream = new PassThrough();
-  let output = "";
-  stream.on("data", (chunk: Buffer) => void (output += chunk.toString()));
-  const logger = createLogger({ app: "booksvc", level: "info", destination: stream });
+  const { logger, lines } = captureLogger({ app: "booksvc", level: "info" });
   const lastGood = new LastGood({ cache, key: "k", ttlSeconds: 100, metrics: { cacheError: (op) => errors.push(op) }, logger, ...options });
-  const logs = () =>
-    output
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  return { lastGood, errors, logs };
+  return { lastGood, errors, logs: () => lines };
 }
 
 /** A MemoryCache that counts puts, can fail every call, and can lose everything (a Redis restarted empty). */

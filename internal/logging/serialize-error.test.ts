@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { PassThrough } from "node:stream";
-import { createLogger } from "./logger.ts";
+import { captureLogger } from "../../tools/kit/capture-logger.ts";
 import { serializeError } from "./serialize-error.ts";
 
 const SECRET = "s3cret-must-not-leak";
@@ -12,13 +11,6 @@ function wrongPassError(): Error {
   });
 }
 
-function captured() {
-  const stream = new PassThrough();
-  let output = "";
-  stream.on("data", (chunk: Buffer) => void (output += chunk.toString()));
-  const logger = createLogger({ app: "test", level: "debug", destination: stream });
-  return { logger, output: () => output };
-}
 
 describe("serializeError", () => {
   test.each([
@@ -62,14 +54,14 @@ describe("serializeError", () => {
 
 describe("the logger's err and error fields", () => {
   test("never carry a Redis password, directly or as a cause", () => {
-    const { logger, output } = captured();
+    const { logger, lines } = captureLogger({ app: "test" });
     logger.warn({ err: wrongPassError() }, "redis failed");
     logger.warn({ err: new Error("cache get failed", { cause: wrongPassError() }) }, "wrapped");
     logger.warn({ error: wrongPassError() }, "under error");
-    expect(output()).not.toContain(SECRET);
-    const lines = output().trim().split("\n").map((l) => JSON.parse(l) as { err?: { message: string; command?: unknown } });
-    expect(lines[0]?.err?.message).toContain("WRONGPASS");
-    expect(lines[0]?.err?.command).toEqual({ name: "hello", args: ["***"] });
-    expect(lines[1]?.err?.message).toContain("WRONGPASS");
+    expect(JSON.stringify(lines)).not.toContain(SECRET);
+    const errs = lines.map((l) => l.err as { message: string; command?: unknown } | undefined);
+    expect(errs[0]?.message).toContain("WRONGPASS");
+    expect(errs[0]?.command).toEqual({ name: "hello", args: ["***"] });
+    expect(errs[1]?.message).toContain("WRONGPASS");
   });
 });

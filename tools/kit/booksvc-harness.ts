@@ -1,9 +1,8 @@
-import { PassThrough } from "node:stream";
 import { Registry } from "prom-client";
 import { type Booksvc, buildBooksvc, createCache } from "../../internal/booksvc/build.ts";
 import { type BooksvcConfig, readBooksvcConfig } from "../../internal/booksvc/config.ts";
-import { createLogger } from "../../internal/logging/logger.ts";
 import { type Cache, MemoryCache } from "../../internal/recache/index.ts";
+import { type CapturedLine, captureLogger } from "./capture-logger.ts";
 
 /** Small timeouts so outage behaviour shows in well under a second. */
 export const FAST_BOOKSVC_ENV = {
@@ -21,7 +20,7 @@ export const FAST_BOOKSVC_ENV = {
   LOG_LEVEL: "debug",
 } as const;
 
-export type LogLine = Record<string, unknown>;
+export type LogLine = CapturedLine;
 
 export interface BooksvcHarness {
   booksvc: Booksvc;
@@ -49,21 +48,8 @@ export function startBooksvcInProcess(
   env: Record<string, string>,
   options: { cache?: Cache | "from-config"; now?: () => number } = {},
 ): BooksvcHarness {
-  const stream = new PassThrough();
-  const lines: LogLine[] = [];
-  const waiters = new Set<(line: LogLine) => void>();
-  let partial = "";
-  stream.on("data", (chunk: Buffer) => {
-    const parts = (partial + chunk.toString()).split("\n");
-    partial = parts.pop() ?? "";
-    for (const text of parts.filter(Boolean)) {
-      const line = JSON.parse(text) as LogLine;
-      lines.push(line);
-      for (const waiter of waiters) waiter(line);
-    }
-  });
   const config = readBooksvcConfig({ ...FAST_BOOKSVC_ENV, ...env });
-  const logger = createLogger({ app: "booksvc", level: config.LOG_LEVEL, destination: stream });
+  const { logger, lines, untilLine } = captureLogger({ app: "booksvc", level: config.LOG_LEVEL });
   const { now } = options;
   const cache = options.cache === "from-config" ? createCache(config, logger, { now }) : (options.cache ?? new MemoryCache({ now }));
   const booksvc = buildBooksvc(config, { logger, cache, registry: new Registry(), now });
@@ -72,23 +58,7 @@ export function startBooksvcInProcess(
     config,
     cache,
     logs: () => [...lines],
-    waitForLog(predicate, timeoutMs = 10_000) {
-      const seen = lines.find(predicate);
-      if (seen !== undefined) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters.delete(waiter);
-          reject(new Error(`no matching log line within ${timeoutMs} ms:\n${lines.map((l) => JSON.stringify(l)).join("\n")}`));
-        }, timeoutMs);
-        const waiter = (line: LogLine): void => {
-          if (!predicate(line)) return;
-          clearTimeout(timer);
-          waiters.delete(waiter);
-          resolve(line);
-        };
-        waiters.add(waiter);
-      });
-    },
+    waitForLog: (predicate, timeoutMs = 10_000) => untilLine(predicate, 0, timeoutMs),
     async untilCacheAnswers(timeoutMs = 5_000) {
       const deadline = performance.now() + timeoutMs;
       for (;;) {

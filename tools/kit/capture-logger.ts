@@ -1,3 +1,4 @@
+import type { LogLevel } from "../../internal/config/env.ts";
 import { createLogger, type Logger } from "../../internal/logging/logger.ts";
 
 export type CapturedLine = Record<string, unknown>;
@@ -9,16 +10,17 @@ export interface CapturedLogger {
   /**
    * Resolves with the first line from index `from` on (default: the first line ever) that
    * `predicate` accepts, as soon as it is logged: a test waits for the event, not for time.
+   * With `timeoutMs`, rejects after it with every line logged so far.
    */
-  untilLine(predicate: (line: CapturedLine) => boolean, from?: number): Promise<CapturedLine>;
+  untilLine(predicate: (line: CapturedLine) => boolean, from?: number, timeoutMs?: number): Promise<CapturedLine>;
 }
 
 /** A real logger whose lines land in `lines` (parsed), for assertions. */
-export function captureLogger(level: "debug" | "info" = "debug"): CapturedLogger {
+export function captureLogger({ level = "debug", app = "storagesvc" }: { level?: LogLevel; app?: string } = {}): CapturedLogger {
   const lines: CapturedLine[] = [];
   const waiters = new Set<(line: CapturedLine, index: number) => void>();
   const logger = createLogger({
-    app: "storagesvc",
+    app,
     level,
     destination: {
       write: (text: string) => {
@@ -28,12 +30,20 @@ export function captureLogger(level: "debug" | "info" = "debug"): CapturedLogger
       },
     },
   });
-  const untilLine = (predicate: (line: CapturedLine) => boolean, from = 0): Promise<CapturedLine> => {
+  const untilLine = (predicate: (line: CapturedLine) => boolean, from = 0, timeoutMs?: number): Promise<CapturedLine> => {
     const seen = lines.slice(from).find(predicate);
     if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              waiters.delete(waiter);
+              reject(new Error(`no matching log line within ${timeoutMs} ms:\n${lines.map((l) => JSON.stringify(l)).join("\n")}`));
+            }, timeoutMs);
       const waiter = (line: CapturedLine, index: number): void => {
         if (index < from || !predicate(line)) return;
+        clearTimeout(timer);
         waiters.delete(waiter);
         resolve(line);
       };
