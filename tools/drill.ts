@@ -8,18 +8,17 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { FileSink } from "bun";
-import { Child } from "./kit/child.ts";
+import type { Child } from "./kit/child.ts";
 import { runTool } from "./kit/run-tool.ts";
 import { booksvcCounters } from "./kit/metrics.ts";
 import { type RunningBooksvc, type Stack, startStack } from "./devstack/stack.ts";
-import { parseRecord, type RequestRecord } from "./drill/load-worker.ts";
+import { type RequestRecord, startLoadWorker } from "./drill/load-worker.ts";
 import { type DrillOptions, parseDrillOptions, USAGE } from "./drill/options.ts";
 import { Progress } from "./drill/progress.ts";
 import { type CallSample, callsBetween, summarize } from "./drill/summary.ts";
 import { renderTable, type ScenarioResult } from "./drill/table.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const LOAD_WORKER = join(ROOT, "tools/drill/load-worker.ts");
 const WARMUP_MS = 3_000;
 const SETTLE_MS = 1_000;
 /** The window, from the first fresh answer after a fault, in which the drill counts requests and upstream calls. */
@@ -111,25 +110,17 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
       ),
     );
 
-    load = Child.start({
-      name: "clients",
-      command: [
-        process.execPath,
-        LOAD_WORKER,
-        JSON.stringify({
-          targets: options.strategies.map((s, i) => ({ name: s, url: `${booksvcs[i]?.url}/` })),
-          concurrency: options.concurrency,
-          thinkMs: options.thinkMs,
-          timeoutMs: options.clientTimeoutMs,
-        }),
-      ],
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
-      onLine: (line, stream) => {
-        const record = stream === "stdout" ? parseRecord(line) : undefined;
-        if (record) records.get(record.target)?.push(record);
-        else sink("clients").write(`${line}\n`);
+    load = startLoadWorker(
+      "clients",
+      {
+        targets: options.strategies.map((s, i) => ({ name: s, url: `${booksvcs[i]?.url}/` })),
+        concurrency: options.concurrency,
+        thinkMs: options.thinkMs,
+        timeoutMs: options.clientTimeoutMs,
       },
-    });
+      (record) => records.get(record.target)?.push(record),
+      (line) => sink("clients").write(`${line}\n`),
+    );
 
     const since = (from: number, to = Number.POSITIVE_INFINITY) => (strategy: string) =>
       (records.get(strategy) ?? []).filter((r) => r.startedAt >= from && r.startedAt < to);

@@ -1,9 +1,6 @@
-import { join } from "node:path";
-import { parseRecord, type RequestRecord } from "../drill/load-worker.ts";
-import { Child } from "../kit/child.ts";
+import { type RequestRecord, startLoadWorker } from "../drill/load-worker.ts";
+import type { Child } from "../kit/child.ts";
 import { FRONT_TARGET } from "./report.ts";
-
-const LOAD_WORKER = join(import.meta.dir, "..", "drill", "load-worker.ts");
 
 export interface ClientsOptions {
   thinkMs: number;
@@ -24,26 +21,12 @@ export class Clients {
 
   /** Starts `concurrency` clients calling `url`, recorded under `name`; `stop` the returned worker to end them. */
   start(name: string, url: string, concurrency: number, recordHeader?: string): Child {
-    const worker = Child.start({
+    const worker = startLoadWorker(
       name,
-      command: [
-        process.execPath,
-        LOAD_WORKER,
-        JSON.stringify({
-          targets: [{ name, url }],
-          concurrency,
-          thinkMs: this.options.thinkMs,
-          timeoutMs: this.options.timeoutMs,
-          ...(recordHeader ? { recordHeader } : {}),
-        }),
-      ],
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
-      onLine: (line, stream) => {
-        const record = stream === "stdout" ? parseRecord(line) : undefined;
-        if (record) this.records.push(record);
-        else this.options.onOtherLine(line);
-      },
-    });
+      { targets: [{ name, url }], concurrency, thinkMs: this.options.thinkMs, timeoutMs: this.options.timeoutMs, ...(recordHeader ? { recordHeader } : {}) },
+      (record) => this.records.push(record),
+      this.options.onOtherLine,
+    );
     this.#workers.add(worker);
     void worker.exited.then(() => this.#workers.delete(worker));
     return worker;

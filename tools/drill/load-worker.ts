@@ -8,6 +8,8 @@
  * (outcome: HTTP status, `timeout` or `error`; books/fresh: 1 or 0), plus `,header` when
  * `recordHeader` is asked for. Lines are batched every 100 ms.
  */
+import { Child } from "../kit/child.ts";
+
 export interface LoadWorkerOptions {
   targets: Array<{ name: string; url: string }>;
   concurrency: number;
@@ -115,6 +117,28 @@ export async function runLoad(
     clearInterval(flusher);
     await flush();
   }
+}
+
+/**
+ * Starts this file as its own process with `options`: each request record goes to `onRecord`,
+ * any other output line (an error) to `onOtherLine`. Stop the returned child to end the clients.
+ */
+export function startLoadWorker(
+  name: string,
+  options: LoadWorkerOptions,
+  onRecord: (record: RequestRecord) => void,
+  onOtherLine: (line: string) => void = () => {},
+): Child {
+  return Child.start({
+    name,
+    command: [process.execPath, import.meta.path, JSON.stringify(options)],
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
+    onLine: (line, stream) => {
+      const record = stream === "stdout" ? parseRecord(line) : undefined;
+      if (record) onRecord(record);
+      else onOtherLine(line);
+    },
+  });
 }
 
 if (import.meta.main) {

@@ -1,9 +1,5 @@
-import { join } from "node:path";
-import { Child } from "./child.ts";
-import { type LoadWorkerOptions, parseRecord, type RequestRecord } from "../drill/load-worker.ts";
-import { REPO_ROOT } from "./service-process.ts";
-
-const LOAD_WORKER = join(REPO_ROOT, "tools/drill/load-worker.ts");
+import type { Child } from "./child.ts";
+import { type LoadWorkerOptions, type RequestRecord, startLoadWorker } from "../drill/load-worker.ts";
 
 /**
  * Sustained load for outage tests: the drill's closed-loop keep-alive clients in their own process
@@ -16,15 +12,7 @@ export class LoadClients {
   readonly child: Child;
 
   private constructor(options: LoadWorkerOptions) {
-    this.child = Child.start({
-      name: "load clients",
-      command: [process.execPath, LOAD_WORKER, JSON.stringify(options)],
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
-      onLine: (line, stream) => {
-        const record = stream === "stdout" ? parseRecord(line) : undefined;
-        if (record) this.#add(record);
-      },
-    });
+    this.child = startLoadWorker("load clients", options, (record) => this.#add(record));
   }
 
   /** `concurrency` clients sending GET `url` back to back (`thinkMs` apart), each with a client timeout. */
