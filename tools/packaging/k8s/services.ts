@@ -1,10 +1,11 @@
-// What the contract and the measurements say about our two services, in the
-// form the Kubernetes rules need. The variable lists follow the contract's
-// tables; the config readers are the services' own, so a value the service
-// would refuse at start is refused here first.
+// What the services and the measurements say about our two services, in the
+// form the Kubernetes rules need. The variable lists, defaults and config
+// readers are the services' own, so the rules cannot drift from them, and a
+// value the service would refuse at start is refused here first.
 
-import { readBooksvcConfig } from "../../../internal/booksvc/config.ts";
-import { readStoragesvcConfig } from "../../../internal/storagesvc/config.ts";
+import { booksvcEnvVars, readBooksvcConfig } from "../../../internal/booksvc/config.ts";
+import { DEFAULT_GRACE_MS } from "../../../internal/httpx/serve.ts";
+import { readStoragesvcConfig, storagesvcEnvVars } from "../../../internal/storagesvc/config.ts";
 import type { EnvRecord } from "../../../internal/config/env.ts";
 
 export type ServiceName = "booksvc" | "storagesvc";
@@ -13,7 +14,7 @@ export interface ServiceFacts {
   /** The image name deploy/k8s uses (kustomize `images:` may add a registry in front). */
   image: string;
   defaultPort: number;
-  /** Every variable the contract lists for this service. */
+  /** Every variable the service reads. */
   variables: readonly string[];
   /** The service's own reader: throws ConfigError with one line per bad variable. */
   readConfig: (env: EnvRecord) => unknown;
@@ -21,56 +22,36 @@ export interface ServiceFacts {
   loadedRssMiB: number;
 }
 
-const BOTH = ["HTTP_PORT", "LOG_LEVEL", "SHUTDOWN_DELAY_MS"] as const;
+const booksvcDefaults = readBooksvcConfig({});
+const storagesvcDefaults = readStoragesvcConfig({});
 
 export const SERVICES: Record<ServiceName, ServiceFacts> = {
   booksvc: {
     image: "bookstore/booksvc",
-    defaultPort: 8081,
-    variables: [
-      ...BOTH,
-      "STORAGESVC_URL",
-      "REDIS_ADDR",
-      "REDIS_URL",
-      "RESILIENCE_STRATEGY",
-      "UPSTREAM_TIMEOUT_MS",
-      "REQUEST_TIMEOUT_MS",
-      "RETRY_INITIAL_INTERVAL_MS",
-      "RETRY_MULTIPLIER",
-      "RETRY_RANDOMIZATION_FACTOR",
-      "RETRY_MAX_INTERVAL_MS",
-      "RETRY_MAX_RETRIES",
-      "BREAKER_FAILURE_THRESHOLD",
-      "BREAKER_OPEN_MS",
-      "BREAKER_INTERVAL_MS",
-      "CACHE_TTL_S",
-      "CACHE_KEY",
-      "CACHE_MAX_PAGES",
-      "UPSTREAM_MAX_BODY_BYTES",
-      "COLLAPSE_REQUESTS",
-    ],
+    defaultPort: booksvcDefaults.HTTP_PORT,
+    variables: Object.keys(booksvcEnvVars),
     readConfig: readBooksvcConfig,
     loadedRssMiB: 69,
   },
   storagesvc: {
     image: "bookstore/storagesvc",
-    defaultPort: 8082,
-    variables: [...BOTH, "DATABASE_URL", "DB_POOL_MAX"],
+    defaultPort: storagesvcDefaults.HTTP_PORT,
+    variables: Object.keys(storagesvcEnvVars),
     readConfig: readStoragesvcConfig,
     loadedRssMiB: 67,
   },
 };
 
-/** Contract defaults of the numbers the rules reason about. */
+/** The services' own defaults of the numbers the rules reason about (their readers on an empty environment). */
 export const DEFAULTS = {
-  SHUTDOWN_DELAY_MS: 0,
-  REQUEST_TIMEOUT_MS: 10_000,
-  CACHE_MAX_PAGES: 100,
-  UPSTREAM_MAX_BODY_BYTES: 1_048_576,
+  SHUTDOWN_DELAY_MS: booksvcDefaults.SHUTDOWN_DELAY_MS,
+  REQUEST_TIMEOUT_MS: booksvcDefaults.REQUEST_TIMEOUT_MS,
+  CACHE_MAX_PAGES: booksvcDefaults.CACHE_MAX_PAGES,
+  UPSTREAM_MAX_BODY_BYTES: booksvcDefaults.UPSTREAM_MAX_BODY_BYTES,
 } as const;
 
-/** After the shutdown delay, in-flight requests get up to this long to finish (contract, "Both services"). */
-export const IN_FLIGHT_DRAIN_S = 10;
+/** After the shutdown delay, in-flight requests get up to this long to finish (the services' stop). */
+export const IN_FLIGHT_DRAIN_S = DEFAULT_GRACE_MS / 1000;
 /** Time to close connections, flush logs and exit after the drain, on a busy node. */
 export const EXIT_MARGIN_S = 3;
 /** JS strings hold one byte per character for Latin-1 text and two once any character is not. */
