@@ -6,6 +6,9 @@
 
 import { z } from "zod";
 import { bookListSchema, bookSchema } from "../../internal/booksvc/books.ts";
+import { Registry } from "prom-client";
+import { createBooksvcMetrics } from "../../internal/booksvc/metrics.ts";
+import { createHttpMetrics } from "../../internal/httpx/http-metrics.ts";
 import { ACCEPTED_REQUEST_ID } from "../../internal/httpx/request-context.ts";
 
 export type OpenApiDocument = Record<string, unknown>;
@@ -129,7 +132,21 @@ function sharedComponents(): Json {
 const withRequestId = (headers: Json = {}): Json => ({ "X-Request-Id": ref("headers", "RequestId"), ...headers });
 
 /** /healthz, /readyz and /metrics: the same on both services but for what "ready" means. */
-function operationalPaths(readyMeans: string): Json {
+/**
+ * The `/metrics` description: each metric a service registers itself, named with its help text,
+ * read from a registry the service's own code fills (so the list cannot drift from the code).
+ */
+function metricsDescription(register: (registry: Registry) => void): string {
+  const registry = new Registry();
+  register(registry);
+  const list = registry
+    .getMetricsAsArray()
+    .map((metric) => `- \`${metric.name}\` (${metric.type}): ${metric.help}`)
+    .join("\n");
+  return `Prometheus text exposition. Unmatched paths share the route label \`unmatched\`.\n\n${list}\n\nPlus the process metrics of prom-client. The only answer that is not JSON.`;
+}
+
+function operationalPaths(readyMeans: string, registerMetrics: (registry: Registry) => void): Json {
   const parameters = [ref("parameters", "RequestId")];
   return {
     "/healthz": {
@@ -164,8 +181,7 @@ function operationalPaths(readyMeans: string): Json {
         operationId: "metrics",
         tags: ["operations"],
         summary: "Prometheus metrics",
-        description:
-          "Prometheus text exposition: `http_requests_total` and `http_request_duration_seconds` by method, route and status (unmatched paths share the route `unmatched`), plus the process metrics of prom-client. The only answer that is not JSON.",
+        description: metricsDescription(registerMetrics),
         parameters,
         responses: {
           "200": {
@@ -242,7 +258,7 @@ Text fields are always strings: a \`NULL\` in the table is sent as \`""\`.`,
           },
         },
       },
-      ...operationalPaths("`200` when the database answers `select 1`, else `503`."),
+      ...operationalPaths("`200` when the database answers `select 1`, else `503`.", (registry) => createHttpMetrics(registry)),
     },
     components: sharedComponents(),
   };
@@ -332,7 +348,10 @@ canonical form), or that page's last good answer when the strategy falls back to
           },
         },
       },
-      ...operationalPaths("`200` whether storagesvc answers or not: booksvc is built to answer while it is down."),
+      ...operationalPaths("`200` whether storagesvc answers or not: booksvc is built to answer while it is down.", (registry) => {
+        createHttpMetrics(registry);
+        createBooksvcMetrics({ registry, breakerState: () => undefined });
+      }),
     },
     components: sharedComponents(),
   };
