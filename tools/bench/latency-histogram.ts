@@ -3,6 +3,8 @@
  * Small enough to pass between processes as JSON, exact enough for p50/p99, and rounds of the
  * same target merge by adding counts (percentiles of percentiles would be wrong).
  */
+import { nearestRank } from "../kit/stats.ts";
+
 export type HistogramJson = Record<string, number>;
 
 export class LatencyHistogram {
@@ -33,7 +35,7 @@ export class LatencyHistogram {
   /** The latency in ms below which `fraction` of the samples fall (0 when empty). */
   percentile(fraction: number): number {
     if (this.total === 0) return 0;
-    const rank = Math.max(1, Math.ceil(fraction * this.total));
+    const rank = nearestRank(fraction, this.total);
     let seen = 0;
     for (const micros of [...this.counts.keys()].sort((a, b) => a - b)) {
       seen += this.counts.get(micros) ?? 0;

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compileBinary } from "../kit/compile.ts";
 import { freePort } from "../kit/free-port.ts";
+import { median } from "../kit/stats.ts";
 import { waitForHttp } from "../kit/wait.ts";
 import { REPO_ROOT, readRssMiB, spawnProcess } from "./processes.ts";
 
@@ -22,13 +23,6 @@ export interface StartupResult {
   allHealthzMs: number[];
   /** Median RSS right after the first answer, MiB. */
   rssAtStartMiB: number;
-}
-
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
 export async function measureStartup(options: {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { RequestRecord } from "./load-worker.ts";
-import { callsBetween, percentile, summarize } from "./summary.ts";
+import { callsBetween, summarize } from "./summary.ts";
 
 const record = (startedAt: number, latencyMs: number, outcome: string, books = false, fresh = false): RequestRecord => ({
   target: "combined",
@@ -44,15 +44,6 @@ describe("summarize", () => {
 
   test("fresh after is null when no fresh answer came", () => {
     expect(summarize("retry", [], [record(5, 1, "504")], 0).freshAfterMs).toBeNull();
-  });
-});
-
-describe("percentile", () => {
-  test("picks the nearest rank", () => {
-    const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
-    expect(percentile(sorted, 50)).toBe(50);
-    expect(percentile(sorted, 99)).toBe(99);
-    expect(percentile([], 50)).toBe(0);
   });
 });
 

@@ -1,3 +1,4 @@
+import { percentileOfSorted } from "../kit/stats.ts";
 import type { RequestRecord } from "./load-worker.ts";
 
 /** What one strategy did during one fault. */
@@ -26,12 +27,6 @@ export interface ScenarioRow {
    */
   requestsFirstSecond?: number;
   upstreamCallsFirstSecond?: number;
-}
-
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index] ?? 0;
 }
 
 const pct = (part: number, whole: number) => (whole === 0 ? 0 : (100 * part) / whole);
@@ -70,8 +65,8 @@ export function summarize(
     booksPct: pct(books, during.length),
     errorsPct,
     timeoutsPct: pct(timeouts, during.length),
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
+    p50Ms: percentileOfSorted(latencies, 0.5),
+    p99Ms: percentileOfSorted(latencies, 0.99),
     maxMs: latencies.at(-1) ?? 0,
     freshAfterMs: freshAt === null ? null : Math.max(0, freshAt - faultEnd),
   };
