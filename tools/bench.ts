@@ -14,13 +14,11 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { type FaultProxy, startFaultProxy } from "./faultproxy/index.ts";
 import { binaryPath, ensureBinaries, type ServiceName as Service } from "./kit/binaries.ts";
-import { freePort } from "./kit/free-port.ts";
 import { createFreshDatabase, type FreshDatabase } from "./kit/postgres.ts";
 import type { LoadResult } from "./bench/load.ts";
 import { parseOptions, USAGE, type BenchOptions } from "./bench/options.ts";
-import { type BenchProcess, REPO_ROOT, spawnProcess } from "./bench/processes.ts";
+import { type BenchProcess, REPO_ROOT, startReadyProcess } from "./bench/processes.ts";
 import { booksvcCounters } from "./kit/metrics.ts";
-import { waitForHttp } from "./kit/wait.ts";
 import { runLoadProcess } from "./bench/load-process.ts";
 import { strategyNames } from "../internal/resilience/index.ts";
 import { aggregate, type Check, checksText, checkTargets, COLLAPSE_OFF_CLIENTS, startupTable, type TargetRow, throughputTable } from "./bench/report.ts";
@@ -134,11 +132,9 @@ async function main(): Promise<number> {
       log(`fresh database ${database.name}`);
     }
     const start = async (name: string, service: Service | "ceiling", env: Record<string, string>, readyPath: string): Promise<BenchProcess> => {
-      const port = await freePort();
       const command = service === "ceiling" ? [process.execPath, join(import.meta.dir, "bench", "ceiling.ts")] : serviceCommand(service, options);
-      const proc = spawnProcess({ name, command, port, logDir, env: { HTTP_PORT: String(port), LOG_LEVEL: options.logLevel, ...env } });
+      const proc = await startReadyProcess({ name, command, logDir, env: { LOG_LEVEL: options.logLevel, ...env }, readyPath });
       running.push(proc);
-      await waitForHttp(`${proc.url}${readyPath}`, { timeoutMs: 20_000, child: proc.child, intervalMs: 20 });
       return proc;
     };
 

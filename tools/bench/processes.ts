@@ -7,6 +7,8 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Child } from "../kit/child.ts";
+import { freePort } from "../kit/free-port.ts";
+import { waitForHttp } from "../kit/wait.ts";
 
 export const REPO_ROOT = join(import.meta.dir, "..", "..");
 
@@ -43,6 +45,31 @@ export function spawnProcess(options: {
     child,
     rssMiB: () => readRssMiB(child.pid),
   };
+}
+
+/**
+ * Starts a service (or the ceiling) on a free port, given to it as HTTP_PORT, and resolves once
+ * `readyPath` answers 200. A process that never gets ready is stopped before the error is thrown,
+ * so the caller only ever holds ready processes.
+ */
+export async function startReadyProcess(options: {
+  name: string;
+  command: string[];
+  env: Record<string, string>;
+  logDir: string;
+  readyPath: string;
+  signal?: AbortSignal;
+}): Promise<BenchProcess> {
+  const port = await freePort();
+  const proc = spawnProcess({ name: options.name, command: options.command, port, logDir: options.logDir, env: { HTTP_PORT: String(port), ...options.env } });
+  try {
+    const wait = { timeoutMs: 20_000, child: proc.child, intervalMs: 20 };
+    await waitForHttp(`${proc.url}${options.readyPath}`, options.signal === undefined ? wait : { ...wait, signal: options.signal });
+    return proc;
+  } catch (error) {
+    await proc.child.stop(5_000);
+    throw error;
+  }
 }
 
 export async function readRssMiB(pid: number): Promise<number | undefined> {

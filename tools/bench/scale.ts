@@ -15,14 +15,12 @@ import postgres from "postgres";
 import { createBooksRepository, SEED_BOOKS } from "../../internal/storagesvc/index.ts";
 import { numberFlag, parseFlags, UsageError } from "../kit/args.ts";
 import { binaryPath, ensureBinaries } from "../kit/binaries.ts";
-import { freePort } from "../kit/free-port.ts";
 import { createFreshDatabase } from "../kit/postgres.ts";
 import { seedBooks } from "../kit/seed-books.ts";
 import { formatTable } from "../kit/table.ts";
-import { waitForHttp } from "../kit/wait.ts";
 import type { LoadResult } from "./load.ts";
 import { runLoadProcess } from "./load-process.ts";
-import { type BenchProcess, readRssMiB, spawnProcess } from "./processes.ts";
+import { type BenchProcess, readRssMiB, startReadyProcess } from "./processes.ts";
 import { aggregate, type Check, checksText, type TargetRow } from "./report.ts";
 
 export const SCALE_SERVICES = ["storagesvc", "booksvc"] as const;
@@ -125,16 +123,14 @@ export async function prepareTable(options: {
     }
 
     const start = async (service: ScaleService, env: Record<string, string>): Promise<BenchProcess> => {
-      const port = await freePort();
-      const proc = spawnProcess({
+      const proc = await startReadyProcess({
         name: `${service}-${rows}`,
         command: options.commands[service],
-        port,
         logDir: options.logDir,
-        env: { HTTP_PORT: String(port), LOG_LEVEL: options.logLevel, ...env },
+        env: { LOG_LEVEL: options.logLevel, ...env },
+        readyPath: "/readyz",
       });
       started.push(proc);
-      await waitForHttp(`${proc.url}/readyz`, { timeoutMs: 20_000, child: proc.child, intervalMs: 20 });
       return proc;
     };
     const storagesvc = await start("storagesvc", { DATABASE_URL: database.url });
