@@ -21,7 +21,9 @@ import { type BenchProcess, REPO_ROOT, startReadyProcess } from "./bench/process
 import { booksvcCounters } from "./kit/metrics.ts";
 import { runLoadProcess } from "./bench/load-process.ts";
 import { strategyNames } from "../internal/resilience/index.ts";
-import { aggregate, type Check, checksText, checkTargets, COLLAPSE_OFF_CLIENTS, startupTable, type TargetRow, throughputTable } from "./bench/report.ts";
+import { type Check, checksText } from "./bench/checks.ts";
+import { summarizeRounds } from "./bench/load-summary.ts";
+import { checkTargets, COLLAPSE_OFF_CLIENTS, startupTable, type ThroughputRow, throughputTable } from "./bench/report.ts";
 import { compileBareServer, measureStartup, type StartupResult } from "./bench/startup.ts";
 
 interface Target {
@@ -218,10 +220,10 @@ async function main(): Promise<number> {
       }
     }
     await Bun.sleep(300);
-    const rows: TargetRow[] = [];
+    const rows: ThroughputRow[] = [];
     for (const target of targets) {
       rows.push({
-        ...aggregate(target.name, results.get(target.name) ?? []),
+        ...summarizeRounds(target.name, results.get(target.name) ?? []),
         ratioToCeiling: undefined,
         ratioToStoragesvc: undefined,
         rssIdleMiB: target.name === "ceiling" ? undefined : rssIdle.get(target.name),

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { LatencyHistogram } from "./latency-histogram.ts";
 import type { LoadResult } from "./load.ts";
-import { aggregate, checkTargets, type TargetRow, throughputTable } from "./report.ts";
+import { summarizeRounds } from "./load-summary.ts";
+import { checkTargets, type ThroughputRow, throughputTable } from "./report.ts";
 
 function round(requests: number, serverCpuSeconds: number | undefined, latencyMs = 1): LoadResult {
   const histogram = new LatencyHistogram();
@@ -21,11 +22,11 @@ function round(requests: number, serverCpuSeconds: number | undefined, latencyMs
 function row(
   name: string,
   rps: number,
-  more: Partial<Pick<TargetRow, "ratioToCeiling" | "ratioToStoragesvc" | "upstreamCallsPerRequest" | "concurrency">> = {},
+  more: Partial<Pick<ThroughputRow, "ratioToCeiling" | "ratioToStoragesvc" | "upstreamCallsPerRequest" | "concurrency">> = {},
   latencyMs = 1,
-): TargetRow {
+): ThroughputRow {
   return {
-    ...aggregate(name, [{ ...round(rps * 2, 0.1, latencyMs), seconds: 2 }]),
+    ...summarizeRounds(name, [{ ...round(rps * 2, 0.1, latencyMs), seconds: 2 }]),
     ratioToCeiling: more.ratioToCeiling,
     ratioToStoragesvc: more.ratioToStoragesvc,
     rssIdleMiB: undefined,
@@ -34,19 +35,6 @@ function row(
     upstreamCallsPerRequest: more.upstreamCallsPerRequest,
   };
 }
-
-describe("aggregate", () => {
-  test("req/s over all rounds, each round's req/s, and the server's CPU per request", () => {
-    const r = aggregate("booksvc-none", [round(20_000, 0.5), round(30_000, 0.75)]);
-    expect(r.rps).toBe(12_500);
-    expect(r.roundsRps).toEqual([10_000, 15_000]);
-    expect(r.serverCpuUsPerRequest).toBeCloseTo(25, 6);
-  });
-
-  test("no CPU figure when a round could not read it", () => {
-    expect(aggregate("x", [round(100, 0.1), round(100, undefined)]).serverCpuUsPerRequest).toBeUndefined();
-  });
-});
 
 describe("checkTargets", () => {
   test("passes and fails each target at its threshold", () => {

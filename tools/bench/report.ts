@@ -1,85 +1,20 @@
-/** Aggregates the rounds, checks the targets of issue 6, and prints the tables. */
+/** The bench's report: checks the targets of issue 6 and prints the tables. */
 import { formatTable } from "../kit/table.ts";
-import { type HistogramJson, LatencyHistogram } from "./latency-histogram.ts";
-import type { LoadResult } from "./load.ts";
+import type { Check } from "./checks.ts";
+import type { LoadSummary } from "./load-summary.ts";
 import type { StartupResult } from "./startup.ts";
 
-export interface TargetRow {
-  name: string;
-  rps: number;
-  /** req/s of each round, in round order. */
-  roundsRps: number[];
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  requests: number;
-  errors: number;
-  unexpected: number;
+/** A row of the bench's throughput table: one target's rounds, and how it compares with the others. */
+export interface ThroughputRow extends LoadSummary {
   ratioToCeiling: number | undefined;
   /** booksvc rows only: req/s over storagesvc direct's. */
   ratioToStoragesvc: number | undefined;
-  /** CPU the load generator used, in cores, averaged over rounds. */
-  clientCores: number;
-  /**
-   * The target process's CPU time per answered request, in µs, over all rounds: steadier than
-   * req/s on a shared machine, and what a change to the service itself moves.
-   */
-  serverCpuUsPerRequest: number | undefined;
   rssIdleMiB: number | undefined;
   rssAfterLoadMiB: number | undefined;
   /** Keep-alive connections of the load. */
   concurrency: number;
   /** booksvc rows: upstream calls per answer over the runs (1 without collapsing). */
   upstreamCallsPerRequest: number | undefined;
-}
-
-export interface Check {
-  what: string;
-  actual: string;
-  ok: boolean;
-}
-
-export function aggregate(
-  name: string,
-  results: readonly LoadResult[],
-): Omit<TargetRow, "ratioToCeiling" | "ratioToStoragesvc" | "rssIdleMiB" | "rssAfterLoadMiB" | "concurrency" | "upstreamCallsPerRequest"> {
-  const histogram = new LatencyHistogram();
-  let requests = 0;
-  let seconds = 0;
-  let errors = 0;
-  let unexpected = 0;
-  let cores = 0;
-  for (const result of results) {
-    histogram.merge(LatencyHistogram.fromJSON(result.histogram as HistogramJson));
-    requests += result.requests;
-    seconds += result.seconds;
-    errors += result.errors;
-    unexpected += result.unexpected;
-    cores += result.clientCores;
-  }
-  return {
-    name,
-    rps: seconds > 0 ? requests / seconds : 0,
-    roundsRps: results.map((r) => Math.round(r.requests / r.seconds)),
-    p50Ms: histogram.percentile(0.5),
-    p99Ms: histogram.percentile(0.99),
-    maxMs: histogram.maxMs,
-    requests,
-    errors,
-    unexpected,
-    clientCores: results.length > 0 ? cores / results.length : 0,
-    serverCpuUsPerRequest: cpuUsPerRequest(results, requests),
-  };
-}
-
-/** The server's CPU time per request over all rounds; undefined when any round could not read it. */
-function cpuUsPerRequest(results: readonly LoadResult[], requests: number): number | undefined {
-  let seconds = 0;
-  for (const { serverCpuSeconds } of results) {
-    if (serverCpuSeconds === undefined) return undefined;
-    seconds += serverCpuSeconds;
-  }
-  return requests > 0 ? (seconds * 1e6) / requests : undefined;
 }
 
 /** The clients at which collapsing off measured 0.50-0.53 x storagesvc direct before collapsing. */
@@ -89,8 +24,8 @@ export const COLLAPSE_OFF_CLIENTS = 16;
  * `bare`: a bare Bun server compiled the same way, started the same way in the same run; its
  * figure is printed beside each start target, as what this machine charges any binary to start.
  */
-export function checkTargets(rows: readonly TargetRow[], startups: readonly StartupResult[], bare?: StartupResult): Check[] {
-  const row = (name: string): TargetRow | undefined => rows.find((r) => r.name === name);
+export function checkTargets(rows: readonly ThroughputRow[], startups: readonly StartupResult[], bare?: StartupResult): Check[] {
+  const row = (name: string): ThroughputRow | undefined => rows.find((r) => r.name === name);
   const checks: Check[] = [];
   const on = row("booksvc-combined");
   // Collapsing off is held to what it was before collapsing, at the load it was measured at then.
@@ -139,7 +74,7 @@ const ms = (value: number): string => (value < 10 ? value.toFixed(2) : value.toF
 const ratio = (value: number | undefined): string => (value === undefined ? "" : `${value.toFixed(2)}`);
 const mib = (value: number | undefined): string => (value === undefined || Number.isNaN(value) ? "" : value.toFixed(0));
 
-export function throughputTable(rows: readonly TargetRow[]): string {
+export function throughputTable(rows: readonly ThroughputRow[]): string {
   return table(
     ["target", "clients", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "x ceiling", "x storagesvc", "upstream calls/req", "server CPU µs/req", "req/s per round", "RSS idle MiB", "RSS loaded MiB"],
     rows.map((r) => [
@@ -166,8 +101,4 @@ export function startupTable(startups: readonly StartupResult[]): string {
     ["binary", "starts", "to first 200 /healthz ms (median)", "to first answer ms (median)", "RSS at start MiB", "each start /healthz ms"],
     startups.map((s) => [s.binary, String(s.starts), s.healthzMs.toFixed(1), s.firstAnswerMs.toFixed(1), mib(s.rssAtStartMiB), s.allHealthzMs.join(" ")]),
   );
-}
-
-export function checksText(checks: readonly Check[]): string {
-  return checks.map((c) => `${c.ok ? "ok  " : "FAIL"}  ${c.what}: ${c.actual}`).join("\n");
 }

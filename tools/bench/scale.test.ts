@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import type { TargetRow } from "./report.ts";
+import type { LoadSummary } from "./load-summary.ts";
 import { checkScale, deepPageAfter, type TableResult } from "./scale.ts";
 
-const target = (rps: number) => ({ rps }) as TargetRow;
+const target = (rps: number) => ({ rps }) as LoadSummary;
 /** The same figures for both services, booksvc at twice storagesvc's rate. */
 const table = (rows: number, first: number, deep: number | undefined, rss: number): TableResult => {
   const service = (factor: number) => ({

@@ -21,7 +21,8 @@ import { formatTable } from "../kit/table.ts";
 import type { LoadResult } from "./load.ts";
 import { runLoadProcess } from "./load-process.ts";
 import { type BenchProcess, readRssMiB, startReadyProcess } from "./processes.ts";
-import { aggregate, type Check, checksText, type TargetRow } from "./report.ts";
+import { type Check, checksText } from "./checks.ts";
+import { type LoadSummary, summarizeRounds } from "./load-summary.ts";
 
 export const SCALE_SERVICES = ["storagesvc", "booksvc"] as const;
 export type ScaleService = (typeof SCALE_SERVICES)[number];
@@ -36,9 +37,9 @@ export interface ScaleLoad {
 
 /** One service's figures on one table. */
 export interface ServiceResult {
-  first: TargetRow;
-  /** The deep page's row; absent for tables too small to have one. */
-  deep: TargetRow | undefined;
+  first: LoadSummary;
+  /** The deep page's figures; absent for tables too small to have one. */
+  deep: LoadSummary | undefined;
   rssIdleMiB: number | undefined;
   /** The highest RSS sampled (every 100 ms) while this service was loaded. */
   rssUnderLoadMiB: number | undefined;
@@ -185,7 +186,7 @@ export async function measureTables(tables: readonly PreparedTable[], load: Scal
   }
   return tables.map((table) => {
     const of = (service: ScaleService, name: string) =>
-      row(`${service} ${name}`, results.get(targets.find((t) => t.table === table && t.service === service && t.name === name)!) ?? []);
+      summarizeRounds(`${service} ${name}`, results.get(targets.find((t) => t.table === table && t.service === service && t.name === name)!) ?? []);
     const serviceResult = (service: ScaleService): ServiceResult => ({
       first: of(service, "first"),
       deep: table.deepAfter === undefined ? undefined : of(service, "deep"),
@@ -199,18 +200,6 @@ export async function measureTables(tables: readonly PreparedTable[], load: Scal
       services: { storagesvc: serviceResult("storagesvc"), booksvc: serviceResult("booksvc") },
     };
   });
-}
-
-function row(name: string, results: readonly LoadResult[]): TargetRow {
-  return {
-    ...aggregate(name, results),
-    ratioToCeiling: undefined,
-    ratioToStoragesvc: undefined,
-    rssIdleMiB: undefined,
-    rssAfterLoadMiB: undefined,
-    concurrency: 0,
-    upstreamCallsPerRequest: undefined,
-  };
 }
 
 /** Issue 11's targets, for each service and the sizes that were measured. */
@@ -243,7 +232,7 @@ export function checkScale(tables: readonly TableResult[]): Check[] {
 /** One line per table and service. */
 export function scaleTable(tables: readonly TableResult[]): string {
   const header = ["rows", "seed", "service", "first req/s", "p50", "p99", "CPU/req", "deep after", "deep req/s", "p50", "p99", "CPU/req", "deep/first", "RSS idle", "RSS load"];
-  const cpu = (target: TargetRow | undefined) => (target?.serverCpuUsPerRequest === undefined ? "-" : `${Math.round(target.serverCpuUsPerRequest)} µs`);
+  const cpu = (target: LoadSummary | undefined) => (target?.serverCpuUsPerRequest === undefined ? "-" : `${Math.round(target.serverCpuUsPerRequest)} µs`);
   const ms = (value: number) => `${value.toFixed(1)} ms`;
   const mib = (value: number | undefined) => (value === undefined ? "-" : `${value.toFixed(1)} MiB`);
   const lines = tables.flatMap((t) =>

@@ -1,0 +1,41 @@
+import { describe, expect, test } from "bun:test";
+import { LatencyHistogram } from "./latency-histogram.ts";
+import type { LoadResult } from "./load.ts";
+import { summarizeRounds } from "./load-summary.ts";
+
+function round(requests: number, serverCpuSeconds: number | undefined, latenciesMs: readonly number[] = [1]): LoadResult {
+  const histogram = new LatencyHistogram();
+  for (const ms of latenciesMs) histogram.record(ms);
+  return {
+    requests,
+    seconds: 2,
+    errors: 0,
+    unexpected: 0,
+    statuses: { "200": requests },
+    histogram: histogram.toJSON(),
+    clientCores: 0.5,
+    ...(serverCpuSeconds === undefined ? {} : { serverCpuSeconds }),
+  };
+}
+
+describe("summarizeRounds", () => {
+  test("req/s over all rounds, each round's req/s, and the server's CPU per request", () => {
+    const r = summarizeRounds("booksvc-none", [round(20_000, 0.5), round(30_000, 0.75)]);
+    expect(r.rps).toBe(12_500);
+    expect(r.roundsRps).toEqual([10_000, 15_000]);
+    expect(r.serverCpuUsPerRequest).toBeCloseTo(25, 6);
+  });
+
+  test("no CPU figure when a round could not read it", () => {
+    expect(summarizeRounds("x", [round(100, 0.1), round(100, undefined)]).serverCpuUsPerRequest).toBeUndefined();
+  });
+
+  test("percentiles over the rounds' latencies together, by nearest rank", () => {
+    const fast = Array.from({ length: 50 }, (_, i) => i + 1);
+    const slow = Array.from({ length: 50 }, (_, i) => i + 51);
+    const r = summarizeRounds("x", [round(50, 0.1, slow), round(50, 0.1, fast)]);
+    expect(r.p50Ms).toBe(50);
+    expect(r.p99Ms).toBe(99);
+    expect(r.maxMs).toBe(100);
+  });
+});
