@@ -41,7 +41,8 @@ export function listFlag<T extends string>(name: string, raw: string | undefined
   const items = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
   const unknown = items.filter((s) => !(allowed as readonly string[]).includes(s));
   if (items.length === 0 || unknown.length > 0) {
-    throw new UsageError(`--${name}: expected a comma-separated list of ${allowed.join(", ")}, got ${JSON.stringify(raw)}`);
+    const named = unknown.length === 0 ? "" : `unknown ${unknown.map((s) => JSON.stringify(s)).join(", ")}; `;
+    throw new UsageError(`--${name}: ${named}expected a comma-separated list of ${allowed.join(", ")}, got ${JSON.stringify(raw)}`);
   }
   return [...new Set(items as T[])];
 }
