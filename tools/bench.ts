@@ -16,9 +16,10 @@ import { type FaultProxy, startFaultProxy } from "./faultproxy/index.ts";
 import { binaryPath, ensureBinaries, type ServiceName as Service } from "./kit/binaries.ts";
 import { createFreshDatabase, type FreshDatabase } from "./kit/postgres.ts";
 import type { LoadResult } from "./bench/load.ts";
-import { parseOptions, USAGE, type BenchOptions } from "./bench/options.ts";
+import { type BenchOptions, type BenchTarget, parseOptions, USAGE } from "./bench/options.ts";
 import { type BenchProcess, REPO_ROOT, startReadyProcess } from "./bench/processes.ts";
 import { booksvcCounters } from "./kit/metrics.ts";
+import { runTool } from "./kit/run-tool.ts";
 import { runLoadProcess } from "./bench/load-process.ts";
 import { strategyNames } from "../internal/resilience/index.ts";
 import { type Check, checksText } from "./bench/checks.ts";
@@ -63,15 +64,16 @@ function serviceCommand(service: Service, options: BenchOptions): string[] {
   return [process.execPath, ...profile, join(REPO_ROOT, "cmd", service, "main.ts")];
 }
 
-function loadTarget(target: Target, options: BenchOptions): Promise<LoadResult> {
-  return runLoadProcess({
+function loadTarget(target: Target, options: BenchOptions, signal: AbortSignal): Promise<LoadResult> {
+  const load = {
     url: `${target.proc.url}${target.path}`,
     concurrency: target.concurrency ?? options.concurrency,
     warmupMs: options.warmupS * 1000,
     durationMs: options.durationS * 1000,
     serverPid: target.proc.child.pid,
     ...(target.expectHeader === undefined ? {} : { expectHeader: target.expectHeader }),
-  });
+  };
+  return runLoadProcess(load, signal);
 }
 
 function callsPerRequest(counted: { calls: number; answers: number } | undefined): number | undefined {
@@ -83,20 +85,8 @@ async function getOnce(url: string): Promise<{ status: number; headers: Headers;
   return { status: response.status, headers: response.headers, text: await response.text() };
 }
 
-async function main(): Promise<number> {
-  let options: BenchOptions;
-  try {
-    const parsed = parseOptions(process.argv.slice(2));
-    if (parsed === "help") {
-      console.log(USAGE);
-      return 0;
-    }
-    options = parsed;
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : String(error));
-    return 2;
-  }
-  const wanted = (name: string): boolean => options.only.length === 0 || options.only.includes(name);
+async function run(options: BenchOptions, signal: AbortSignal): Promise<number> {
+  const wanted = (name: BenchTarget): boolean => options.only.length === 0 || options.only.includes(name);
   const startedAt = performance.now();
   const info = await machine();
   log(`${info.nproc} cores, ${info.memory_gib} GiB, ${info.cpu_model}, bun ${info.bun}`);
@@ -116,16 +106,6 @@ async function main(): Promise<number> {
     if (failed) log(`service logs kept in ${logDir}`);
     else await rm(logDir, { recursive: true, force: true });
   };
-  const onSignal = (): void => {
-    log("interrupted; stopping everything");
-    cleanup().then(
-      () => process.exit(130),
-      () => process.exit(130),
-    );
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-
   try {
     let databaseUrl = process.env.DATABASE_URL;
     if (databaseUrl === undefined) {
@@ -135,7 +115,7 @@ async function main(): Promise<number> {
     }
     const start = async (name: string, service: Service | "ceiling", env: Record<string, string>, readyPath: string): Promise<BenchProcess> => {
       const command = service === "ceiling" ? [process.execPath, join(import.meta.dir, "bench", "ceiling.ts")] : serviceCommand(service, options);
-      const proc = await startReadyProcess({ name, command, logDir, env: { LOG_LEVEL: options.logLevel, ...env }, readyPath });
+      const proc = await startReadyProcess({ name, command, logDir, env: { LOG_LEVEL: options.logLevel, ...env }, readyPath, signal });
       running.push(proc);
       return proc;
     };
@@ -156,7 +136,7 @@ async function main(): Promise<number> {
       COLLAPSE_REQUESTS: String(collapse),
     });
     for (const strategy of strategyNames) {
-      const name = `booksvc-${strategy}`;
+      const name = `booksvc-${strategy}` as const;
       if (!wanted(name)) continue;
       const proc = await start(name, "booksvc", booksvcEnv(strategy, true), "/readyz");
       targets.push({ name, proc, path: "/", expectHeader: fresh, booksvc: true });
@@ -190,6 +170,7 @@ async function main(): Promise<number> {
       await proxy.cut();
       const deadline = performance.now() + 15_000;
       for (;;) {
+        signal.throwIfAborted();
         const answer = await getOnce(`${proc.url}/`);
         if (answer.status === 200 && answer.headers.get("cache-status") === "booksvc; hit") break;
         if (performance.now() > deadline) throw new Error(`booksvc-cache never answered from its cache (last: ${answer.status} ${answer.headers.get("cache-status")})`);
@@ -206,8 +187,9 @@ async function main(): Promise<number> {
     for (let round = 0; round < options.rounds; round++) {
       const order = targets.map((_, i) => targets[(i + round) % targets.length] as Target);
       for (const target of order) {
+        signal.throwIfAborted();
         const before = target.booksvc ? await booksvcCounters(target.proc.url) : undefined;
-        const result = await loadTarget(target, options);
+        const result = await loadTarget(target, options, signal);
         results.get(target.name)?.push(result);
         if (before !== undefined) {
           const after = await booksvcCounters(target.proc.url);
@@ -254,6 +236,7 @@ async function main(): Promise<number> {
           env: (port) => ({ HTTP_PORT: String(port), CEILING_BODY: "[]" }),
           mainPath: "/",
           starts: options.starts,
+          signal,
         });
       }
       startups.push(
@@ -263,6 +246,7 @@ async function main(): Promise<number> {
           env: (port) => ({ HTTP_PORT: String(port), LOG_LEVEL: options.logLevel, DATABASE_URL: databaseUrl }),
           mainPath: "/books",
           starts: options.starts,
+          signal,
         }),
         await measureStartup({
           binary: options.source ? "booksvc (source)" : "dist/booksvc",
@@ -270,6 +254,7 @@ async function main(): Promise<number> {
           env: (port) => ({ HTTP_PORT: String(port), LOG_LEVEL: options.logLevel, STORAGESVC_URL: `${storagesvc.url}/books` }),
           mainPath: "/",
           starts: options.starts,
+          signal,
         }),
       );
     }
@@ -293,4 +278,4 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+if (import.meta.main) await runTool({ name: "bench", usage: USAGE, parse: parseOptions, run });

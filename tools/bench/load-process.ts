@@ -6,10 +6,11 @@ import { join } from "node:path";
 import type { LoadOptions, LoadResult } from "./load.ts";
 import { REPO_ROOT } from "./processes.ts";
 
-/** Killed (and the promise rejected) when it runs 15 s past its own warm-up plus duration. */
-export async function runLoadProcess(load: LoadOptions): Promise<LoadResult> {
+/** Killed (and the promise rejected) when it runs 15 s past its own warm-up plus duration, or when `signal` aborts. */
+export async function runLoadProcess(load: LoadOptions, signal?: AbortSignal): Promise<LoadResult> {
   const child = Bun.spawn([process.execPath, join(import.meta.dir, "load.ts"), JSON.stringify(load)], {
     cwd: REPO_ROOT,
+    ...(signal === undefined ? {} : { signal }),
     stdout: "pipe",
     stderr: "inherit",
   });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { UsageError } from "../kit/args.ts";
-import { DEFAULT_OPTIONS, parseOptions } from "./options.ts";
+import { BENCH_TARGETS, DEFAULT_OPTIONS, parseOptions, USAGE } from "./options.ts";
 
 describe("parseOptions", () => {
   test("defaults fit the three-minute budget: 16 targets x rounds x (warm-up + duration)", () => {
@@ -20,7 +20,8 @@ describe("parseOptions", () => {
       only: ["ceiling", "booksvc-cache"],
     });
     expect(parseOptions(["--profile", "/tmp/p"])).toMatchObject({ profileDir: "/tmp/p", source: true });
-    expect(parseOptions(["--help"])).toBe("help");
+    expect(parseOptions(["--help"]).help).toBe(true);
+    expect(parseOptions(["-h"]).help).toBe(true);
   });
 
   test("rejects a bad value or an unknown option, naming it", () => {
@@ -29,5 +30,22 @@ describe("parseOptions", () => {
     expect(() => parseOptions(["--rounds"])).toThrow("--rounds");
     expect(() => parseOptions(["--fast"])).toThrow("--fast");
     expect(() => parseOptions(["--fast"])).toThrow(UsageError);
+  });
+
+  test("--only takes the bench's target names, each once", () => {
+    expect(BENCH_TARGETS).toEqual(["ceiling", "storagesvc", "booksvc-none", "booksvc-retry", "booksvc-breaker", "booksvc-combined", "booksvc-cache", "collapsing"]);
+    expect(parseOptions(["--only", "storagesvc,booksvc-combined,storagesvc"]).only).toEqual(["storagesvc", "booksvc-combined"]);
+    expect(parseOptions([]).only).toEqual([]); // all of them
+  });
+
+  test("an unknown --only target is a usage error naming it and the accepted names", () => {
+    const parse = () => parseOptions(["--only", "ceiling,nonsense"]);
+    expect(parse).toThrow(UsageError);
+    expect(parse).toThrow(`--only: unknown "nonsense"; expected a comma-separated list of ${BENCH_TARGETS.join(", ")}, got "ceiling,nonsense"`);
+    expect(() => parseOptions(["--only", ","])).toThrow(UsageError);
+  });
+
+  test("the usage lists every --only target", () => {
+    expect(USAGE).toContain(`--only <a,b>        only these targets, from ${BENCH_TARGETS.join(", ")}\n`);
   });
 });

@@ -31,6 +31,7 @@ export async function measureStartup(options: {
   env: (port: number) => Record<string, string>;
   mainPath: string;
   starts: number;
+  signal?: AbortSignal;
 }): Promise<StartupResult> {
   const logDir = await mkdtemp(join(tmpdir(), `bench-startup-${options.binary.replace(/[^a-z0-9]+/gi, "-")}-`));
   const healthz: number[] = [];
@@ -42,7 +43,7 @@ export async function measureStartup(options: {
       const started = performance.now();
       const proc = spawnProcess({ name: `start-${i}`, command: options.command, port, env: options.env(port), logDir });
       // Polled every millisecond on fresh connections: the figure is the time to the first answer.
-      const poll = { timeoutMs: 10_000, child: proc.child, intervalMs: 1, freshConnection: true };
+      const poll = { timeoutMs: 10_000, child: proc.child, intervalMs: 1, freshConnection: true, ...(options.signal === undefined ? {} : { signal: options.signal }) };
       try {
         await waitForHttp(`${proc.url}/healthz`, poll);
         healthz.push(performance.now() - started);
