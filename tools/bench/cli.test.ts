@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { USAGE } from "./options.ts";
+import { SCALE_USAGE } from "./scale-options.ts";
 
 /** Runs an entry point to its end; these arguments never get as far as starting a service. */
 async function runEntry(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -9,12 +10,21 @@ async function runEntry(script: string, args: string[]): Promise<{ code: number;
   return { code, stdout, stderr };
 }
 
-describe("bench on the command line", () => {
+describe("bench and bench:scale on the command line", () => {
   test("bench: an unknown --only target prints the error and the usage, exit 2", async () => {
     const { code, stdout, stderr } = await runEntry("../bench.ts", ["--only", "nonsense"]);
     expect(code).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toStartWith('bench: --only: unknown "nonsense"; expected a comma-separated list of ceiling, storagesvc, ');
     expect(stderr).toEndWith(USAGE);
+  });
+
+  test("bench:scale: --help prints the usage, exit 0; an unknown flag prints it on stderr, exit 2", async () => {
+    expect(await runEntry("scale.ts", ["--help"])).toEqual({ code: 0, stdout: SCALE_USAGE, stderr: "" });
+    const bad = await runEntry("scale.ts", ["--fast"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("bench:scale: ");
+    expect(bad.stderr).toContain("--fast");
+    expect(bad.stderr).toEndWith(SCALE_USAGE);
   });
 });

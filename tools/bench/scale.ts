@@ -4,36 +4,27 @@
  * process; then the first page and a deep page (the 100 books after 90 % of the table) of every
  * table, through each service, under a short closed-loop load in rotated rounds, with each
  * process's RSS sampled while it is loaded. The issue's targets are checked at the end.
- *
- *   bun run bench:scale [--rows 2,10000,1000000] [--duration 3] [--warmup 1] [--rounds 2]
- *                       [--concurrency 16] [--log-level info] [--json]
+ * Options: see scale-options.ts or --help.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { createBooksRepository, SEED_BOOKS } from "../../internal/storagesvc/index.ts";
-import { numberFlag, parseFlags, UsageError } from "../kit/args.ts";
 import { binaryPath, ensureBinaries } from "../kit/binaries.ts";
 import { createFreshDatabase } from "../kit/postgres.ts";
 import { seedBooks } from "../kit/seed-books.ts";
+import { runTool } from "../kit/run-tool.ts";
 import { formatTable } from "../kit/table.ts";
 import type { LoadResult } from "./load.ts";
 import { runLoadProcess } from "./load-process.ts";
 import { type BenchProcess, readRssMiB, startReadyProcess } from "./processes.ts";
+import { parseScaleOptions, SCALE_USAGE, type ScaleLoad, type ScaleOptions } from "./scale-options.ts";
 import { type Check, checksText } from "./checks.ts";
 import { type LoadSummary, summarizeRounds } from "./load-summary.ts";
 
 export const SCALE_SERVICES = ["storagesvc", "booksvc"] as const;
 export type ScaleService = (typeof SCALE_SERVICES)[number];
-
-export interface ScaleLoad {
-  concurrency: number;
-  warmupMs: number;
-  durationMs: number;
-  /** Passes over every table's pages, each in a rotated order. */
-  rounds: number;
-}
 
 /** One service's figures on one table. */
 export interface ServiceResult {
@@ -101,6 +92,7 @@ export async function prepareTable(options: {
   logLevel: string;
   logDir: string;
   log: (message: string) => void;
+  signal?: AbortSignal;
 }): Promise<PreparedTable> {
   const { rows, log } = options;
   const database = await createFreshDatabase("bookstore_scale");
@@ -130,6 +122,7 @@ export async function prepareTable(options: {
         logDir: options.logDir,
         env: { LOG_LEVEL: options.logLevel, ...env },
         readyPath: "/readyz",
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
       });
       started.push(proc);
       return proc;
@@ -160,7 +153,7 @@ export async function prepareTable(options: {
  * varied order: drift on a shared machine (other work, GC, heat) then falls on every table alike
  * instead of on whichever was measured last. Each process's RSS is sampled while it is loaded.
  */
-export async function measureTables(tables: readonly PreparedTable[], load: ScaleLoad, log: (message: string) => void): Promise<TableResult[]> {
+export async function measureTables(tables: readonly PreparedTable[], load: ScaleLoad, log: (message: string) => void, signal?: AbortSignal): Promise<TableResult[]> {
   const targets = tables.flatMap((table) => table.targets.map((target) => ({ table, ...target })));
   const results = new Map(targets.map((t) => [t, [] as LoadResult[]]));
   const rssPeaks = new Map<BenchProcess, number>();
@@ -168,15 +161,13 @@ export async function measureTables(tables: readonly PreparedTable[], load: Scal
     // Rotated, and reversed every other round, so no page always follows the same other page.
     const rotated = targets.map((_, i) => targets[(i + round) % targets.length]!);
     for (const target of round % 2 === 0 ? rotated : rotated.reverse()) {
+      signal?.throwIfAborted();
       const proc = target.table.procs[target.service];
       const rss = rssPeak(proc.child.pid);
-      const result = await runLoadProcess({
-        url: `${proc.url}${target.path}`,
-        concurrency: load.concurrency,
-        warmupMs: load.warmupMs,
-        durationMs: load.durationMs,
-        serverPid: proc.child.pid,
-      });
+      const result = await runLoadProcess(
+        { url: `${proc.url}${target.path}`, concurrency: load.concurrency, warmupMs: load.warmupMs, durationMs: load.durationMs, serverPid: proc.child.pid },
+        signal,
+      );
       const peak = await rss.stop();
       if (peak !== undefined) rssPeaks.set(proc, Math.max(rssPeaks.get(proc) ?? 0, peak));
       results.get(target)?.push(result);
@@ -260,52 +251,23 @@ export function scaleTable(tables: readonly TableResult[]): string {
   return formatTable(header, lines, { style: "markdown", alignLeft: new Set([2]) });
 }
 
-async function main(): Promise<number> {
-  let sizes: number[];
-  let load: ScaleLoad;
-  let values: ReturnType<typeof readFlags>;
-  try {
-    values = readFlags(process.argv.slice(2));
-    sizes = (values.rows ?? "2,10000,1000000").split(",").map((n) => numberFlag("rows", n, 0, { integer: true }));
-    load = {
-      concurrency: numberFlag("concurrency", values.concurrency, 16, { integer: true }),
-      warmupMs: numberFlag("warmup", values.warmup, 1, { allowZero: true }) * 1000,
-      durationMs: numberFlag("duration", values.duration, 3) * 1000,
-      rounds: numberFlag("rounds", values.rounds, 2, { integer: true }),
-    };
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(error.message);
-    return 2;
-  }
-  const logLevel = values["log-level"] ?? "info";
+async function run(options: ScaleOptions, signal: AbortSignal): Promise<number> {
+  const { load, logLevel } = options;
   const log = (message: string) => process.stderr.write(`scale: ${message}\n`);
   await ensureBinaries(SCALE_SERVICES, log);
   const logDir = await mkdtemp(join(tmpdir(), "bookstore-scale-"));
   const prepared: PreparedTable[] = [];
-  const cleanup = async (): Promise<void> => {
-    for (const table of prepared.splice(0)) await table.close();
-    await rm(logDir, { recursive: true, force: true });
-  };
-  const onSignal = (): void => {
-    log("interrupted; stopping the services and dropping the databases");
-    cleanup().then(
-      () => process.exit(130),
-      () => process.exit(130),
-    );
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
   let tables: TableResult[];
   try {
     const commands = { storagesvc: [binaryPath("storagesvc")], booksvc: [binaryPath("booksvc")] };
-    for (const rows of sizes) prepared.push(await prepareTable({ rows, commands, logLevel, logDir, log }));
-    tables = await measureTables(prepared, load, log);
+    for (const rows of options.rows) prepared.push(await prepareTable({ rows, commands, logLevel, logDir, log, signal }));
+    tables = await measureTables(prepared, load, log, signal);
   } finally {
-    await cleanup();
+    for (const table of prepared.splice(0)) await table.close();
+    await rm(logDir, { recursive: true, force: true });
   }
   const checks = checkScale(tables);
-  if (values.json === true) {
+  if (options.json) {
     console.log(JSON.stringify({ load, log_level: logLevel, tables, checks }, null, 2));
   } else {
     console.log(`dist binaries, LOG_LEVEL=${logLevel}; ${load.concurrency} keep-alive connections, ${load.rounds} rounds x (${load.warmupMs / 1000} s warm-up + ${load.durationMs / 1000} s) per page and service\n`);
@@ -315,16 +277,4 @@ async function main(): Promise<number> {
   return checks.every((c) => c.ok) ? 0 : 1;
 }
 
-function readFlags(argv: readonly string[]) {
-  return parseFlags(argv, {
-    rows: { type: "string" },
-    duration: { type: "string" },
-    warmup: { type: "string" },
-    rounds: { type: "string" },
-    concurrency: { type: "string" },
-    "log-level": { type: "string" },
-    json: { type: "boolean" },
-  });
-}
-
-if (import.meta.main) process.exitCode = await main();
+if (import.meta.main) await runTool({ name: "bench:scale", usage: SCALE_USAGE, parse: parseScaleOptions, run });
