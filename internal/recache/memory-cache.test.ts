@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import type { Cache } from "./cache.ts";
 import { CacheError } from "./cache-error.ts";
-import { ENVELOPE_MAX_BYTES, encodeEntry, type IgnoredEntry } from "./entry.ts";
+import { ENVELOPE_MAX_BYTES, encodeEntry } from "./entry.ts";
+import type { IgnoredEntry } from "./entry-rules.ts";
 import { MemoryCache } from "./memory-cache.ts";
 
 function fakeClock(start = 1_700_000_000_000) {

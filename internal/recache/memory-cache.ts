@@ -1,49 +1,31 @@
 import type { Cache, CacheEntry, KeyGroup } from "./cache.ts";
 import { CacheError } from "./cache-error.ts";
-import {
-  DEFAULT_MAX_VALUE_BYTES,
-  decodeEntry,
-  ENVELOPE_MAX_BYTES,
-  type EntryProblem,
-  type IgnoredEntry,
-  isPossibleTime,
-} from "./entry.ts";
+import { EntryRules, type EntryRulesOptions, type IgnoreReason } from "./entry-rules.ts";
 
-export interface MemoryCacheOptions {
-  /** Clock in epoch milliseconds; inject a fake one in tests. Default `Date.now`. */
-  now?: () => number;
-  /** Largest value stored or read back, in bytes. Default `DEFAULT_MAX_VALUE_BYTES` (1 MiB). */
-  maxValueBytes?: number;
-  /** Called for each stored entry read as a miss (malformed, oversized, impossible time), as `RedisCache` does. */
-  onIgnoredEntry?: (ignored: IgnoredEntry) => void;
-}
+/** The clock, the value cap and `onIgnoredEntry`, as `RedisCache` takes them. */
+export type MemoryCacheOptions = EntryRulesOptions;
 
 interface Slot {
   /** The stored envelope, decoded once when written (reads are many, writes are rare); or why it cannot be read. */
-  entry: CacheEntry | EntryProblem;
-  bytes: number;
+  entry: CacheEntry | IgnoreReason;
   expiresAt: number;
 }
 
 /**
  * An in-process `Cache`: same semantics as `RedisCache` (TTL honoured, the same envelope and
- * size rules: a stored string that is not a valid envelope, too large, or of an impossible time
+ * `EntryRules`: a stored string that is not a valid envelope, too large, or of an impossible time
  * reads as a miss), no network; entries are kept decoded, since reads are many and writes rare.
  * Used when neither `REDIS_ADDR` nor `REDIS_URL` is set, and as the hand-written fake in tests.
  */
 export class MemoryCache implements Cache {
-  readonly #now: () => number;
-  readonly #maxValueBytes: number;
-  readonly #onIgnoredEntry: (ignored: IgnoredEntry) => void;
+  readonly #rules: EntryRules;
   readonly #slots = new Map<string, Slot>();
   /** Each key group's keys, least recently put first (a Map keeps insertion order). */
   readonly #groups = new Map<string, Map<string, true>>();
   #closed = false;
 
   constructor(options: MemoryCacheOptions = {}) {
-    this.#now = options.now ?? Date.now;
-    this.#maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
-    this.#onIgnoredEntry = options.onIgnoredEntry ?? (() => {});
+    this.#rules = new EntryRules(options);
   }
 
   async get(key: string): Promise<CacheEntry | undefined> {
@@ -52,15 +34,9 @@ export class MemoryCache implements Cache {
 
   async put(key: string, value: string, ttlSeconds: number, group?: KeyGroup): Promise<void> {
     this.#assertOpen("put");
-    if (!(ttlSeconds > 0) || !Number.isFinite(ttlSeconds)) {
-      throw new CacheError("put", { cause: new RangeError(`ttlSeconds must be a positive number, got ${ttlSeconds}`) });
-    }
-    const bytes = Buffer.byteLength(value);
-    if (bytes > this.#maxValueBytes) {
-      throw new CacheError("put", { cause: new RangeError(`value of ${bytes} bytes exceeds ${this.#maxValueBytes}`) });
-    }
-    const now = this.#now();
-    this.#slots.set(key, { entry: { value, storedAt: now }, bytes, expiresAt: now + ttlSeconds * 1000 });
+    this.#rules.checkPut(value, ttlSeconds);
+    const now = this.#rules.now();
+    this.#slots.set(key, { entry: { value, storedAt: now }, expiresAt: now + ttlSeconds * 1000 });
     if (group !== undefined) this.#join(group, key);
   }
 
@@ -83,8 +59,8 @@ export class MemoryCache implements Cache {
    */
   putRaw(key: string, raw: string, ttlSeconds: number): void {
     const bytes = Buffer.byteLength(raw);
-    const entry = bytes > this.#maxValueBytes + ENVELOPE_MAX_BYTES ? "oversized" : (decodeEntry(raw) ?? "malformed");
-    this.#slots.set(key, { entry, bytes, expiresAt: this.#now() + ttlSeconds * 1000 });
+    const entry = this.#rules.decode(bytes > this.#rules.maxStoredBytes ? bytes : raw);
+    this.#slots.set(key, { entry, expiresAt: this.#rules.now() + ttlSeconds * 1000 });
   }
 
   async close(): Promise<void> {
@@ -97,20 +73,12 @@ export class MemoryCache implements Cache {
     this.#assertOpen("get");
     const slot = this.#slots.get(key);
     if (slot === undefined) return undefined;
-    const now = this.#now();
+    const now = this.#rules.now();
     if (now >= slot.expiresAt) {
       this.#slots.delete(key);
       return undefined;
     }
-    const { entry } = slot;
-    if (typeof entry === "string") return this.#ignore({ key, problem: entry, bytes: slot.bytes });
-    if (!isPossibleTime(entry.storedAt, now)) return this.#ignore({ key, problem: "impossible-time", storedAt: entry.storedAt });
-    return entry;
-  }
-
-  #ignore(ignored: IgnoredEntry): undefined {
-    this.#onIgnoredEntry(ignored);
-    return undefined;
+    return this.#rules.serve(key, slot.entry, now);
   }
 
   #assertOpen(operation: "get" | "put"): void {

@@ -3,6 +3,8 @@ import type { Redis } from "ioredis";
 import { SHARED_REDIS_ADDR, skipWithoutSharedRedis } from "../../tools/kit/redis-server.ts";
 import type { Cache } from "./cache.ts";
 import { CacheError } from "./cache-error.ts";
+import { ENVELOPE_MAX_BYTES, encodeEntry } from "./entry.ts";
+import type { IgnoredEntry } from "./entry-rules.ts";
 import { RedisCache } from "./redis-cache.ts";
 import { createRedisClient } from "./redis-client.ts";
 
@@ -14,6 +16,7 @@ describe.skipIf(skip)("RedisCache on the machine's Redis", () => {
   let client: Redis;
   let cache: RedisCache;
   const errors: Error[] = [];
+  const ignored: IgnoredEntry[] = [];
   const used: string[] = [];
   const key = () => {
     const k = `${prefix}${used.length + 1}`;
@@ -31,7 +34,7 @@ describe.skipIf(skip)("RedisCache on the machine's Redis", () => {
         resolve();
       });
     });
-    cache = new RedisCache(client, { now: () => 1_700_000_000_000 }) satisfies Cache;
+    cache = new RedisCache(client, { now: () => 1_700_000_000_000, onIgnoredEntry: (i) => ignored.push(i) }) satisfies Cache;
   });
 
   afterAll(async () => {
@@ -80,10 +83,31 @@ describe.skipIf(skip)("RedisCache on the machine's Redis", () => {
     expect(await client.pttl(k)).toBeGreaterThan(599_000);
   });
 
-  test("a value written by someone else in another format reads as a miss", async () => {
+  test("a value written by someone else in another format reads as a miss and is reported", async () => {
     const k = key();
     await client.set(k, '[{"id":1,"title":"One book","author":"John Doe","desc":""}]', "EX", 60);
     expect(await cache.get(k)).toBeUndefined();
+    expect(ignored.filter((i) => i.key === k)).toEqual([{ key: k, problem: "malformed", bytes: 59 }]);
+  });
+
+  test("an entry stamped ahead of the reader's clock reads as a miss and is reported", async () => {
+    const k = key();
+    const storedAt = 1_700_000_000_000 + 3_600_000;
+    await client.set(k, encodeEntry({ value: "[]", storedAt }), "EX", 60);
+    expect(await cache.get(k)).toBeUndefined();
+    expect(ignored.filter((i) => i.key === k)).toEqual([{ key: k, problem: "impossible-time", storedAt }]);
+  });
+
+  test("a stored string longer than the value cap plus the envelope stays in Redis: a miss, reported with its length", async () => {
+    const small = new RedisCache(client, { now: () => 1_700_000_000_000, maxValueBytes: 100, onIgnoredEntry: (i) => ignored.push(i) });
+    const fits = key();
+    await client.set(fits, encodeEntry({ value: "x".repeat(100), storedAt: 1_700_000_000_000 }), "EX", 60);
+    expect((await small.get(fits))?.value).toBe("x".repeat(100));
+    const big = key();
+    const tooLong = encodeEntry({ value: "x".repeat(100 + ENVELOPE_MAX_BYTES), storedAt: 1_700_000_000_000 });
+    await client.set(big, tooLong, "EX", 60);
+    expect(await small.get(big)).toBeUndefined();
+    expect(ignored.filter((i) => i.key === big)).toEqual([{ key: big, problem: "oversized", bytes: Buffer.byteLength(tooLong) }]);
   });
 
   test("a Redis error (wrong type under the key) is a CacheError with the cause", async () => {

@@ -1,29 +1,14 @@
 import type { Redis, Result } from "ioredis";
 import type { Cache, CacheEntry, KeyGroup } from "./cache.ts";
 import { CacheError } from "./cache-error.ts";
-import {
-  DEFAULT_MAX_VALUE_BYTES,
-  decodeEntry,
-  ENVELOPE_MAX_BYTES,
-  encodeEntry,
-  type IgnoredEntry,
-  isPossibleTime,
-} from "./entry.ts";
+import { encodeEntry } from "./entry.ts";
+import { EntryRules, type EntryRulesOptions } from "./entry-rules.ts";
 import { SingleFlight } from "./single-flight.ts";
 
 export { createRedisClient, parseRedisAddr, type RedisClientOptions } from "./redis-client.ts";
 
-export interface RedisCacheOptions {
-  /** Clock in epoch milliseconds, to stamp entries and to judge their time. Default `Date.now`. */
-  now?: () => number;
-  /** Largest value stored or read back, in bytes. Default `DEFAULT_MAX_VALUE_BYTES` (1 MiB). */
-  maxValueBytes?: number;
-  /**
-   * Called for each stored entry read as a miss because it is malformed, oversized or has an
-   * impossible time. Every read of such an entry calls it: throttle before logging.
-   */
-  onIgnoredEntry?: (ignored: IgnoredEntry) => void;
-}
+/** The clock, the value cap and `onIgnoredEntry`, as `MemoryCache` takes them. */
+export type RedisCacheOptions = EntryRulesOptions;
 
 /**
  * `GET` that Redis answers only when the string fits: a larger one is answered with its length,
@@ -73,16 +58,12 @@ declare module "ioredis" {
  */
 export class RedisCache implements Cache {
   readonly #client: Redis;
-  readonly #now: () => number;
-  readonly #maxValueBytes: number;
-  readonly #onIgnoredEntry: (ignored: IgnoredEntry) => void;
+  readonly #rules: EntryRules;
   readonly #reads = new SingleFlight<string, CacheEntry | undefined>();
 
   constructor(client: Redis, options: RedisCacheOptions = {}) {
     this.#client = client;
-    this.#now = options.now ?? Date.now;
-    this.#maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
-    this.#onIgnoredEntry = options.onIgnoredEntry ?? (() => {});
+    this.#rules = new EntryRules(options);
     // ioredis sends the script itself on a connection's first call, then only its SHA1.
     client.defineCommand("recacheBoundedGet", { numberOfKeys: 1, lua: BOUNDED_GET_LUA, readOnly: true });
     client.defineCommand("recacheGroupPut", { numberOfKeys: 2, lua: GROUP_PUT_LUA });
@@ -93,15 +74,9 @@ export class RedisCache implements Cache {
   }
 
   async put(key: string, value: string, ttlSeconds: number, group?: KeyGroup): Promise<void> {
-    if (!(ttlSeconds > 0) || !Number.isFinite(ttlSeconds)) {
-      throw new CacheError("put", { cause: new RangeError(`ttlSeconds must be a positive number, got ${ttlSeconds}`) });
-    }
-    const bytes = Buffer.byteLength(value);
-    if (bytes > this.#maxValueBytes) {
-      throw new CacheError("put", { cause: new RangeError(`value of ${bytes} bytes exceeds ${this.#maxValueBytes}`) });
-    }
+    this.#rules.checkPut(value, ttlSeconds);
     const ttlMs = Math.max(1, Math.round(ttlSeconds * 1000));
-    const storedAt = this.#now();
+    const storedAt = this.#rules.now();
     const raw = encodeEntry({ value, storedAt });
     try {
       if (group === undefined) await this.#client.set(key, raw, "PX", ttlMs);
@@ -129,22 +104,12 @@ export class RedisCache implements Cache {
   async #read(key: string): Promise<CacheEntry | undefined> {
     let reply: string | number | null;
     try {
-      reply = await this.#client.recacheBoundedGet(key, this.#maxValueBytes + ENVELOPE_MAX_BYTES);
+      reply = await this.#client.recacheBoundedGet(key, this.#rules.maxStoredBytes);
     } catch (err) {
       throw new CacheError("get", { cause: err });
     }
     if (reply === null) return undefined;
-    if (typeof reply === "number") return this.#ignore({ key, problem: "oversized", bytes: reply });
-    const entry = decodeEntry(reply);
-    if (entry === undefined) return this.#ignore({ key, problem: "malformed", bytes: Buffer.byteLength(reply) });
-    if (!isPossibleTime(entry.storedAt, this.#now())) {
-      return this.#ignore({ key, problem: "impossible-time", storedAt: entry.storedAt });
-    }
-    return entry;
-  }
-
-  #ignore(ignored: IgnoredEntry): undefined {
-    this.#onIgnoredEntry(ignored);
-    return undefined;
+    // A number is the length of a string too long to send (see BOUNDED_GET_LUA).
+    return this.#rules.serve(key, this.#rules.decode(reply), this.#rules.now());
   }
 }
