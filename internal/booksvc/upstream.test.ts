@@ -445,6 +445,43 @@ describe("connections", () => {
     }
   });
 
+  test("a single connection slot is given back after every kind of failed attempt", async () => {
+    const fresh = await startFakeUpstream();
+    try {
+      const c = createUpstreamClient({ url: fresh.url, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS, maxConnections: 1 });
+      fresh.queue(
+        { kind: "status", code: 500 },
+        { kind: "garbage" },
+        { kind: "html200" },
+        { kind: "resetMidBody" },
+        { kind: "hang" },
+        { kind: "ok" },
+      );
+      // A slot kept by a failed attempt would leave the next one waiting until it timed out.
+      for (const kind of ["server", "invalid", "invalid", "network", "timeout"] as const) await failure(kind, c);
+      expect((await c.fetchBooks()).books).toEqual([...DEFAULT_BOOKS]);
+      expect(fresh.attempts).toBe(6);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  test("an attempt that cannot get a slot within its timeout fails as timeout, saying it was waiting", async () => {
+    const fresh = await startFakeUpstream();
+    try {
+      const c = createUpstreamClient({ url: fresh.url, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS, maxConnections: 1 });
+      fresh.queue({ kind: "hang" });
+      const holding = failure("timeout", c);
+      await fresh.waitForAttempts(1);
+      const err = await failure("timeout", c);
+      expect(err.message).toBe(`upstream attempt timed out after ${ATTEMPT_TIMEOUT_MS} ms while waiting for a free upstream connection`);
+      await holding;
+      expect(fresh.attempts).toBe(1);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   test("large error bodies are cancelled, so their connections are closed rather than leaked", async () => {
     const fresh = await startFakeUpstream();
     try {

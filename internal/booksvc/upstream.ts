@@ -27,10 +27,9 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
  * upstream (an attempt holds one keep-alive connection until its body is read). Bun's fetch
  * runs up to 256 requests at once but keeps only 64 idle connections (per kind, plain or TLS,
  * for the whole process) and closes any other one released, so beyond 64 concurrent attempts a
- * burst becomes a storm of new connections (2000 concurrent clients: about 10 700 in TIME_WAIT).
- * 64 is the most that never churns. It also caps throughput at 64 / upstream latency (3200/s at
- * 20 ms); an attempt waits for a slot within its own timeout. Figures in the README, "Upstream
- * connections".
+ * burst becomes a storm of new connections, each closed one left in TIME_WAIT. 64 is the most
+ * that never churns. It also caps throughput at 64 / upstream latency; an attempt waits for a
+ * slot within its own timeout. Measurements in the README, "Upstream answers and connections".
  */
 export const MAX_UPSTREAM_CONNECTIONS = 64;
 
@@ -99,87 +98,87 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   // client: a decode without `stream` starts afresh each call, even after a failed one.
   const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-  async function attempt(url: string, page: PageQuery, signal: AbortSignal, headers: Record<string, string>, classifyThrown: (err: unknown, during: string) => UpstreamError): Promise<UpstreamBooks> {
+  /**
+   * One attempt, holding a connection slot from before the request until its body is read or
+   * cancelled, so at most `maxConnections` connections are open to the upstream.
+   */
+  async function attemptInConnectionSlot(
+    pageUrl: string,
+    page: PageQuery,
+    signal: AbortSignal,
+    headers: Record<string, string>,
+    classifyThrown: (err: unknown, during: string) => UpstreamError,
+  ): Promise<UpstreamBooks> {
     try {
       await connections.acquire(signal);
     } catch (err) {
       throw classifyThrown(err, "while waiting for a free upstream connection");
     }
     try {
-      return await attemptWithConnection(url, page, signal, headers, classifyThrown);
+      let response: Response;
+      try {
+        // `redirect: "manual"`: a 3xx comes back as it is and is invalid (never followed to another host).
+        // `decompress: false` with `Accept-Encoding: identity`: Bun's fetch inflates a compressed body a
+        // network read at a time, tens of MB per read for a gzip or brotli bomb, whatever the cap; an
+        // encoded body is refused instead, so every counted byte is a decoded byte.
+        response = await fetchImpl(pageUrl, { method: "GET", headers, signal, redirect: "manual", decompress: false });
+      } catch (err) {
+        throw classifyThrown(err, "before the response");
+      }
+
+      const { status } = response;
+      if (status < 200 || status >= 300) {
+        await drainSmallBody(response, utf8);
+        const retryAfterMs =
+          status === 503 || status === 429 ? parseRetryAfter(response.headers.get("retry-after"), now()) : undefined;
+        const kind = UpstreamError.kindOfStatus(status);
+        const what = status >= 300 && status < 400 ? `upstream answered ${status}, a redirect (not followed)` : `upstream answered ${status}`;
+        throw new UpstreamError(kind, what, {
+          status,
+          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        });
+      }
+
+      const contentType = response.headers.get("content-type");
+      if (contentType !== null && !isJsonContentType(contentType)) {
+        cancelBody(response);
+        throw new UpstreamError("invalid", `upstream answered ${status} with content type ${contentType}`, { status });
+      }
+      const contentEncoding = response.headers.get("content-encoding");
+      if (contentEncoding !== null && contentEncoding.trim().toLowerCase() !== "identity") {
+        cancelBody(response);
+        throw new UpstreamError("invalid", `upstream answered ${status} with content encoding ${contentEncoding}, which was not asked for`, {
+          status,
+        });
+      }
+      const declaredLength = Number(response.headers.get("content-length") ?? NaN);
+      if (declaredLength > maxBodyBytes) {
+        cancelBody(response);
+        throw new UpstreamError("invalid", `upstream body exceeds ${maxBodyBytes} bytes (Content-Length ${declaredLength})`, { status });
+      }
+
+      let text: string;
+      try {
+        // A declared length was checked against the cap above, so the body can be read natively in one go.
+        text = Number.isFinite(declaredLength)
+          ? decodeUtf8(utf8, await response.bytes(), status)
+          : await readBodyCapped(response, maxBodyBytes, utf8);
+      } catch (err) {
+        throw classifyThrown(err, "while reading the body");
+      }
+      const books = parseBookList(text);
+      if (books === undefined) {
+        throw new UpstreamError("invalid", `upstream answered ${status} with a body that is not a book list`, { status });
+      }
+      const notThePage = pageProblem(books, page);
+      if (notThePage !== undefined) {
+        throw new UpstreamError("invalid", `upstream answered ${status} with books that are not the page asked for: ${notThePage}`, { status });
+      }
+      return { books, ...booksPageOf(books) };
     } finally {
       // The body was read or cancelled: the connection is back in fetch's pool, or closing.
       connections.release();
     }
-  }
-
-  async function attemptWithConnection(
-    url: string,
-    page: PageQuery,
-    signal: AbortSignal,
-    headers: Record<string, string>,
-    classifyThrown: (err: unknown, during: string) => UpstreamError,
-  ): Promise<UpstreamBooks> {
-    let response: Response;
-    try {
-      // `redirect: "manual"`: a 3xx comes back as it is and is invalid (never followed to another host).
-      // `decompress: false` with `Accept-Encoding: identity`: Bun's fetch inflates a compressed body a
-      // network read at a time, tens of MB per read for a gzip or brotli bomb, whatever the cap; an
-      // encoded body is refused instead, so every counted byte is a decoded byte.
-      response = await fetchImpl(url, { method: "GET", headers, signal, redirect: "manual", decompress: false });
-    } catch (err) {
-      throw classifyThrown(err, "before the response");
-    }
-
-    const { status } = response;
-    if (status < 200 || status >= 300) {
-      await drainSmallBody(response, utf8);
-      const retryAfterMs =
-        status === 503 || status === 429 ? parseRetryAfter(response.headers.get("retry-after"), now()) : undefined;
-      const kind = UpstreamError.kindOfStatus(status);
-      const what = status >= 300 && status < 400 ? `upstream answered ${status}, a redirect (not followed)` : `upstream answered ${status}`;
-      throw new UpstreamError(kind, what, {
-        status,
-        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-      });
-    }
-
-    const contentType = response.headers.get("content-type");
-    if (contentType !== null && !isJsonContentType(contentType)) {
-      cancelBody(response);
-      throw new UpstreamError("invalid", `upstream answered ${status} with content type ${contentType}`, { status });
-    }
-    const contentEncoding = response.headers.get("content-encoding");
-    if (contentEncoding !== null && contentEncoding.trim().toLowerCase() !== "identity") {
-      cancelBody(response);
-      throw new UpstreamError("invalid", `upstream answered ${status} with content encoding ${contentEncoding}, which was not asked for`, {
-        status,
-      });
-    }
-    const declaredLength = Number(response.headers.get("content-length") ?? NaN);
-    if (declaredLength > maxBodyBytes) {
-      cancelBody(response);
-      throw new UpstreamError("invalid", `upstream body exceeds ${maxBodyBytes} bytes (Content-Length ${declaredLength})`, { status });
-    }
-
-    let text: string;
-    try {
-      // A declared length was checked against the cap above, so the body can be read natively in one go.
-      text = Number.isFinite(declaredLength)
-        ? decodeUtf8(utf8, await response.bytes(), status)
-        : await readBodyCapped(response, maxBodyBytes, utf8);
-    } catch (err) {
-      throw classifyThrown(err, "while reading the body");
-    }
-    const books = parseBookList(text);
-    if (books === undefined) {
-      throw new UpstreamError("invalid", `upstream answered ${status} with a body that is not a book list`, { status });
-    }
-    const notThePage = pageProblem(books, page);
-    if (notThePage !== undefined) {
-      throw new UpstreamError("invalid", `upstream answered ${status} with books that are not the page asked for: ${notThePage}`, { status });
-    }
-    return { books, ...booksPageOf(books) };
   }
 
   // One URL per page, in canonical form; the first page's is built once.
@@ -221,9 +220,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       const headers: Record<string, string> = { Accept: "application/json", "Accept-Encoding": "identity" };
       if (requestId !== undefined) headers["X-Request-Id"] = requestId;
       try {
-        return await attempt(page === FIRST_PAGE ? firstPageUrl : urlOf(page), page, signal, headers, classifyThrown);
+        return await attemptInConnectionSlot(page === FIRST_PAGE ? firstPageUrl : urlOf(page), page, signal, headers, classifyThrown);
       } finally {
-        // Every body is consumed or cancelled inside `attempt`, so the timer is no longer needed.
+        // Every body is consumed or cancelled inside the attempt, so the timer is no longer needed.
         clearTimeout(timer);
         callerSignal?.removeEventListener("abort", forwardAbort);
       }
