@@ -160,6 +160,14 @@ describe("probe rules", () => {
     expect(problems).toContain("container booksvc: readinessProbe port http is 8081, but HTTP_PORT makes booksvc listen on 9090");
     expect(problems).toContain("container booksvc: no containerPort 9090, the port HTTP_PORT makes booksvc listen on");
   });
+
+  test("an HTTP_PORT the service refuses is reported by its reader, and no rule takes it as a port", async () => {
+    const problems = await problemsAfter((o) => {
+      find(o, "ConfigMap", "booksvc-config").data.HTTP_PORT = "70000";
+    });
+    expect(problems).toContain('container booksvc: booksvc would refuse to start: HTTP_PORT: got "70000", expected a port 1-65535');
+    expect(problems).not.toContain("listen on 70000");
+  });
 });
 
 describe("environment rules", () => {
@@ -180,7 +188,7 @@ describe("environment rules", () => {
     });
     expect(problems).toContain('container booksvc: booksvc would refuse to start: RESILIENCE_STRATEGY: got "fast", expected one of none, retry, breaker, combined');
     expect(problems).toContain("container storagesvc: storagesvc would refuse to start: DATABASE_URL: got");
-    expect(problems).toContain('container booksvc: SHUTDOWN_DELAY_MS must be a whole number, got "5s"');
+    expect(problems).toContain('container booksvc: booksvc would refuse to start: SHUTDOWN_DELAY_MS: got "5s", expected an integer from 0 to 600000 (default 0)');
   });
 
   test("a missing upstream URL, ConfigMap or Secret key fails", async () => {
@@ -254,6 +262,17 @@ describe("shutdown and sizing rules", () => {
       find(o, "ConfigMap", "booksvc-config").data.REQUEST_TIMEOUT_MS = "30000";
     });
     expect(problems).toContain("Deployment bookstore/booksvc: REQUEST_TIMEOUT_MS 30000 exceeds the 10 s in-flight drain");
+  });
+
+  test("timing rules read the values as the services do: one they refuse is reported once, by their reader", async () => {
+    const problems = await problemsAfter((o) => {
+      find(o, "ConfigMap", "storagesvc-config").data.SHUTDOWN_DELAY_MS = "900000";
+      find(o, "ConfigMap", "booksvc-config").data.REQUEST_TIMEOUT_MS = "300000";
+    });
+    expect(problems).toContain('container storagesvc: storagesvc would refuse to start: SHUTDOWN_DELAY_MS: got "900000", expected an integer from 0 to 600000');
+    expect(problems).toContain('container booksvc: booksvc would refuse to start: REQUEST_TIMEOUT_MS: got "300000", expected an integer from 1 to 240000');
+    expect(problems).not.toContain("SHUTDOWN_DELAY_MS 900000 ms");
+    expect(problems).not.toContain("REQUEST_TIMEOUT_MS 300000 exceeds");
   });
 
   test("requests above limits, memory below the measured RSS, and a cache that outgrows the limit fail", async () => {

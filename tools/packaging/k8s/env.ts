@@ -2,6 +2,7 @@
 // ConfigMaps and Secrets that are in it, and Secrets that are not (created out of
 // band, as the base expects for its credentials: the value is then unknown).
 
+import { ConfigError, type EnvVar, readEnv } from "../../../internal/config/env.ts";
 import { isObj } from "../shapes.ts";
 import type { K8sObject } from "./kustomize.ts";
 import { asObj, asObjList, findObject, type Obj } from "./objects.ts";
@@ -85,3 +86,17 @@ export function resolveEnv(container: Obj, namespace: string, objects: K8sObject
 /** The known values, as the services' config readers take them. */
 export const knownValues = (env: ResolvedEnv): Record<string, string | undefined> =>
   Object.fromEntries([...env.vars].map(([name, source]) => [name, source.value]));
+
+/**
+ * `name` as the service reads it with `reader` (its own): the value, or the default when unset or
+ * set from outside the build; `undefined` when the service would refuse it, which its config
+ * reader reports.
+ */
+export function readVariable<T>(env: ResolvedEnv, name: string, reader: EnvVar<T>): T | undefined {
+  try {
+    return readEnv({ [name]: env.vars.get(name)?.value }, { [name]: reader })[name];
+  } catch (error) {
+    if (error instanceof ConfigError) return undefined;
+    throw error;
+  }
+}

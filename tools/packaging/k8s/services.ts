@@ -6,49 +6,38 @@
 import { booksvcEnvVars, readBooksvcConfig } from "../../../internal/booksvc/config.ts";
 import { DEFAULT_GRACE_MS } from "../../../internal/httpx/serve.ts";
 import { readStoragesvcConfig, storagesvcEnvVars } from "../../../internal/storagesvc/config.ts";
-import type { EnvRecord } from "../../../internal/config/env.ts";
+import type { EnvRecord, EnvVar } from "../../../internal/config/env.ts";
 
 export type ServiceName = "booksvc" | "storagesvc";
 
 export interface ServiceFacts {
   /** The image name deploy/k8s uses (kustomize `images:` may add a registry in front). */
   image: string;
-  defaultPort: number;
-  /** Every variable the service reads. */
-  variables: readonly string[];
+  /**
+   * Every variable the service reads, with the service's own reader of it (what it accepts, its
+   * default); HTTP_PORT and SHUTDOWN_DELAY_MS, which every service reads, as numbers.
+   */
+  envVars: { HTTP_PORT: EnvVar<number>; SHUTDOWN_DELAY_MS: EnvVar<number> } & Readonly<Record<string, EnvVar<unknown>>>;
   /** The service's own reader: throws ConfigError with one line per bad variable. */
   readConfig: (env: EnvRecord) => unknown;
   /** RSS under the bench's load (README, `bun run bench`), the floor of a memory request. */
   loadedRssMiB: number;
 }
 
-const booksvcDefaults = readBooksvcConfig({});
-const storagesvcDefaults = readStoragesvcConfig({});
-
-export const SERVICES: Record<ServiceName, ServiceFacts> = {
+export const SERVICES = {
   booksvc: {
     image: "bookstore/booksvc",
-    defaultPort: booksvcDefaults.HTTP_PORT,
-    variables: Object.keys(booksvcEnvVars),
+    envVars: booksvcEnvVars,
     readConfig: readBooksvcConfig,
     loadedRssMiB: 69,
   },
   storagesvc: {
     image: "bookstore/storagesvc",
-    defaultPort: storagesvcDefaults.HTTP_PORT,
-    variables: Object.keys(storagesvcEnvVars),
+    envVars: storagesvcEnvVars,
     readConfig: readStoragesvcConfig,
     loadedRssMiB: 67,
   },
-};
-
-/** The services' own defaults of the numbers the rules reason about (their readers on an empty environment). */
-export const DEFAULTS = {
-  SHUTDOWN_DELAY_MS: booksvcDefaults.SHUTDOWN_DELAY_MS,
-  REQUEST_TIMEOUT_MS: booksvcDefaults.REQUEST_TIMEOUT_MS,
-  CACHE_MAX_PAGES: booksvcDefaults.CACHE_MAX_PAGES,
-  UPSTREAM_MAX_BODY_BYTES: booksvcDefaults.UPSTREAM_MAX_BODY_BYTES,
-} as const;
+} as const satisfies Record<ServiceName, ServiceFacts>;
 
 /** After the shutdown delay, in-flight requests get up to this long to finish (the services' stop). */
 export const IN_FLIGHT_DRAIN_S = DEFAULT_GRACE_MS / 1000;

@@ -3,13 +3,12 @@
 // variables and routes, the image's user, shutdown timing, sizing, rollout, spread.
 
 import { ConfigError } from "../../../internal/config/env.ts";
-import { type EnvVarSource, knownValues, type ResolvedEnv, resolveEnv } from "./env.ts";
+import { type EnvVarSource, knownValues, type ResolvedEnv, readVariable, resolveEnv } from "./env.ts";
 import { splitImageRef } from "../shapes.ts";
 import type { K8sObject } from "./kustomize.ts";
 import { asList, asObj, asObjList, MiB, type Obj, parseQuantity, resolvePort, selectorMatches, type Workload } from "./objects.ts";
 import {
   CACHE_BYTES_PER_BODY_BYTE,
-  DEFAULTS,
   EXIT_MARGIN_S,
   IN_FLIGHT_DRAIN_S,
   PROBE_ROUTES,
@@ -26,7 +25,7 @@ export interface ServiceWorkload {
   workload: Workload;
   container: Obj;
   env: ResolvedEnv;
-  /** The port it listens on: HTTP_PORT as the service parses it, or its default. */
+  /** The port it listens on: HTTP_PORT as the service reads it (its default when unset); NaN when the service would refuse it. */
   port: number;
 }
 
@@ -50,19 +49,11 @@ export function findServiceWorkloads(all: Workload[], objects: K8sObject[]): { f
     if (matches.length > 1) problems.push(`${facts.image} runs in ${matches.length} containers (${matches.map((m) => m.workload.id).join(", ")}); expected one Deployment`);
     for (const { workload, container } of matches.slice(0, 1)) {
       const env = resolveEnv(container, workload.namespace, objects);
-      const raw = env.vars.get("HTTP_PORT")?.value;
-      const parsed = raw === undefined ? facts.defaultPort : Number(/^:?(\d{1,5})$/.exec(raw.trim())?.[1] ?? NaN);
-      found.push({ service, workload, container, env, port: parsed });
+      const port = readVariable(env, "HTTP_PORT", facts.envVars.HTTP_PORT) ?? NaN;
+      found.push({ service, workload, container, env, port });
     }
   }
   return { found, problems };
-}
-
-/** An integer variable of the contract, or its default; NaN when set to something else. */
-function intOf(env: ResolvedEnv, name: keyof typeof DEFAULTS): number {
-  const raw = env.vars.get(name)?.value;
-  if (raw === undefined || raw.trim() === "") return DEFAULTS[name];
-  return /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
 }
 
 function envProblems(s: ServiceWorkload): string[] {
@@ -70,7 +61,7 @@ function envProblems(s: ServiceWorkload): string[] {
   const facts = SERVICES[s.service];
   const problems = s.env.problems.map((p) => `${where}: ${p}`);
   for (const [name, source] of s.env.vars) {
-    if (!facts.variables.includes(name)) {
+    if (!Object.hasOwn(facts.envVars, name)) {
       problems.push(`${where}: sets ${name} (${describe(source)}), which is not one of ${s.service}'s variables in the contract`);
     }
   }
@@ -80,12 +71,6 @@ function envProblems(s: ServiceWorkload): string[] {
     if (!(error instanceof ConfigError)) throw error;
     for (const line of error.problems) problems.push(`${where}: ${s.service} would refuse to start: ${line}`);
   }
-  for (const name of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) {
-    if (facts.variables.includes(name) && Number.isNaN(intOf(s.env, name))) {
-      problems.push(`${where}: ${name} must be a whole number, got ${JSON.stringify(s.env.vars.get(name)?.value)}`);
-    }
-  }
-  if (Number.isNaN(s.port)) problems.push(`${where}: HTTP_PORT ${JSON.stringify(s.env.vars.get("HTTP_PORT")?.value)} is not a port`);
   // The contract's defaults point at localhost, which is the pod itself here.
   const required = s.service === "booksvc" ? "STORAGESVC_URL" : "DATABASE_URL";
   if (!s.env.vars.has(required)) problems.push(`${where}: ${required} is not set; its default points at localhost, the pod itself`);
@@ -188,8 +173,8 @@ function imageUserProblems(s: ServiceWorkload, user: ImageUser | undefined): str
 }
 
 function shutdownProblems(s: ServiceWorkload): string[] {
-  const delayMs = intOf(s.env, "SHUTDOWN_DELAY_MS");
-  if (Number.isNaN(delayMs)) return []; // reported with the variables
+  const delayMs = readVariable(s.env, "SHUTDOWN_DELAY_MS", SERVICES[s.service].envVars.SHUTDOWN_DELAY_MS);
+  if (delayMs === undefined) return []; // reported by the service's config reader
   const grace = typeof s.workload.podSpec.terminationGracePeriodSeconds === "number" ? s.workload.podSpec.terminationGracePeriodSeconds : 30;
   const needed = Math.ceil(delayMs / 1000) + IN_FLIGHT_DRAIN_S + EXIT_MARGIN_S;
   const problems: string[] = [];
@@ -202,8 +187,8 @@ function shutdownProblems(s: ServiceWorkload): string[] {
     problems.push(`${s.workload.id}: SHUTDOWN_DELAY_MS is 0: the pod stops accepting before endpoints and proxies stop sending to it`);
   }
   if (s.service === "booksvc") {
-    const requestMs = intOf(s.env, "REQUEST_TIMEOUT_MS");
-    if (requestMs > IN_FLIGHT_DRAIN_S * 1000) {
+    const requestMs = readVariable(s.env, "REQUEST_TIMEOUT_MS", SERVICES.booksvc.envVars.REQUEST_TIMEOUT_MS);
+    if (requestMs !== undefined && requestMs > IN_FLIGHT_DRAIN_S * 1000) {
       problems.push(`${s.workload.id}: REQUEST_TIMEOUT_MS ${requestMs} exceeds the ${IN_FLIGHT_DRAIN_S} s in-flight drain: a rollout would cut requests still within their deadline`);
     }
   }
@@ -247,10 +232,11 @@ function sizingProblems(s: ServiceWorkload): string[] {
   }
   const memoryLimit = parseQuantity(asObj(resources.limits).memory);
   if (s.service === "booksvc" && memoryLimit !== undefined) {
-    const pages = intOf(s.env, "CACHE_MAX_PAGES");
-    const body = intOf(s.env, "UPSTREAM_MAX_BODY_BYTES");
-    const needed = loadedRssMiB * MiB + pages * body * CACHE_BYTES_PER_BODY_BYTE;
-    if (memoryLimit < needed) {
+    const pages = readVariable(s.env, "CACHE_MAX_PAGES", SERVICES.booksvc.envVars.CACHE_MAX_PAGES);
+    const body = readVariable(s.env, "UPSTREAM_MAX_BODY_BYTES", SERVICES.booksvc.envVars.UPSTREAM_MAX_BODY_BYTES);
+    // A value booksvc would refuse is reported by its config reader; the cache's size is then unknown.
+    const needed = pages === undefined || body === undefined ? undefined : loadedRssMiB * MiB + pages * body * CACHE_BYTES_PER_BODY_BYTE;
+    if (needed !== undefined && memoryLimit < needed) {
       problems.push(
         `${where}: memory limit ${String(asObj(resources.limits).memory)} is below ${Math.ceil(needed / MiB)} MiB: ${loadedRssMiB} MiB under load + CACHE_MAX_PAGES ${pages} x UPSTREAM_MAX_BODY_BYTES ${body} x ${CACHE_BYTES_PER_BODY_BYTE} bytes per character for the in-memory cache`,
       );
