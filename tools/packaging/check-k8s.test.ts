@@ -191,6 +191,17 @@ describe("environment rules", () => {
     expect(problems).toContain('container booksvc: booksvc would refuse to start: SHUTDOWN_DELAY_MS: got "5s", expected an integer from 0 to 600000 (default 0)');
   });
 
+  test("REDIS_ADDR is read as booksvc parses host:port, and must name a Service of the build", async () => {
+    const fine = await problemsAfter((o) => {
+      container(o, "booksvc").env[0] = { name: "REDIS_ADDR", value: "redis:6379" };
+    });
+    expect(fine).not.toContain("REDIS_ADDR");
+    const missing = await problemsAfter((o) => {
+      container(o, "booksvc").env[0] = { name: "REDIS_ADDR", value: "redis-cache:6379" };
+    });
+    expect(missing).toContain("Deployment bookstore/booksvc: REDIS_ADDR points at redis-cache, but there is no Service bookstore/redis-cache in this build");
+  });
+
   test("a missing upstream URL, ConfigMap or Secret key fails", async () => {
     const problems = await problemsAfter((o) => {
       delete find(o, "ConfigMap", "booksvc-config").data.STORAGESVC_URL;

@@ -2,6 +2,7 @@
 // PodDisruptionBudgets and the HorizontalPodAutoscaler find their Deployments,
 // and the URLs in the services' environment name Services that exist.
 
+import { parseRedisAddr } from "../../../internal/recache/index.ts";
 import type { K8sObject } from "./kustomize.ts";
 import { objectId } from "./kustomize.ts";
 import {
@@ -33,11 +34,20 @@ export const URL_VARIABLES = {
 } as const;
 
 function hostAndPort(raw: string, defaultPort: number): { host: string; port: number } | undefined {
-  const withScheme = raw.includes("://") ? raw : `tcp://${raw}`; // REDIS_ADDR is host:port
-  if (!URL.canParse(withScheme)) return undefined;
-  const url = new URL(withScheme);
+  if (!raw.includes("://")) return redisAddrOf(raw); // REDIS_ADDR is host:port
+  if (!URL.canParse(raw)) return undefined;
+  const url = new URL(raw);
   const port = url.port === "" ? (url.protocol === "https:" ? 443 : defaultPort) : Number(url.port);
   return { host: url.hostname, port };
+}
+
+/** REDIS_ADDR as booksvc parses it; undefined where booksvc would refuse it. */
+function redisAddrOf(raw: string): { host: string; port: number } | undefined {
+  try {
+    return parseRedisAddr(raw);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A host name that only cluster DNS resolves: `name`, `name.namespace`, `name.namespace.svc[.cluster.local]`. */
