@@ -27,6 +27,14 @@ afterEach(async () => {
 
 const start = (env: Record<string, string>) => startBooksvcProcess({ ...FAST, ...env }, (stop) => cleanups.push(stop));
 
+/** booksvc's own measure of request `id` (its log line's duration_ms), once that line is logged with `status`. */
+async function loggedDuration(svc: ServiceProcess, id: string, status = 200): Promise<number> {
+  const line = await svc.waitForLog((l) => l.msg === "request" && l.request_id === id);
+  expect(line.status).toBe(status);
+  expect(typeof line.duration_ms).toBe("number");
+  return line.duration_ms as number;
+}
+
 describe("booksvc process", () => {
   test("answers the contract's headers fresh, then from the cache while the breaker is open", async () => {
     const { svc, up } = await start({ RESILIENCE_STRATEGY: "combined" });
@@ -42,14 +50,14 @@ describe("booksvc process", () => {
     // The request's log line comes once the handler has returned, after it stored the answer.
     const requestLine = await svc.waitForLog((l) => l.msg === "request" && l.request_id === "e2e-1");
     await up.close(); // storagesvc killed
-    const started = performance.now();
-    const cached = await fetch(`${svc.url}/`);
-    const ms = performance.now() - started;
+    const cached = await fetch(`${svc.url}/`, { headers: { "X-Request-Id": "e2e-cached" } });
     expect(cached.status).toBe(200);
     expect(cached.headers.get("Cache-Status")).toBe("booksvc; hit");
     expect(cached.headers.get("Age")).toMatch(/^\d+$/);
     expect(await cached.json()).toEqual(DEFAULT_BOOKS);
-    expect(ms).toBeLessThan(100);
+    // booksvc's own measure of the request (its log line's duration_ms, request in to answer out):
+    // the failed upstream call and the cache read cost it almost nothing.
+    expect(await loggedDuration(svc, "e2e-cached")).toBeLessThan(100);
 
     const metrics = await (await fetch(`${svc.url}/metrics`)).text();
     expect(metrics).toMatch(/^booksvc_breaker_state 1$/m);
@@ -79,11 +87,11 @@ describe("booksvc process", () => {
   test("retry against a frozen upstream: 504 at REQUEST_TIMEOUT_MS, no longer", async () => {
     const { svc, up } = await start({ RESILIENCE_STRATEGY: "retry" });
     up.hang();
-    // Real time on purpose: the deadline of a real process is what is measured, within ±100 ms.
-    const started = performance.now();
-    const r = await fetch(`${svc.url}/`);
-    const ms = performance.now() - started;
+    // Real time on purpose: the deadline of a real process is what is measured, within ±100 ms, by
+    // the process itself (its log line's duration_ms), not by this busy test process.
+    const r = await fetch(`${svc.url}/`, { headers: { "X-Request-Id": "frozen-504" } });
     expect(r.status).toBe(504);
+    const ms = await loggedDuration(svc, "frozen-504", 504);
     expect(ms).toBeGreaterThanOrEqual(1400);
     expect(ms).toBeLessThanOrEqual(1600);
     expect(up.attempts).toBeGreaterThan(1);
@@ -94,12 +102,12 @@ describe("booksvc process", () => {
     const { svc, up } = await start({ RESILIENCE_STRATEGY: "retry", REQUEST_TIMEOUT_MS: "14000", UPSTREAM_TIMEOUT_MS: "2000" });
     up.hang();
     // Real time on purpose: Bun's idle timeout runs on the real clock; only a request that really
-    // outlives its 10 s shows that the server's limit was raised.
-    const started = performance.now();
-    const r = await fetch(`${svc.url}/`);
-    const ms = performance.now() - started;
+    // outlives its 10 s shows that the server's limit was raised. A cut connection would reject the
+    // fetch; the answer arriving at all is the proof, the logged duration shows it came at the deadline.
+    const r = await fetch(`${svc.url}/`, { headers: { "X-Request-Id": "long-deadline" } });
     expect(r.status).toBe(504);
     expect(await r.json()).toEqual({ error: "upstream did not answer in time" });
+    const ms = await loggedDuration(svc, "long-deadline", 504);
     expect(ms).toBeGreaterThanOrEqual(13_900);
     expect(ms).toBeLessThanOrEqual(14_200);
     expect(svc.stdout).not.toContain("timed out a request");
