@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterEach, describe, expect, jest, setDefaultTimeout, test } from "bun:test";
+import { startBooksvcInProcess } from "../tools/kit/booksvc-harness.ts";
 import { startBooksvcProcess } from "../tools/kit/booksvc-process.ts";
-import { DEFAULT_BOOKS } from "../tools/kit/fake-upstream.ts";
+import { DEFAULT_BOOKS, startFakeUpstream } from "../tools/kit/fake-upstream.ts";
 import { readMetric, untilMetric as untilMetricOf } from "../tools/kit/metrics.ts";
 import type { ServiceProcess } from "../tools/kit/service-process.ts";
 
@@ -87,18 +88,32 @@ describe("request collapsing", () => {
   });
 
   test("a waiter whose own deadline passes gets 504; the call goes on for a later one", async () => {
-    const { svc, up } = await start({ RESILIENCE_STRATEGY: "none", REQUEST_TIMEOUT_MS: "2000" });
+    // In-process, on Bun's fake clock: the two requests need deadlines 1 s apart (both are
+    // REQUEST_TIMEOUT_MS long), and only a clock the test drives gives that without waiting 1 s of
+    // real time and hoping a busy machine keeps the gap. The collapsing, the deadlines and the
+    // upstream call are the same code as in the process; the upstream is still a real HTTP server.
+    const up = await startFakeUpstream();
+    cleanups.push(() => up.close());
     const release = up.hold();
-    const early = get(svc, "early");
+    jest.useFakeTimers();
+    cleanups.push(async () => void jest.useRealTimers());
+    const h = startBooksvcInProcess({ STORAGESVC_URL: up.url, RESILIENCE_STRATEGY: "none", UPSTREAM_TIMEOUT_MS: "10000", REQUEST_TIMEOUT_MS: "2000" });
+    cleanups.push(() => h.close());
+    const collapsed = async () => (await h.booksvc.registry.getSingleMetric("booksvc_collapsed_requests_total")?.get())?.values[0]?.value;
+
+    const early = h.get("/", { "X-Request-Id": "early" });
     await up.waitForAttempts(1);
-    // Real time on purpose: the two requests need deadlines 1 s apart (both are REQUEST_TIMEOUT_MS long).
-    await Bun.sleep(1000);
-    const late = get(svc, "late");
-    await untilMetric(svc, "booksvc_collapsed_requests_total", 1);
-    await svc.waitForLog((l) => l.msg === "request" && l.request_id === "early" && l.status === 504);
+    jest.advanceTimersByTime(1000);
+    const late = h.get("/", { "X-Request-Id": "late" });
+    // Joining involves no timer and no I/O: it has happened once the event loop has turned.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await collapsed()).toBe(1);
+
+    jest.advanceTimersByTime(1000); // early's deadline; late has 1 s left
+    expect((await early).response.status).toBe(504);
+    expect(h.logs().find((l) => l.msg === "request" && l.request_id === "early")?.status).toBe(504);
     release();
-    expect((await early).status).toBe(504);
-    const answer = await late;
+    const answer = (await late).response;
     expect(answer.status).toBe(200);
     expect(answer.headers.get("Cache-Status")).toBe("booksvc; fwd=miss; collapsed");
     expect(up.attempts).toBe(1);
