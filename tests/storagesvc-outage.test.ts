@@ -2,6 +2,7 @@ import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { PgCluster } from "../tools/kit/pg-cluster.ts";
 import { freePort } from "../tools/kit/free-port.ts";
 import { ServiceProcess } from "../tools/kit/service-process.ts";
+import { waitUntil } from "../tools/kit/wait.ts";
 
 // storagesvc while its database is away: it starts anyway, answers 503 JSON, stays up, and serves
 // again by itself once the database returns. The database is a throwaway cluster the tests stop and
@@ -51,16 +52,21 @@ async function get(service: ServiceProcess, path: string): Promise<{ status: num
   return { status: response.status, type: response.headers.get("content-type"), body: await response.json() };
 }
 
-/** Polls `GET /books` until it answers 200; returns how long that took. */
-async function msUntilBooksServed(service: ServiceProcess, limitMs: number): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < limitMs) {
-    const response = await fetch(`${service.url}/books`, { signal: AbortSignal.timeout(5_000) });
-    await response.body?.cancel();
-    if (response.status === 200) return performance.now() - started;
-    await Bun.sleep(20);
-  }
-  throw new Error(`/books did not answer 200 within ${limitMs} ms:\n${service.stdout}`);
+/**
+ * Polls `GET /books` until it answers 200; returns how long that took. A wait for an event with no
+ * signal of its own (the service's reconnection), given long enough that the caller's
+ * RECOVERY_DEADLINE_MS check, not the wait, reports a slow recovery with its time.
+ */
+function msUntilBooksServed(service: ServiceProcess, limitMs: number): Promise<number> {
+  return waitUntil(
+    "/books did not answer 200",
+    async () => {
+      const response = await fetch(`${service.url}/books`, { signal: AbortSignal.timeout(5_000) });
+      await response.body?.cancel();
+      return response.status === 200 || `status ${response.status}`;
+    },
+    { timeoutMs: limitMs, child: service.child, intervalMs: 20 },
+  );
 }
 
 async function expectUnavailable(service: ServiceProcess): Promise<void> {
@@ -151,8 +157,10 @@ describe("storagesvc during a database outage", () => {
   test("SIGTERM while the database is unreachable still exits 0 promptly", async () => {
     const service = await startService(await freePort());
     await expectUnavailable(service);
-    const started = performance.now();
     expect(await service.stop("SIGTERM")).toBe(0);
-    expect(performance.now() - started).toBeLessThan(5_000);
+    // storagesvc's own measure, from its "stopping" line (the signal handled) to its "stopped" line.
+    const stopping = await service.waitForLog((line) => line.msg === "stopping");
+    const stopped = await service.waitForLog((line) => line.msg === "stopped");
+    expect(Date.parse(String(stopped.time)) - Date.parse(String(stopping.time))).toBeLessThan(5_000);
   });
 });
