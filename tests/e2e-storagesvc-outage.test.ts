@@ -31,16 +31,16 @@ describe("storagesvc outage, real services behind fault proxies", () => {
     expect(combined.some(isCacheHit)).toBe(true);
     for (const answer of none) {
       expect(answer.status).toBe(502);
-      expect(answer.ms).toBeLessThan(UPSTREAM_TIMEOUT_MS);
+      // A refused connection fails at once: booksvc's own measure stays under its upstream timeout.
+      expect((await env().booksvc.none.requestLine(answer.requestId)).duration_ms).toBeLessThan(UPSTREAM_TIMEOUT_MS);
     }
 
     await env().stack.storagesvcProxy.pass();
-    const [combinedBack, noneBack] = await Promise.all([
+    // Event waits whose timeouts are the limits: untilFresh fails past them.
+    await Promise.all([
       untilFresh(`${env().booksvc.combined.url}/`, BREAKER_OPEN_MS + 1_000),
       untilFresh(`${env().booksvc.none.url}/`, 1_000),
     ]);
-    expect(combinedBack).toBeLessThanOrEqual(BREAKER_OPEN_MS + 1_000);
-    expect(noneBack).toBeLessThanOrEqual(1_000);
   });
 
   test("storagesvc frozen (SIGSTOP): no strategy makes a request wait longer than REQUEST_TIMEOUT_MS", async () => {
@@ -56,8 +56,10 @@ describe("storagesvc outage, real services behind fault proxies", () => {
     for (const { strategy, all } of answers) {
       expect(all.length).toBeGreaterThan(0);
       for (const answer of all) {
-        if (answer.ms > REQUEST_TIMEOUT_MS + 100) {
-          throw new Error(`${strategy} answered ${answer.status} after ${Math.round(answer.ms)} ms`);
+        // booksvc's own measure of the request, not this busy process's clock.
+        const { duration_ms } = await env().booksvc[strategy].requestLine(answer.requestId);
+        if (duration_ms > REQUEST_TIMEOUT_MS + 100) {
+          throw new Error(`${strategy} answered ${answer.status} after ${duration_ms} ms`);
         }
       }
       if (strategy === "retry") expect(all.every((a) => a.status === 504)).toBe(true);
@@ -67,7 +69,6 @@ describe("storagesvc outage, real services behind fault proxies", () => {
     }
 
     env().stack.storagesvc.signal("SIGCONT");
-    const back = await untilFresh(`${env().booksvc.combined.url}/`, BREAKER_OPEN_MS + 1_000);
-    expect(back).toBeLessThanOrEqual(BREAKER_OPEN_MS + 1_000);
+    await untilFresh(`${env().booksvc.combined.url}/`, BREAKER_OPEN_MS + 1_000);
   });
 });

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { type RunningBooksvc, type Stack, startStack } from "../devstack/stack.ts";
 import { createFreshDatabase, type FreshDatabase } from "./postgres.ts";
-import { waitUntil } from "./wait.ts";
+import type { Child } from "./child.ts";
+import { PROBE_REQUEST_ID_PREFIX, waitUntil } from "./wait.ts";
 
 /**
  * The real services for outage tests: storagesvc on a fresh database of the machine's PostgreSQL
@@ -22,10 +23,27 @@ export const OUTAGE_TIMEOUTS = {
 
 
 
+/** A service's log line for one request: its own measure of it (`duration_ms`, request in to answer out). */
+export interface RequestLine {
+  request_id: string;
+  status: number;
+  duration_ms: number;
+  [field: string]: unknown;
+}
+
+export interface OutageBooksvc extends RunningBooksvc {
+  /**
+   * This booksvc's log line for the request with `X-Request-Id: requestId` (every `get` sends one:
+   * `Answer.requestId`), once logged; one already logged counts. A bound on how long booksvc took
+   * is read here, not from the client's clock, which adds this busy machine's scheduling.
+   */
+  requestLine(requestId: string, timeoutMs?: number): Promise<RequestLine>;
+}
+
 export interface OutageStack {
   stack: Stack;
   database: FreshDatabase;
-  booksvc: Record<StrategyName, RunningBooksvc>;
+  booksvc: Record<StrategyName, OutageBooksvc>;
   /** Direct SQL on the fresh database (not through the proxy). */
   sql: postgres.Sql;
   /** Back to normal: proxies pass, storagesvc running, every booksvc serving fresh books. */
@@ -37,13 +55,18 @@ export interface Answer {
   status: number;
   headers: Headers;
   body: unknown;
-  ms: number;
+  /** The X-Request-Id sent: how the service's log line for this request is found (`requestLine`). */
+  requestId: string;
 }
 
-/** One GET with a generous client timeout; the caller asserts on status, headers, body and time. */
+/**
+ * One GET with a generous client timeout (the guard against a hang); the caller asserts on status,
+ * headers and body, and on time through the service's log line for `requestId`. Sends
+ * `headers["X-Request-Id"]`, or a new unique one.
+ */
 export async function get(url: string, timeoutMs = 10_000, headers: Record<string, string> = {}): Promise<Answer> {
-  const started = performance.now();
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers });
+  const requestId = headers["X-Request-Id"] ?? `outage-${crypto.randomUUID()}`;
+  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { ...headers, "X-Request-Id": requestId } });
   const text = await response.text();
   let body: unknown = text;
   try {
@@ -51,7 +74,7 @@ export async function get(url: string, timeoutMs = 10_000, headers: Record<strin
   } catch {
     // Not JSON: keep the text, the assertion will show it.
   }
-  return { status: response.status, headers: response.headers, body, ms: performance.now() - started };
+  return { status: response.status, headers: response.headers, body, requestId };
 }
 
 export const isFresh = (a: Answer) => a.status === 200 && (a.headers.get("cache-status") ?? "").includes("fwd=miss");
@@ -68,7 +91,10 @@ export async function during(url: string, ms: number): Promise<Answer[]> {
   return answers;
 }
 
-/** Polls until `url` answers fresh books; resolves with the ms it took, rejects after `timeoutMs`. */
+/**
+ * Polls until `url` answers fresh books; resolves with the ms it took, rejects after `timeoutMs`.
+ * An event wait: `timeoutMs` is the limit a user may wait for recovery, not a measurement.
+ */
 export function untilFresh(url: string, timeoutMs: number): Promise<number> {
   return waitUntil(
     `${url} served no fresh books`,
@@ -101,8 +127,49 @@ export function useOutageStack(strategies: readonly StrategyName[]): () => Outag
   };
 }
 
+/** Every "request" log line of every service, by service name and request id, for `requestLine`. */
+class RequestLines {
+  private readonly seen = new Map<string, RequestLine>();
+  private readonly waiting = new Map<string, Set<(line: RequestLine) => void>>();
+
+  record(service: string, raw: string): void {
+    if (!raw.includes('"msg":"request"')) return;
+    let line: Partial<RequestLine> & { msg?: unknown };
+    try {
+      line = JSON.parse(raw) as typeof line;
+    } catch {
+      return;
+    }
+    if (line.msg !== "request" || typeof line.request_id !== "string" || line.request_id.startsWith(PROBE_REQUEST_ID_PREFIX)) return;
+    const key = `${service} ${line.request_id}`;
+    this.seen.set(key, line as RequestLine);
+    for (const resolve of this.waiting.get(key) ?? []) resolve(line as RequestLine);
+    this.waiting.delete(key);
+  }
+
+  wait(service: Child, requestId: string, timeoutMs: number): Promise<RequestLine> {
+    const key = `${service.name} ${requestId}`;
+    const seen = this.seen.get(key);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const waiters = this.waiting.get(key) ?? new Set();
+      this.waiting.set(key, waiters);
+      const timer = setTimeout(() => {
+        waiters.delete(onLine);
+        reject(new Error(`${service.name} logged no request line for ${requestId} within ${timeoutMs} ms:\n${service.tail()}`));
+      }, timeoutMs);
+      const onLine = (line: RequestLine) => {
+        clearTimeout(timer);
+        resolve(line);
+      };
+      waiters.add(onLine);
+    });
+  }
+}
+
 export async function startOutageStack(strategies: readonly StrategyName[]): Promise<OutageStack> {
   const database = await createFreshDatabase("bookstore_e2e");
+  const requestLines = new RequestLines();
   let stack: Stack | undefined;
   const sql = postgres(database.url, { max: 2, onnotice: () => {} });
   try {
@@ -118,6 +185,9 @@ export async function startOutageStack(strategies: readonly StrategyName[]): Pro
       dataDir: "/nonexistent-unused-with-DATABASE_URL",
       storagesvcPort: 0,
       publicHost: "127.0.0.1",
+      onLine: (service, line, stream) => {
+        if (stream === "stdout") requestLines.record(service, line);
+      },
     });
     await stack.ready;
     const started = stack;
@@ -135,7 +205,13 @@ export async function startOutageStack(strategies: readonly StrategyName[]): Pro
         }),
       ),
     );
-    const booksvc = Object.fromEntries(strategies.map((s, i) => [s, running[i]])) as Record<StrategyName, RunningBooksvc>;
+    const booksvc = Object.fromEntries(
+      strategies.map((s, i) => {
+        const b = running[i] as RunningBooksvc;
+        const withLines: OutageBooksvc = { ...b, requestLine: (id, timeoutMs = 10_000) => requestLines.wait(b.child, id, timeoutMs) };
+        return [s, withLines];
+      }),
+    ) as Record<StrategyName, OutageBooksvc>;
     const heal = async () => {
       started.storagesvc.signal("SIGCONT");
       await started.dbProxy.pass();
