@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import { CacheError, createRedisClient, RedisCache } from "../internal/recache/index.ts";
 import { startThrowawayRedis, type ThrowawayRedis } from "../tools/kit/redis-server.ts";
 import { freePort } from "../tools/kit/free-port.ts";
+import { waitUntil } from "../tools/kit/wait.ts";
 
 // Starts real processes and servers: a busy 2-core machine needs more than the default 5 s.
 setDefaultTimeout(30_000);
@@ -20,18 +21,6 @@ async function timed<T>(promise: Promise<T>): Promise<{ ms: number; error: unkno
     (e: unknown) => e,
   );
   return { ms: performance.now() - started, error };
-}
-
-/**
- * Polls `check` until it holds. Only for a state with no event of its own: a thawed server
- * answering again (the client never saw it leave).
- */
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(25);
-  }
 }
 
 /**
@@ -136,7 +125,8 @@ describe("RedisCache during a Redis outage", () => {
     expect(put.error).toBeInstanceOf(CacheError);
     expect(put.ms).toBeLessThan(FAIL_FAST_MS + 50);
     server.thaw();
-    await until(() => works(cache, "k3"), 5000, "the cache to work after thawing");
+    // Polled: a thawed server answering again has no event of its own (the client never saw it leave).
+    await waitUntil("the cache did not work after thawing", async () => (await works(cache, "k3")) || "not yet", { timeoutMs: 5000, intervalMs: 25 });
   });
 });
 

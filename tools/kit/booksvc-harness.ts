@@ -3,6 +3,7 @@ import { type Booksvc, buildBooksvc, createCache } from "../../internal/booksvc/
 import { type BooksvcConfig, readBooksvcConfig } from "../../internal/booksvc/config.ts";
 import { type Cache, MemoryCache } from "../../internal/recache/index.ts";
 import { type CapturedLine, captureLogger } from "./capture-logger.ts";
+import { waitUntil } from "./wait.ts";
 
 /** Small timeouts so outage behaviour shows in well under a second. */
 export const FAST_BOOKSVC_ENV = {
@@ -60,16 +61,14 @@ export function startBooksvcInProcess(
     logs: () => [...lines],
     waitForLog: (predicate, timeoutMs = 10_000) => untilLine(predicate, 0, timeoutMs),
     async untilCacheAnswers(timeoutMs = 5_000) {
-      const deadline = performance.now() + timeoutMs;
-      for (;;) {
-        try {
-          await cache.get(`${config.CACHE_KEY}:harness-probe`);
-          return;
-        } catch (error) {
-          if (performance.now() > deadline) throw error;
-        }
-        await Bun.sleep(10);
-      }
+      await waitUntil(
+        "the cache did not answer a read",
+        async () => {
+          await cache.get(`${config.CACHE_KEY}:harness-probe`); // throws until connected
+          return true;
+        },
+        { timeoutMs, intervalMs: 10 },
+      );
     },
     async get(path = "/", headers = {}) {
       const started = performance.now();

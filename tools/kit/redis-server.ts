@@ -2,8 +2,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
+import { Child, definedEnv } from "./child.ts";
 import { freePort } from "./free-port.ts";
+import { waitUntil } from "./wait.ts";
 
 /** The machine's shared Redis. Tests use unique keys in it and never reconfigure it. */
 export const SHARED_REDIS_ADDR = process.env.TEST_REDIS_ADDR ?? "127.0.0.1:6379";
@@ -81,36 +82,35 @@ const READY_TIMEOUT_MS = 5000;
 export async function startThrowawayRedis(options: { port?: number; args?: string[] } = {}): Promise<ThrowawayRedis> {
   const dir = await mkdtemp(join(tmpdir(), "throwaway-redis-"));
   let port = options.port ?? 0;
-  let proc: Subprocess | undefined;
+  let proc: Child | undefined;
   let closed = false;
 
   const spawn = async (): Promise<void> => {
-    const child = Bun.spawn(
-      ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, ...(options.args ?? [])],
-      { stdout: "ignore", stderr: "ignore", stdin: "ignore" },
-    );
+    const child = Child.start({
+      name: `redis-server:${port}`,
+      command: ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, ...(options.args ?? [])],
+      env: definedEnv({ PATH: process.env.PATH, HOME: process.env.HOME }),
+    });
     proc = child;
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        proc = undefined;
-        throw new Error(`redis-server on port ${port} exited at start (code ${child.exitCode})`);
-      }
-      if (/^(\+PONG|-NOAUTH)/.test(await pingReply(`127.0.0.1:${port}`, 200))) return;
-      await Bun.sleep(20);
+    try {
+      // Fails at once, with redis-server's output, if it exits (its port taken, a bad option).
+      await waitUntil(
+        `redis-server on port ${port} did not answer PING`,
+        async () => /^(\+PONG|-NOAUTH)/.test(await pingReply(`127.0.0.1:${port}`, 200)) || "no PONG yet",
+        { timeoutMs: READY_TIMEOUT_MS, child, intervalMs: 20 },
+      );
+    } catch (error) {
+      proc = undefined;
+      await child.stop(1_000, "SIGKILL");
+      throw error;
     }
-    child.kill("SIGKILL");
-    await child.exited;
-    proc = undefined;
-    throw new Error(`redis-server on port ${port} did not answer PING within ${READY_TIMEOUT_MS} ms`);
   };
 
   const kill = async (): Promise<void> => {
     const child = proc;
     if (child === undefined) return;
     proc = undefined;
-    child.kill("SIGKILL");
-    await child.exited;
+    await child.stop(1_000, "SIGKILL");
   };
 
   try {
@@ -149,10 +149,10 @@ export async function startThrowawayRedis(options: { port?: number; args?: strin
       await spawn();
     },
     freeze() {
-      proc?.kill("SIGSTOP");
+      proc?.signal("SIGSTOP");
     },
     thaw() {
-      proc?.kill("SIGCONT");
+      proc?.signal("SIGCONT");
     },
     async close() {
       if (closed) return;
