@@ -20,6 +20,7 @@ import { type BenchOptions, type BenchTarget, parseOptions, USAGE } from "./benc
 import { type BenchProcess, REPO_ROOT, startReadyProcess } from "./bench/processes.ts";
 import { booksvcCounters } from "./kit/metrics.ts";
 import { runTool } from "./kit/run-tool.ts";
+import { waitUntil } from "./kit/wait.ts";
 import { runLoadProcess } from "./bench/load-process.ts";
 import { strategyNames } from "../internal/resilience/index.ts";
 import { type Check, checksText } from "./bench/checks.ts";
@@ -168,14 +169,15 @@ async function run(options: BenchOptions, signal: AbortSignal): Promise<number> 
       const warm = await getOnce(`${proc.url}/`);
       if (warm.status !== 200) throw new Error(`booksvc-cache warm-up answered ${warm.status}: ${warm.text}`);
       await proxy.cut();
-      const deadline = performance.now() + 15_000;
-      for (;;) {
-        signal.throwIfAborted();
-        const answer = await getOnce(`${proc.url}/`);
-        if (answer.status === 200 && answer.headers.get("cache-status") === "booksvc; hit") break;
-        if (performance.now() > deadline) throw new Error(`booksvc-cache never answered from its cache (last: ${answer.status} ${answer.headers.get("cache-status")})`);
-        await Bun.sleep(50);
-      }
+      await waitUntil(
+        "booksvc-cache never answered from its cache",
+        async () => {
+          const answer = await getOnce(`${proc.url}/`);
+          const cacheStatus = answer.headers.get("cache-status");
+          return (answer.status === 200 && cacheStatus === "booksvc; hit") || `${answer.status} ${cacheStatus}`;
+        },
+        { timeoutMs: 15_000, intervalMs: 50, signal },
+      );
       targets.push({ name: "booksvc-cache", proc, path: "/", expectHeader: "cache-status: booksvc; hit" });
     }
 
