@@ -1,22 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { LatencyHistogram } from "./latency-histogram.ts";
-import type { LoadResult } from "./load.ts";
+import { fakeLoadResult as round } from "./fake-load-result.ts";
 import { summarizeRounds } from "./load-summary.ts";
-
-function round(requests: number, serverCpuSeconds: number | undefined, latenciesMs: readonly number[] = [1]): LoadResult {
-  const histogram = new LatencyHistogram();
-  for (const ms of latenciesMs) histogram.record(ms);
-  return {
-    requests,
-    seconds: 2,
-    errors: 0,
-    unexpected: 0,
-    statuses: { "200": requests },
-    histogram: histogram.toJSON(),
-    clientCores: 0.5,
-    ...(serverCpuSeconds === undefined ? {} : { serverCpuSeconds }),
-  };
-}
 
 describe("summarizeRounds", () => {
   test("req/s over all rounds, each round's req/s, and the server's CPU per request", () => {

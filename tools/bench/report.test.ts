@@ -1,23 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { LatencyHistogram } from "./latency-histogram.ts";
-import type { LoadResult } from "./load.ts";
+import { fakeLoadResult } from "./fake-load-result.ts";
 import { summarizeRounds } from "./load-summary.ts";
 import { checkTargets, type ThroughputRow, throughputTable } from "./report.ts";
-
-function round(requests: number, serverCpuSeconds: number | undefined, latencyMs = 1): LoadResult {
-  const histogram = new LatencyHistogram();
-  for (let i = 0; i < 10; i++) histogram.record(latencyMs);
-  return {
-    requests,
-    seconds: 2,
-    errors: 0,
-    unexpected: 0,
-    statuses: { "200": requests },
-    histogram: histogram.toJSON(),
-    clientCores: 0.5,
-    ...(serverCpuSeconds === undefined ? {} : { serverCpuSeconds }),
-  };
-}
 
 function row(
   name: string,
@@ -26,7 +10,7 @@ function row(
   latencyMs = 1,
 ): ThroughputRow {
   return {
-    ...summarizeRounds(name, [{ ...round(rps * 2, 0.1, latencyMs), seconds: 2 }]),
+    ...summarizeRounds(name, [{ ...fakeLoadResult(rps * 2, 0.1, Array(10).fill(latencyMs)), seconds: 2 }]),
     ratioToCeiling: more.ratioToCeiling,
     ratioToStoragesvc: more.ratioToStoragesvc,
     rssIdleMiB: undefined,
