@@ -5,6 +5,7 @@ import { PgCluster } from "../tools/kit/pg-cluster.ts";
 import { freePort } from "../tools/kit/free-port.ts";
 import { startThrowawayRedis, type ThrowawayRedis } from "../tools/kit/redis-server.ts";
 import { type LogLine, ServiceProcess } from "../tools/kit/service-process.ts";
+import { startStoragesvcProcess } from "../tools/kit/storagesvc-process.ts";
 
 // Initdb, a PostgreSQL server, redis-server and service processes: slow on a busy 2-core machine.
 setDefaultTimeout(90_000);
@@ -70,7 +71,7 @@ describe("booksvc with a wrong Redis password", () => {
 
 describe("storagesvc with a wrong database password", () => {
   let cluster: PgCluster;
-  const services: ServiceProcess[] = [];
+  const stops: (() => Promise<unknown>)[] = [];
 
   beforeAll(async () => {
     cluster = await PgCluster.create({ password: REAL_PASSWORD });
@@ -78,19 +79,12 @@ describe("storagesvc with a wrong database password", () => {
   });
 
   afterAll(async () => {
-    await Promise.all(services.map((s) => s.stop("SIGKILL")));
+    await Promise.all(stops.map((stop) => stop()));
     await cluster?.destroy();
   });
 
-  async function start(databaseUrl: string): Promise<ServiceProcess> {
-    const port = await freePort();
-    const service = ServiceProcess.start({
-      entry: "cmd/storagesvc/main.ts",
-      port,
-      env: { HTTP_PORT: String(port), DATABASE_URL: databaseUrl, DB_POOL_MAX: "2", LOG_LEVEL: "debug" },
-    });
-    services.push(service);
-    return service;
+  function start(databaseUrl: string): Promise<ServiceProcess> {
+    return startStoragesvcProcess(databaseUrl, (stop) => stops.push(stop), { DB_POOL_MAX: "2", LOG_LEVEL: "debug" });
   }
 
   test("the cluster refuses a wrong password and accepts the right one (the setup the tests below rely on)", async () => {

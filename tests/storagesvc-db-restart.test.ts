@@ -2,8 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, te
 import type { RequestRecord } from "../tools/drill/load-worker.ts";
 import { LoadClients } from "../tools/kit/load-clients.ts";
 import { PgCluster } from "../tools/kit/pg-cluster.ts";
-import { freePort } from "../tools/kit/free-port.ts";
-import { ServiceProcess } from "../tools/kit/service-process.ts";
+import type { ServiceProcess } from "../tools/kit/service-process.ts";
+import { startStoragesvcProcess } from "../tools/kit/storagesvc-process.ts";
 
 // The contract: after the database restarts, /books answers 200 again within 3 s of the database
 // accepting connections, also under sustained load, and keeps doing so. Each case restarts a
@@ -34,14 +34,8 @@ afterEach(async () => {
 });
 
 async function startStoragesvc(): Promise<ServiceProcess> {
-  const port = await freePort();
-  const service = ServiceProcess.start({
-    entry: "cmd/storagesvc/main.ts",
-    port,
-    // DB_POOL_MAX left at the contract's default (10): fewer connections than clients.
-    env: { HTTP_PORT: String(port), DATABASE_URL: cluster.url(), LOG_LEVEL: "warn" },
-  });
-  cleanups.push(() => service.stop("SIGKILL"));
+  // DB_POOL_MAX left at the contract's default (10): fewer connections than clients.
+  const service = await startStoragesvcProcess(cluster.url(), (stop) => cleanups.push(stop), { LOG_LEVEL: "warn" });
   await service.waitFor("/readyz", 200, 15_000);
   return service;
 }

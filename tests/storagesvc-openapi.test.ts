@@ -4,7 +4,8 @@ import postgres from "postgres";
 import { freePort } from "../tools/kit/free-port.ts";
 import { type CheckedResponse, OpenApiResponses } from "../tools/kit/openapi-responses.ts";
 import { createFreshDatabase, type FreshDatabase } from "../tools/kit/postgres.ts";
-import { REPO_ROOT, ServiceProcess } from "../tools/kit/service-process.ts";
+import { REPO_ROOT, type ServiceProcess } from "../tools/kit/service-process.ts";
+import { startStoragesvcProcess } from "../tools/kit/storagesvc-process.ts";
 
 // storagesvc as a real process against the machine's PostgreSQL (a database of its own), and
 // against no database at all; every answer is checked against docs/openapi/storagesvc.yaml
@@ -13,7 +14,6 @@ import { REPO_ROOT, ServiceProcess } from "../tools/kit/service-process.ts";
 // Processes and database creation take a while on a busy machine (bun's default is 5 s per test).
 setDefaultTimeout(30_000);
 
-const ENTRY = "cmd/storagesvc/main.ts";
 const ARTICLE_BOOKS = [
   { id: 1, title: "One book", author: "John Doe", desc: "" },
   { id: 2, title: "Second book", author: "Jane Doe", desc: "" },
@@ -22,23 +22,21 @@ const ARTICLE_BOOKS = [
 let api: OpenApiResponses;
 let database: FreshDatabase;
 let service: ServiceProcess;
-const started: ServiceProcess[] = [];
+const stops: (() => Promise<unknown>)[] = [];
 
-function startStoragesvc(port: number, databaseUrl: string): ServiceProcess {
-  const svc = ServiceProcess.start({ entry: ENTRY, port, env: { HTTP_PORT: String(port), DATABASE_URL: databaseUrl, DB_POOL_MAX: "2", LOG_LEVEL: "warn" } });
-  started.push(svc);
-  return svc;
+function startStoragesvc(databaseUrl: string): Promise<ServiceProcess> {
+  return startStoragesvcProcess(databaseUrl, (stop) => stops.push(stop), { DB_POOL_MAX: "2", LOG_LEVEL: "warn" });
 }
 
 beforeAll(async () => {
   api = await OpenApiResponses.fromFile(join(REPO_ROOT, "docs/openapi/storagesvc.yaml"));
   database = await createFreshDatabase("storagesvc_openapi");
-  service = startStoragesvc(await freePort(), database.url);
+  service = await startStoragesvc(database.url);
   await service.waitFor("/readyz", 200);
 });
 
 afterAll(async () => {
-  await Promise.all(started.map((svc) => svc.stop("SIGKILL")));
+  await Promise.all(stops.map((stop) => stop()));
   await database.drop();
 });
 
@@ -84,7 +82,7 @@ describe("storagesvc without its database, as docs/openapi/storagesvc.yaml says"
   beforeAll(async () => {
     // Nothing listens on this port: the database is down from the start.
     const nowhere = `postgres://postgres@127.0.0.1:${await freePort()}/books`;
-    orphan = startStoragesvc(await freePort(), nowhere);
+    orphan = await startStoragesvc(nowhere);
     await orphan.waitFor("/healthz", 200);
   });
 
@@ -107,7 +105,7 @@ describe("storagesvc pages", () => {
 
   test("a full page carries Link to the next; the last short page does not", async () => {
     pagesDatabase = await createFreshDatabase("storagesvc_openapi_pages");
-    const svc = startStoragesvc(await freePort(), pagesDatabase.url);
+    const svc = await startStoragesvc(pagesDatabase.url);
     await svc.waitFor("/readyz", 200);
     const sql = postgres(pagesDatabase.url, { max: 1, onnotice: () => {} });
     try {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { PgCluster } from "../tools/kit/pg-cluster.ts";
 import { freePort } from "../tools/kit/free-port.ts";
-import { ServiceProcess } from "../tools/kit/service-process.ts";
+import type { ServiceProcess } from "../tools/kit/service-process.ts";
+import { startStoragesvcProcess } from "../tools/kit/storagesvc-process.ts";
 import { waitUntil } from "../tools/kit/wait.ts";
 
 // storagesvc while its database is away: it starts anyway, answers 503 JSON, stays up, and serves
@@ -10,7 +11,6 @@ import { waitUntil } from "../tools/kit/wait.ts";
 
 setDefaultTimeout(60_000);
 
-const ENTRY = "cmd/storagesvc/main.ts";
 const PASSWORD = "outage-pw-5519";
 /** The contract: serving again within 2 s of the database's return. */
 const RECOVERY_DEADLINE_MS = 2_000;
@@ -25,18 +25,8 @@ afterEach(async () => {
 });
 
 async function startService(databasePort: number, logLevel = "info"): Promise<ServiceProcess> {
-  const port = await freePort();
-  const service = ServiceProcess.start({
-    entry: ENTRY,
-    port,
-    env: {
-      HTTP_PORT: String(port),
-      DATABASE_URL: `postgres://postgres:${PASSWORD}@127.0.0.1:${databasePort}/postgres`,
-      DB_POOL_MAX: "4",
-      LOG_LEVEL: logLevel,
-    },
-  });
-  cleanups.push(() => service.stop("SIGKILL"));
+  const databaseUrl = `postgres://postgres:${PASSWORD}@127.0.0.1:${databasePort}/postgres`;
+  const service = await startStoragesvcProcess(databaseUrl, (stop) => cleanups.push(stop), { DB_POOL_MAX: "4", LOG_LEVEL: logLevel });
   await service.waitFor("/healthz", 200);
   return service;
 }

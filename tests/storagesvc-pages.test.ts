@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import postgres, { type Sql } from "postgres";
 import { toBookList } from "../internal/booksvc/books.ts";
 import { createBooksRepository } from "../internal/storagesvc/index.ts";
-import { freePort } from "../tools/kit/free-port.ts";
 import { createFreshDatabase, type FreshDatabase } from "../tools/kit/postgres.ts";
 import { seedBooks } from "../tools/kit/seed-books.ts";
-import { ServiceProcess } from "../tools/kit/service-process.ts";
+import type { ServiceProcess } from "../tools/kit/service-process.ts";
+import { startStoragesvcProcess } from "../tools/kit/storagesvc-process.ts";
 
 // storagesvc's pages, as a real process against the machine's PostgreSQL, each table in a database
 // of its own.
@@ -13,10 +13,9 @@ import { ServiceProcess } from "../tools/kit/service-process.ts";
 // Processes and database creation take a while on a busy machine (bun's default is 5 s per test).
 setDefaultTimeout(60_000);
 
-const ENTRY = "cmd/storagesvc/main.ts";
 const LARGE_TABLE_ROWS = 30_000;
 
-const started: ServiceProcess[] = [];
+const stops: (() => Promise<unknown>)[] = [];
 const databases: FreshDatabase[] = [];
 const pools: Sql[] = [];
 
@@ -37,13 +36,7 @@ const tableOf = (rows: number) => async (sql: Sql) => {
 };
 
 async function startService(databaseUrl: string): Promise<ServiceProcess> {
-  const port = await freePort();
-  const service = ServiceProcess.start({
-    entry: ENTRY,
-    port,
-    env: { HTTP_PORT: `:${port}`, DATABASE_URL: databaseUrl, DB_POOL_MAX: "4", LOG_LEVEL: "warn" },
-  });
-  started.push(service);
+  const service = await startStoragesvcProcess(databaseUrl, (stop) => stops.push(stop), { DB_POOL_MAX: "4", LOG_LEVEL: "warn" });
   await service.waitFor("/readyz", 200);
   return service;
 }
@@ -78,7 +71,7 @@ async function followLinks(service: ServiceProcess, path: string, between?: (pag
 }
 
 afterAll(async () => {
-  await Promise.all(started.splice(0).map((service) => service.stop("SIGKILL")));
+  await Promise.all(stops.splice(0).map((stop) => stop()));
   await Promise.all(pools.splice(0).map((sql) => sql.end({ timeout: 1 })));
   await Promise.all(databases.splice(0).map((database) => database.drop()));
 });

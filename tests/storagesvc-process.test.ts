@@ -1,16 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import postgres from "postgres";
 import { expectCleanDrain } from "../tools/kit/drain-load.ts";
-import { freePort } from "../tools/kit/free-port.ts";
 import { createFreshDatabase, type FreshDatabase } from "../tools/kit/postgres.ts";
-import { ServiceProcess } from "../tools/kit/service-process.ts";
+import type { ServiceProcess } from "../tools/kit/service-process.ts";
+import { startStoragesvcProcess } from "../tools/kit/storagesvc-process.ts";
 
 // storagesvc as a real process against the machine's PostgreSQL, in a database of its own.
 
 // Processes and database creation take a while on a busy machine (bun's default is 5 s per test).
 setDefaultTimeout(30_000);
 
-const ENTRY = "cmd/storagesvc/main.ts";
 const PASSWORD = "pw-must-not-leak-7731";
 const ARTICLE_BOOKS = [
   { id: 1, title: "One book", author: "John Doe", desc: "" },
@@ -20,16 +19,10 @@ const ARTICLE_BOOKS = [
 let database: FreshDatabase;
 /** The fresh database's URL with a password added: the shared server uses trust auth and ignores it. */
 let urlWithPassword: string;
-const started: ServiceProcess[] = [];
+const stops: (() => Promise<unknown>)[] = [];
 
 async function startService(databaseUrl = urlWithPassword, env: Record<string, string> = {}): Promise<ServiceProcess> {
-  const port = await freePort();
-  const service = ServiceProcess.start({
-    entry: ENTRY,
-    port,
-    env: { HTTP_PORT: `:${port}`, DATABASE_URL: databaseUrl, DB_POOL_MAX: "4", LOG_LEVEL: "info", ...env },
-  });
-  started.push(service);
+  const service = await startStoragesvcProcess(databaseUrl, (stop) => stops.push(stop), { DB_POOL_MAX: "4", LOG_LEVEL: "info", ...env });
   await service.waitFor("/readyz", 200);
   return service;
 }
@@ -52,7 +45,7 @@ beforeAll(async () => {
 const ownDatabases: FreshDatabase[] = [];
 
 afterEach(async () => {
-  await Promise.all(started.splice(0).map((service) => service.stop("SIGKILL")));
+  await Promise.all(stops.splice(0).map((stop) => stop()));
   await Promise.all(ownDatabases.splice(0).map((own) => own.drop()));
 });
 
