@@ -1,24 +1,12 @@
 import type { Registry } from "prom-client";
 import { createServiceApp, type Readiness, type ServiceApp } from "../httpx/index.ts";
-import type { Logger } from "../logging/logger.ts";
-import type { RequestCollapser, Strategy } from "../resilience/index.ts";
-import { booksHandler } from "./handler.ts";
-import type { LastGood } from "./last-good.ts";
-import type { BooksvcMetrics } from "./metrics.ts";
-import type { UpstreamBooks, UpstreamClient } from "./upstream.ts";
+import { type BooksHandlerOptions, booksHandler } from "./handler.ts";
 
-export interface BooksvcAppOptions {
-  upstream: UpstreamClient;
-  /** Set when COLLAPSE_REQUESTS is on. */
-  collapser?: RequestCollapser<UpstreamBooks>;
-  strategy: Strategy;
-  lastGood: LastGood;
-  metrics: BooksvcMetrics;
-  logger: Logger;
+/** What the books handler needs, plus what the shared service routes need. */
+export interface BooksvcAppOptions extends BooksHandlerOptions {
   registry: Registry;
   /** booksvc is ready whenever it runs: it is built to answer while storagesvc is down. */
   readiness: Readiness;
-  requestTimeoutMs: number;
 }
 
 /** The shared service routes plus `GET /` (the books, through the resilience strategy). */
