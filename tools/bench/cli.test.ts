@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { AB_USAGE } from "./ab-options.ts";
 import { USAGE } from "./options.ts";
 import { SCALE_USAGE } from "./scale-options.ts";
 
@@ -10,7 +11,7 @@ async function runEntry(script: string, args: string[]): Promise<{ code: number;
   return { code, stdout, stderr };
 }
 
-describe("bench and bench:scale on the command line", () => {
+describe("bench, bench:scale and bench:ab on the command line", () => {
   test("bench: an unknown --only target prints the error and the usage, exit 2", async () => {
     const { code, stdout, stderr } = await runEntry("../bench.ts", ["--only", "nonsense"]);
     expect(code).toBe(2);
@@ -26,5 +27,13 @@ describe("bench and bench:scale on the command line", () => {
     expect(bad.stderr).toContain("bench:scale: ");
     expect(bad.stderr).toContain("--fast");
     expect(bad.stderr).toEndWith(SCALE_USAGE);
+  });
+
+  test("bench:ab: --help prints the usage, exit 0; no variant is a usage error, exit 2", async () => {
+    expect(await runEntry("ab.ts", ["--help"])).toEqual({ code: 0, stdout: AB_USAGE, stderr: "" });
+    const bad = await runEntry("ab.ts", []);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toStartWith("bench:ab: --variant: give at least one booksvc to measure");
+    expect(bad.stderr).toEndWith(AB_USAGE);
   });
 });
