@@ -125,60 +125,71 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       } catch (err) {
         throw classifyThrown(err, "before the response");
       }
-
-      const { status } = response;
-      if (status < 200 || status >= 300) {
-        await drainSmallBody(response, utf8);
-        const retryAfterMs =
-          status === 503 || status === 429 ? parseRetryAfter(response.headers.get("retry-after"), now()) : undefined;
-        const kind = UpstreamError.kindOfStatus(status);
-        const what = status >= 300 && status < 400 ? `upstream answered ${status}, a redirect (not followed)` : `upstream answered ${status}`;
-        throw new UpstreamError(kind, what, {
-          status,
-          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-        });
-      }
-
-      const contentType = response.headers.get("content-type");
-      if (contentType !== null && !isJsonContentType(contentType)) {
-        cancelBody(response);
-        throw new UpstreamError("invalid", `upstream answered ${status} with content type ${contentType}`, { status });
-      }
-      const contentEncoding = response.headers.get("content-encoding");
-      if (contentEncoding !== null && contentEncoding.trim().toLowerCase() !== "identity") {
-        cancelBody(response);
-        throw new UpstreamError("invalid", `upstream answered ${status} with content encoding ${contentEncoding}, which was not asked for`, {
-          status,
-        });
-      }
-      const declaredLength = Number(response.headers.get("content-length") ?? NaN);
-      if (declaredLength > maxBodyBytes) {
-        cancelBody(response);
-        throw new UpstreamError("invalid", `upstream body exceeds ${maxBodyBytes} bytes (Content-Length ${declaredLength})`, { status });
-      }
-
-      let text: string;
-      try {
-        // A declared length was checked against the cap above, so the body can be read natively in one go.
-        text = Number.isFinite(declaredLength)
-          ? decodeUtf8(utf8, await response.bytes(), status)
-          : await readBodyCapped(response, maxBodyBytes, utf8);
-      } catch (err) {
-        throw classifyThrown(err, "while reading the body");
-      }
-      const books = parseBookList(text);
-      if (books === undefined) {
-        throw new UpstreamError("invalid", `upstream answered ${status} with a body that is not a book list`, { status });
-      }
-      const notThePage = pageProblem(books, page);
-      if (notThePage !== undefined) {
-        throw new UpstreamError("invalid", `upstream answered ${status} with books that are not the page asked for: ${notThePage}`, { status });
-      }
-      return { books, ...booksPageOf(books) };
+      return await pageFrom(response, page, classifyThrown);
     } finally {
       // The body was read or cancelled: the connection is back in fetch's pool, or closing.
       connections.release();
     }
+  }
+
+  /**
+   * The page `response` holds, or the `UpstreamError` that says why it holds none. Always reads or
+   * cancels the body.
+   */
+  async function pageFrom(
+    response: Response,
+    page: PageQuery,
+    classifyThrown: (err: unknown, during: string) => UpstreamError,
+  ): Promise<UpstreamBooks> {
+    const { status } = response;
+    if (status < 200 || status >= 300) {
+      await drainSmallBody(response, utf8);
+      const retryAfterMs =
+        status === 503 || status === 429 ? parseRetryAfter(response.headers.get("retry-after"), now()) : undefined;
+      const kind = UpstreamError.kindOfStatus(status);
+      const what = status >= 300 && status < 400 ? `upstream answered ${status}, a redirect (not followed)` : `upstream answered ${status}`;
+      throw new UpstreamError(kind, what, {
+        status,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      });
+    }
+
+    const contentType = response.headers.get("content-type");
+    if (contentType !== null && !isJsonContentType(contentType)) {
+      cancelBody(response);
+      throw new UpstreamError("invalid", `upstream answered ${status} with content type ${contentType}`, { status });
+    }
+    const contentEncoding = response.headers.get("content-encoding");
+    if (contentEncoding !== null && contentEncoding.trim().toLowerCase() !== "identity") {
+      cancelBody(response);
+      throw new UpstreamError("invalid", `upstream answered ${status} with content encoding ${contentEncoding}, which was not asked for`, {
+        status,
+      });
+    }
+    const declaredLength = Number(response.headers.get("content-length") ?? NaN);
+    if (declaredLength > maxBodyBytes) {
+      cancelBody(response);
+      throw new UpstreamError("invalid", `upstream body exceeds ${maxBodyBytes} bytes (Content-Length ${declaredLength})`, { status });
+    }
+
+    let text: string;
+    try {
+      // A declared length was checked against the cap above, so the body can be read natively in one go.
+      text = Number.isFinite(declaredLength)
+        ? decodeUtf8(utf8, await response.bytes(), status)
+        : await readBodyCapped(response, maxBodyBytes, utf8);
+    } catch (err) {
+      throw classifyThrown(err, "while reading the body");
+    }
+    const books = parseBookList(text);
+    if (books === undefined) {
+      throw new UpstreamError("invalid", `upstream answered ${status} with a body that is not a book list`, { status });
+    }
+    const notThePage = pageProblem(books, page);
+    if (notThePage !== undefined) {
+      throw new UpstreamError("invalid", `upstream answered ${status} with books that are not the page asked for: ${notThePage}`, { status });
+    }
+    return { books, ...booksPageOf(books) };
   }
 
   // One URL per page, in canonical form; the first page's is built once.
