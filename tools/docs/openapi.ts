@@ -131,7 +131,6 @@ function sharedComponents(): Json {
 
 const withRequestId = (headers: Json = {}): Json => ({ "X-Request-Id": ref("headers", "RequestId"), ...headers });
 
-/** /healthz, /readyz and /metrics: the same on both services but for what "ready" means. */
 /**
  * The `/metrics` description: each metric a service registers itself, named with its help text,
  * read from a registry the service's own code fills (so the list cannot drift from the code).
@@ -146,6 +145,10 @@ function metricsDescription(register: (registry: Registry) => void): string {
   return `Prometheus text exposition. Unmatched paths share the route label \`unmatched\`.\n\n${list}\n\nPlus the process metrics of prom-client. The only answer that is not JSON.`;
 }
 
+/**
+ * /healthz, /readyz and /metrics: the same on both services but for what "ready" means and the
+ * metrics each registers.
+ */
 function operationalPaths(readyMeans: string, registerMetrics: (registry: Registry) => void): Json {
   const parameters = [ref("parameters", "RequestId")];
   return {

@@ -55,7 +55,6 @@ const DEFAULT_POOL_MAX = 10;
 /** Long enough for HAProxy (a check every CHECK_INTERVAL_MS) to take a stopping replica out. */
 export const DEFAULT_SHUTDOWN_DELAY_MS = 1_000;
 
-
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const cleanups: Array<() => Promise<unknown>> = [];
   const stop = async () => {

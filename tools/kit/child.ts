@@ -21,11 +21,6 @@ export interface ChildOptions {
 
 const TAIL_LINES = 40;
 
-/**
- * The one wrapper of a child process in the tooling (the dev stack, drills, bench, tests): its
- * output split into lines, the last ones kept for error reports, and a stop that sends SIGTERM,
- * then SIGKILL if it lingers, so no orphan is left behind.
- */
 /** `base` without its undefined entries (process.env's type), as a child's environment. */
 export function definedEnv(base: Record<string, string | undefined>): Record<string, string> {
   const env: Record<string, string> = {};
@@ -33,6 +28,11 @@ export function definedEnv(base: Record<string, string | undefined>): Record<str
   return env;
 }
 
+/**
+ * The one wrapper of a child process in the tooling (the dev stack, drills, bench, tests): its
+ * output split into lines, the last ones kept for error reports, and a stop that sends SIGTERM,
+ * then SIGKILL if it lingers, so no orphan is left behind.
+ */
 export class Child {
   readonly exited: Promise<number>;
   private readonly tailLines: string[] = [];

@@ -74,7 +74,6 @@ export function parseManifest(text: string, source: string): K8sObject[] {
 export const objectId = (o: K8sObject): string =>
   `${o.kind} ${o.metadata.namespace === undefined ? "" : `${o.metadata.namespace}/`}${o.metadata.name}`;
 
-
 type ImageRule = { name: string; newName?: string; newTag?: string; digest?: string };
 
 function readImageRules(value: unknown, source: string): ImageRule[] {
