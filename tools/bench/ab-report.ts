@@ -1,6 +1,7 @@
 import { median } from "../kit/stats.ts";
 import { formatTable } from "../kit/table.ts";
 import type { LoadResult } from "./load.ts";
+import { type LoadSummary, summarizeRounds } from "./load-summary.ts";
 
 /** One round of `bench:ab`: storagesvc direct and every variant, measured back to back. */
 export interface AbRound {
@@ -19,31 +20,28 @@ export interface AbRow {
   errors: number;
 }
 
-const rpsOf = (result: LoadResult): number => result.requests / result.seconds;
+/** One target's rounds, each summed up on its own (req/s, CPU per request) as the bench sums rounds. */
+const eachRound = (name: string, results: readonly LoadResult[]): LoadSummary[] => results.map((result) => summarizeRounds(name, [result]));
 
-function cpuUsPerRequest(result: LoadResult): number | undefined {
-  return result.serverCpuSeconds === undefined || result.requests === 0 ? undefined : (result.serverCpuSeconds * 1e6) / result.requests;
-}
-
-function rowOf(name: string, results: LoadResult[], ratios: number[] | undefined): AbRow {
-  const cpu = results.map(cpuUsPerRequest).filter((us): us is number => us !== undefined);
+function rowOf(name: string, rounds: readonly LoadSummary[], ratios: number[] | undefined): AbRow {
+  const cpu = rounds.map((round) => round.serverCpuUsPerRequest);
   return {
     name,
-    medianRps: median(results.map(rpsOf)),
+    medianRps: median(rounds.map((round) => round.rps)),
     ratios,
-    medianCpuUsPerRequest: cpu.length === results.length ? median(cpu) : undefined,
-    errors: results.reduce((sum, r) => sum + r.errors, 0),
+    medianCpuUsPerRequest: cpu.every((us) => us !== undefined) ? median(cpu) : undefined,
+    errors: rounds.reduce((sum, round) => sum + round.errors, 0),
   };
 }
 
 /** storagesvc direct first, then each variant in the order given, ratios paired round by round. */
 export function summarizeAb(rounds: readonly AbRound[], variantNames: readonly string[]): AbRow[] {
-  const direct = rounds.map((round) => round.storagesvc);
+  const direct = eachRound("storagesvc direct", rounds.map((round) => round.storagesvc));
   return [
     rowOf("storagesvc direct", direct, undefined),
     ...variantNames.map((name) => {
-      const results = rounds.map((round) => round.variants[name]!);
-      return rowOf(name, results, results.map((r, i) => rpsOf(r) / rpsOf(direct[i]!)));
+      const variant = eachRound(name, rounds.map((round) => round.variants[name]!));
+      return rowOf(name, variant, variant.map((round, i) => round.rps / direct[i]!.rps));
     }),
   ];
 }

@@ -1,9 +1,9 @@
-import { type StrategyName, strategyNames } from "../../internal/resilience/index.ts";
+import { strategyNames } from "../../internal/resilience/index.ts";
 import { listFlag, numberFlag, parseFlags } from "../kit/args.ts";
 
 /** What `--only` can pick, in the order the bench starts them: the one list the usage and the check read. */
 export const BENCH_TARGETS = ["ceiling", "storagesvc", ...strategyNames.map((s) => `booksvc-${s}` as const), "booksvc-cache", "collapsing"] as const;
-export type BenchTarget = "ceiling" | "storagesvc" | `booksvc-${StrategyName}` | "booksvc-cache" | "collapsing";
+export type BenchTarget = (typeof BENCH_TARGETS)[number];
 
 /** Command-line options of `bun run bench`. */
 export interface BenchOptions {
