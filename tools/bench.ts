@@ -9,15 +9,14 @@
  * and the rounds of a target are aggregated. Then, for each binary, start-to-first-200 (median of
  * several starts) and RSS idle / after load. `--json` prints it all as JSON; see --help.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { type FaultProxy, startFaultProxy } from "./faultproxy/index.ts";
 import { binaryPath, ensureBinaries, type ServiceName as Service } from "./kit/binaries.ts";
-import { createFreshDatabase, type FreshDatabase } from "./kit/postgres.ts";
 import type { LoadResult } from "./bench/load.ts";
 import { type BenchOptions, type BenchTarget, parseOptions, USAGE } from "./bench/options.ts";
-import { type BenchProcess, REPO_ROOT, startReadyProcess } from "./bench/processes.ts";
+import { BenchRun } from "./bench/bench-run.ts";
+import { type BenchProcess, REPO_ROOT } from "./bench/processes.ts";
 import { booksvcCounters } from "./kit/metrics.ts";
 import { runTool } from "./kit/run-tool.ts";
 import { waitUntil } from "./kit/wait.ts";
@@ -93,32 +92,14 @@ async function run(options: BenchOptions, signal: AbortSignal): Promise<number> 
   log(`${info.nproc} cores, ${info.memory_gib} GiB, ${info.cpu_model}, bun ${info.bun}`);
   if (!options.source) await ensureBinaries(["storagesvc", "booksvc"], log);
 
-  const logDir = await mkdtemp(join(tmpdir(), "bookstore-bench-"));
-  const running: BenchProcess[] = [];
-  let database: FreshDatabase | undefined;
+  const benchRun = await BenchRun.open("bench", log);
   let proxy: FaultProxy | undefined;
   let failed = true;
-  const cleanup = async (): Promise<void> => {
-    for (const proc of running.splice(0).reverse()) await proc.child.stop(5_000);
-    await proxy?.close();
-    proxy = undefined;
-    await database?.drop();
-    database = undefined;
-    if (failed) log(`service logs kept in ${logDir}`);
-    else await rm(logDir, { recursive: true, force: true });
-  };
   try {
-    let databaseUrl = process.env.DATABASE_URL;
-    if (databaseUrl === undefined) {
-      database = await createFreshDatabase("bookstore_bench");
-      databaseUrl = database.url;
-      log(`fresh database ${database.name}`);
-    }
-    const start = async (name: string, service: Service | "ceiling", env: Record<string, string>, readyPath: string): Promise<BenchProcess> => {
+    const databaseUrl = await benchRun.databaseUrl();
+    const start = (name: string, service: Service | "ceiling", env: Record<string, string>, readyPath: string): Promise<BenchProcess> => {
       const command = service === "ceiling" ? [process.execPath, join(import.meta.dir, "bench", "ceiling.ts")] : serviceCommand(service, options);
-      const proc = await startReadyProcess({ name, command, logDir, env: { LOG_LEVEL: options.logLevel, ...env }, readyPath, signal });
-      running.push(proc);
-      return proc;
+      return benchRun.start({ name, command, env: { LOG_LEVEL: options.logLevel, ...env }, readyPath, signal });
     };
 
     const storagesvc = await start("storagesvc", "storagesvc", { DATABASE_URL: databaseUrl }, "/readyz");
@@ -225,8 +206,7 @@ async function run(options: BenchOptions, signal: AbortSignal): Promise<number> 
     }
 
     // Only storagesvc stays up for the startup runs: booksvc's first answer needs it.
-    for (const proc of running.splice(0).filter((p) => p !== storagesvc).reverse()) await proc.child.stop(5_000);
-    running.push(storagesvc);
+    await benchRun.stopAllBut(storagesvc);
     const startups: StartupResult[] = [];
     let bareStartup: StartupResult | undefined;
     if (options.starts > 0) {
@@ -234,7 +214,7 @@ async function run(options: BenchOptions, signal: AbortSignal): Promise<number> 
       if (!options.source) {
         bareStartup = await measureStartup({
           binary: "bare compiled Bun server (baseline)",
-          command: [await compileBareServer(logDir)],
+          command: [await compileBareServer(benchRun.logDir)],
           env: (port) => ({ HTTP_PORT: String(port), CEILING_BODY: "[]" }),
           mainPath: "/",
           starts: options.starts,
@@ -276,7 +256,8 @@ async function run(options: BenchOptions, signal: AbortSignal): Promise<number> 
     failed = false;
     return checks.every((c) => c.ok) ? 0 : 1;
   } finally {
-    await cleanup();
+    await benchRun.close(failed);
+    await proxy?.close();
   }
 }
 

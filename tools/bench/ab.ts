@@ -2,17 +2,14 @@
  * `bun run bench:ab`: two or more builds or settings of booksvc against storagesvc direct, back to
  * back in rotated rounds, as ratios paired round by round. See AB_USAGE.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { binaryPath, ensureBinaries } from "../kit/binaries.ts";
-import { createFreshDatabase, type FreshDatabase } from "../kit/postgres.ts";
 import { runTool } from "../kit/run-tool.ts";
 import { AB_USAGE, type AbOptions, parseAbOptions, VARIANT_DEFAULT_ENV } from "./ab-options.ts";
 import { type AbRound, abTable, summarizeAb } from "./ab-report.ts";
 import type { LoadResult } from "./load.ts";
 import { runLoadProcess } from "./load-process.ts";
-import { type BenchProcess, startReadyProcess } from "./processes.ts";
+import { BenchRun } from "./bench-run.ts";
+import type { BenchProcess } from "./processes.ts";
 
 const log = (message: string): void => {
   process.stderr.write(`bench:ab: ${message}\n`);
@@ -26,22 +23,12 @@ interface Target {
 
 async function run(options: AbOptions, signal: AbortSignal): Promise<number> {
   await ensureBinaries(["storagesvc"], log);
-  const logDir = await mkdtemp(join(tmpdir(), "bookstore-ab-"));
-  const running: BenchProcess[] = [];
-  let database: FreshDatabase | undefined;
+  const benchRun = await BenchRun.open("ab", log);
   let failed = true;
   try {
-    let databaseUrl = process.env.DATABASE_URL;
-    if (databaseUrl === undefined) {
-      database = await createFreshDatabase("bookstore_ab");
-      databaseUrl = database.url;
-    }
-    const start = async (name: string, command: string[], env: Record<string, string>): Promise<BenchProcess> => {
-      const proc = await startReadyProcess({ name, command, logDir, env: { LOG_LEVEL: options.logLevel, ...env }, readyPath: "/readyz", signal });
-      running.push(proc);
-      return proc;
-    };
-    const storagesvc = await start("storagesvc", [binaryPath("storagesvc")], { DATABASE_URL: databaseUrl });
+    const start = (name: string, command: string[], env: Record<string, string>): Promise<BenchProcess> =>
+      benchRun.start({ name, command, env: { LOG_LEVEL: options.logLevel, ...env }, readyPath: "/readyz", signal });
+    const storagesvc = await start("storagesvc", [binaryPath("storagesvc")], { DATABASE_URL: await benchRun.databaseUrl() });
     const targets: Target[] = [{ name: "storagesvc", proc: storagesvc, path: "/books" }];
     for (const variant of options.variants) {
       const env = { STORAGESVC_URL: `${storagesvc.url}/books`, ...VARIANT_DEFAULT_ENV, ...variant.env };
@@ -75,10 +62,7 @@ async function run(options: AbOptions, signal: AbortSignal): Promise<number> {
     if (failed) log(`answers other than 2xx from ${withErrors.map((row) => row.name).join(", ")}: those ratios measured something else`);
     return failed ? 1 : 0;
   } finally {
-    for (const proc of running.splice(0).reverse()) await proc.child.stop(5_000);
-    await database?.drop();
-    if (failed) log(`service logs kept in ${logDir}`);
-    else await rm(logDir, { recursive: true, force: true });
+    await benchRun.close(failed);
   }
 }
 
