@@ -1,3 +1,4 @@
+import { describeListen } from "../../internal/config/env.ts";
 import { startServer } from "../../internal/httpx/index.ts";
 import type { Logger } from "../../internal/logging/logger.ts";
 import { runMain, untilAborted } from "../../internal/process/run-main.ts";
@@ -10,7 +11,8 @@ export async function run(config: BooksvcConfig, { logger }: { logger: Logger },
   try {
     server = startServer({
       app: booksvc.app,
-      port: config.HTTP_PORT,
+      port: config.HTTP_PORT.port,
+      hostname: config.HTTP_PORT.hostname,
       logger,
       readiness: booksvc.readiness,
       // Longer than any request may take, so Bun never cuts one that is still within its deadline.
@@ -18,7 +20,7 @@ export async function run(config: BooksvcConfig, { logger }: { logger: Logger },
     });
   } catch (error) {
     await booksvc.close();
-    throw new Error(`cannot listen on port ${config.HTTP_PORT}`, { cause: error });
+    throw new Error(`cannot listen on ${describeListen(config.HTTP_PORT)}`, { cause: error });
   }
 
   await untilAborted(signal);

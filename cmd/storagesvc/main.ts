@@ -1,3 +1,4 @@
+import { describeListen } from "../../internal/config/env.ts";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { Readiness, startServer } from "../../internal/httpx/index.ts";
 import type { Logger } from "../../internal/logging/logger.ts";
@@ -27,10 +28,10 @@ export async function run(config: StoragesvcConfig, { logger }: { logger: Logger
 
   let server: ReturnType<typeof startServer>;
   try {
-    server = startServer({ app, port: config.HTTP_PORT, logger, readiness });
+    server = startServer({ app, port: config.HTTP_PORT.port, hostname: config.HTTP_PORT.hostname, logger, readiness });
   } catch (error) {
     await sql.end({ timeout: 1 });
-    throw new Error(`cannot listen on port ${config.HTTP_PORT}`, { cause: error });
+    throw new Error(`cannot listen on ${describeListen(config.HTTP_PORT)}`, { cause: error });
   }
   // Runs until `signal` aborts; never rejects (database failures are retried and logged).
   const schemaReady = schema.run(signal);

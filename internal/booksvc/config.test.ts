@@ -7,10 +7,14 @@ const problemsOf = (env: Record<string, string>) => configProblems(() => readBoo
 describe("readBooksvcConfig", () => {
   test("uses the contract's defaults when nothing is set", () => {
     expect(readBooksvcConfig({})).toEqual({
-      HTTP_PORT: 8081,
+      HTTP_PORT: { hostname: undefined, port: 8081 },
       STORAGESVC_URL: DEFAULT_STORAGESVC_URL,
       REDIS_ADDR: undefined,
       REDIS_URL: undefined,
+      REDIS_SENTINELS: undefined,
+      REDIS_SENTINEL_NAME: "mymaster",
+      REDIS_CLUSTER_NODES: undefined,
+      REDIS_PASSWORD: undefined,
       RESILIENCE_STRATEGY: "combined",
       UPSTREAM_TIMEOUT_MS: 2000,
       REQUEST_TIMEOUT_MS: 10_000,
@@ -19,14 +23,20 @@ describe("readBooksvcConfig", () => {
       RETRY_RANDOMIZATION_FACTOR: 0.5,
       RETRY_MAX_INTERVAL_MS: 60_000,
       RETRY_MAX_RETRIES: 7,
+      RETRY_BUDGET_PERCENT: 20,
+      RETRY_BUDGET_MIN_PER_S: 10,
       BREAKER_FAILURE_THRESHOLD: 1,
       BREAKER_OPEN_MS: 5000,
       BREAKER_INTERVAL_MS: 10_000,
+      STALE_AFTER_MS: 100,
       CACHE_TTL_S: 600,
       CACHE_KEY: "booksvc:books",
       UPSTREAM_MAX_BODY_BYTES: 1_048_576,
       CACHE_MAX_PAGES: 100,
+      CACHE_MAX_AGE_S: 0,
       COLLAPSE_REQUESTS: true,
+      MAX_IN_FLIGHT: 1024,
+      OTEL_EXPORTER_OTLP_ENDPOINT: undefined,
       SHUTDOWN_DELAY_MS: 0,
       LOG_LEVEL: "info",
     });
@@ -58,7 +68,7 @@ describe("readBooksvcConfig", () => {
       LOG_LEVEL: "debug",
     });
     expect(config).toMatchObject({
-      HTTP_PORT: 9001,
+      HTTP_PORT: { hostname: undefined, port: 9001 },
       STORAGESVC_URL: "https://storage.internal/books",
       REDIS_ADDR: "cache:6380",
       RESILIENCE_STRATEGY: "breaker",
@@ -108,6 +118,14 @@ describe("readBooksvcConfig", () => {
     ["SHUTDOWN_DELAY_MS", "-1", "an integer from 0 to 600000"],
     ["CACHE_MAX_PAGES", "0", "an integer from 1 to 100000"],
     ["COLLAPSE_REQUESTS", "yes", "true or false"],
+    ["REDIS_SENTINELS", "127.0.0.1", "host:port"],
+    ["REDIS_CLUSTER_NODES", "a:1,,b:2", "host:port"],
+    ["STALE_AFTER_MS", "-1", "an integer from 0"],
+    ["RETRY_BUDGET_PERCENT", "ten", "an integer from 0"],
+    ["RETRY_BUDGET_MIN_PER_S", "-1", "an integer from 0"],
+    ["MAX_IN_FLIGHT", "lots", "an integer from 0"],
+    ["CACHE_MAX_AGE_S", "-5", "an integer from 0"],
+    ["OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318", "http://"],
     ["LOG_LEVEL", "verbose", "debug, info, warn, error"],
   ])("rejects %s=%p, naming it and what is accepted", (name, raw, accepted) => {
     const problems = problemsOf({ [name]: raw });
@@ -125,6 +143,29 @@ describe("readBooksvcConfig", () => {
     const problems = problemsOf({ REDIS_ADDR: "localhost:6379", REDIS_URL: "redis://localhost:6379" });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toStartWith("REDIS_URL: ");
+  });
+
+  test("refuses two ways to Redis at once, naming the four", () => {
+    const problems = problemsOf({ REDIS_SENTINELS: "127.0.0.1:26379", REDIS_CLUSTER_NODES: "127.0.0.1:7000" });
+    expect(problems).toEqual([
+      "REDIS_CLUSTER_NODES: set together with REDIS_SENTINELS, expected at most one of REDIS_ADDR, REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES (or none for the in-memory cache)",
+    ]);
+  });
+
+  test("reads the sentinels and cluster nodes as host:port lists", () => {
+    expect(readBooksvcConfig({ REDIS_SENTINELS: "127.0.0.1:26379, [::1]:26380", REDIS_SENTINEL_NAME: "books" })).toMatchObject({
+      REDIS_SENTINELS: [
+        { host: "127.0.0.1", port: 26379 },
+        { host: "::1", port: 26380 },
+      ],
+      REDIS_SENTINEL_NAME: "books",
+    });
+    expect(readBooksvcConfig({ REDIS_CLUSTER_NODES: "redis-0:7000" }).REDIS_CLUSTER_NODES).toEqual([{ host: "redis-0", port: 7000 }]);
+  });
+
+  test("listens on one address when HTTP_PORT names it", () => {
+    expect(readBooksvcConfig({ HTTP_PORT: "127.0.0.1:9001" }).HTTP_PORT).toEqual({ hostname: "127.0.0.1", port: 9001 });
+    expect(readBooksvcConfig({ HTTP_PORT: "[::1]:9001" }).HTTP_PORT).toEqual({ hostname: "::1", port: 9001 });
   });
 
   test("never echoes a Redis password in a problem line", () => {

@@ -1,23 +1,25 @@
 import {
   ConfigError,
+  type ConfigOf,
   type EnvRecord,
   type EnvVar,
   envVar,
   boolVar,
   enumVar,
+  hostPortListVar,
   intVar,
-  type LogLevel,
+  listenVar,
   logLevelVar,
   numberVar,
   optionalVar,
-  portVar,
   readEnv,
   SHARED_ENV_MEANINGS,
+  setting,
   shutdownDelayVar,
   urlVar,
 } from "../config/env.ts";
 import { parseRedisAddr } from "../recache/index.ts";
-import { type StrategyName, strategyNames } from "../resilience/index.ts";
+import { strategyNames } from "../resilience/index.ts";
 import { DEFAULT_MAX_PAGES } from "./last-good.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./upstream.ts";
 
@@ -59,57 +61,91 @@ function redisUrlVar(): EnvVar<string | undefined> {
   return { ...optionalVar(inner, "a URL starting with redis:// or rediss://"), show: inner.show };
 }
 
-/** Every variable booksvc reads, with what it accepts and its default. */
+/** What the breaker-using strategies wait for a hanging upstream before the last good answer serves (STALE_AFTER_MS' default). */
+export const DEFAULT_STALE_AFTER_MS = 100;
+/** MAX_IN_FLIGHT's default: well above the bench's 256 clients, so only an overload meets it. */
+export const DEFAULT_MAX_IN_FLIGHT = 1024;
+
+/** Every variable booksvc reads: what it accepts, its default and what it means. */
 export const booksvcEnvVars = {
-  HTTP_PORT: portVar(8081),
-  STORAGESVC_URL: urlVar(DEFAULT_STORAGESVC_URL, ["http:", "https:"]),
-  REDIS_ADDR: redisAddrVar(),
-  REDIS_URL: redisUrlVar(),
-  RESILIENCE_STRATEGY: enumVar(strategyNames, "combined"),
-  UPSTREAM_TIMEOUT_MS: intVar(2000, 1, MAX_REQUEST_TIMEOUT_MS),
-  REQUEST_TIMEOUT_MS: intVar(10_000, 1, MAX_REQUEST_TIMEOUT_MS),
-  RETRY_INITIAL_INTERVAL_MS: intVar(500, 1, DAY_MS),
-  RETRY_MULTIPLIER: numberVar(1.5, 1, 100),
-  RETRY_RANDOMIZATION_FACTOR: numberVar(0.5, 0, 1),
-  RETRY_MAX_INTERVAL_MS: intVar(60_000, 1, DAY_MS),
-  RETRY_MAX_RETRIES: intVar(7, 0, 1000),
-  BREAKER_FAILURE_THRESHOLD: intVar(1, 1, 1_000_000),
-  BREAKER_OPEN_MS: intVar(5000, 1, DAY_MS),
-  BREAKER_INTERVAL_MS: intVar(10_000, 1, DAY_MS),
-  CACHE_TTL_S: intVar(600, 1, 365 * 86_400),
-  CACHE_KEY: keyVar("booksvc:books"),
+  HTTP_PORT: setting(listenVar(8081), SHARED_ENV_MEANINGS.HTTP_PORT),
+  STORAGESVC_URL: setting(urlVar(DEFAULT_STORAGESVC_URL, ["http:", "https:"]), "storagesvc's books endpoint. Redirects from it are never followed."),
+  REDIS_ADDR: setting(
+    redisAddrVar(),
+    "Redis for the last good answers, the article's form. Unset (and none of the other Redis variables): an in-memory cache of this process. Set at most one of `REDIS_ADDR`, `REDIS_URL`, `REDIS_SENTINELS` and `REDIS_CLUSTER_NODES`.",
+  ),
+  REDIS_URL: setting(redisUrlVar(), "Redis for the last good answers, as a URL (user, password, database, TLS with `rediss://`)."),
+  REDIS_SENTINELS: setting(
+    hostPortListVar(),
+    "Redis Sentinel: the sentinels' `host:port` list; booksvc asks them for the master named `REDIS_SENTINEL_NAME` and follows its failovers.",
+  ),
+  REDIS_SENTINEL_NAME: setting(keyVar("mymaster"), "Redis Sentinel: the name of the master group the sentinels watch."),
+  REDIS_CLUSTER_NODES: setting(
+    hostPortListVar(),
+    "Redis Cluster: some of its nodes' `host:port` (the client finds the rest). Every key of one page and the page index share a hash slot.",
+  ),
+  REDIS_PASSWORD: setting(
+    optionalVar(envVar("a password", "", (raw) => raw), "a password"),
+    "Password for Redis (`REDIS_ADDR`, Sentinel's master and replicas, Cluster nodes); with `REDIS_URL`, the URL's own password wins. Never logged.",
+  ),
+  RESILIENCE_STRATEGY: setting(
+    enumVar(strategyNames, "combined"),
+    "What happens when storagesvc fails: `none` answers `502` at once; `retry` retries with backoff until `REQUEST_TIMEOUT_MS`, then `504`; `breaker` serves the last good answer while the circuit breaker is open; `combined` retries through the breaker and falls back to the last good answer.",
+  ),
+  UPSTREAM_TIMEOUT_MS: setting(intVar(2000, 1, MAX_REQUEST_TIMEOUT_MS), "Limit on one upstream attempt, body included."),
+  REQUEST_TIMEOUT_MS: setting(intVar(10_000, 1, MAX_REQUEST_TIMEOUT_MS), "Limit on one client request, retries and the cache read included."),
+  RETRY_INITIAL_INTERVAL_MS: setting(intVar(500, 1, DAY_MS), "Exponential backoff: the first delay between attempts."),
+  RETRY_MULTIPLIER: setting(numberVar(1.5, 1, 100), "Exponential backoff: each delay is the previous one times this."),
+  RETRY_RANDOMIZATION_FACTOR: setting(numberVar(0.5, 0, 1), "Exponential backoff: each delay is varied at random by up to this fraction, either way."),
+  RETRY_MAX_INTERVAL_MS: setting(intVar(60_000, 1, DAY_MS), "Exponential backoff: the longest delay between attempts."),
+  RETRY_MAX_RETRIES: setting(intVar(7, 0, 1000), "Retries after the first attempt in `combined`; `retry` is bounded by `REQUEST_TIMEOUT_MS` only."),
+  RETRY_BUDGET_PERCENT: setting(
+    intVar(20, 0, 1000),
+    "Retry budget (`retry`, `combined`): retries per replica stay within this share of requests, or `RETRY_BUDGET_MIN_PER_S` if larger, over a sliding 10 s window; a retry the budget refuses ends the retrying as if the retries were exhausted.",
+  ),
+  RETRY_BUDGET_MIN_PER_S: setting(intVar(10, 0, 1_000_000), "Retry budget: retries per second always allowed, however few the requests."),
+  BREAKER_FAILURE_THRESHOLD: setting(intVar(1, 1, 1_000_000), "Consecutive upstream failures that open the circuit breaker."),
+  BREAKER_OPEN_MS: setting(intVar(5000, 1, DAY_MS), "How long the breaker stays open before one probe request is let through."),
+  BREAKER_INTERVAL_MS: setting(intVar(10_000, 1, DAY_MS), "While the breaker is closed, its failure count is reset this often."),
+  STALE_AFTER_MS: setting(
+    intVar(DEFAULT_STALE_AFTER_MS, 0, MAX_REQUEST_TIMEOUT_MS),
+    "`breaker` and `combined`: a request that has waited this long for the upstream while its page has a last good answer gets that answer (`Cache-Status: booksvc; hit; detail=upstream-slow`); the upstream call goes on and refreshes the cache. `0` turns it off.",
+  ),
+  CACHE_TTL_S: setting(intVar(600, 1, 365 * 86_400), "Lifetime of a last good answer in the cache, in seconds."),
+  CACHE_KEY: setting(
+    keyVar("booksvc:books"),
+    "Redis key of the last good answer (the article used `item`); other pages use it as a prefix. Replicas that share it share the fallback and `CACHE_MAX_PAGES`.",
+  ),
   // "[]" (2 bytes) is the smallest valid answer.
-  UPSTREAM_MAX_BODY_BYTES: intVar(DEFAULT_MAX_BODY_BYTES, 2, MAX_UPSTREAM_BODY_BYTES),
-  CACHE_MAX_PAGES: intVar(DEFAULT_MAX_PAGES, 1, 100_000),
-  COLLAPSE_REQUESTS: boolVar(true),
-  SHUTDOWN_DELAY_MS: shutdownDelayVar(),
-  LOG_LEVEL: logLevelVar(),
+  UPSTREAM_MAX_BODY_BYTES: setting(
+    intVar(DEFAULT_MAX_BODY_BYTES, 2, MAX_UPSTREAM_BODY_BYTES),
+    "Cap on an upstream body, in decoded bytes (booksvc asks for and accepts only unencoded bodies). A larger body fails that page only (not retried, not counted by the breaker); the cache never returns more than this.",
+  ),
+  CACHE_MAX_PAGES: setting(
+    intVar(DEFAULT_MAX_PAGES, 1, 100_000),
+    "Most pages kept as last good answers, in memory and in Redis (the first page always, the others least recently written first out): no client can make the cache grow past it.",
+  ),
+  CACHE_MAX_AGE_S: setting(
+    intVar(0, 0, 365 * 86_400),
+    "`Cache-Control: max-age` of answers from `/`, for a CDN or proxy in front (`stale-if-error` is `CACHE_TTL_S`).",
+  ),
+  COLLAPSE_REQUESTS: setting(
+    boolVar(true),
+    "Concurrent requests for the same page share one upstream attempt (`Cache-Status: booksvc; fwd=miss; collapsed`); `false` gives each request its own.",
+  ),
+  MAX_IN_FLIGHT: setting(
+    intVar(DEFAULT_MAX_IN_FLIGHT, 0, 1_000_000),
+    "Most requests to `/` in flight at once; beyond it booksvc answers `503` with `Retry-After: 1` at once (counted `shed`) so the admitted requests keep their latency. `/healthz`, `/readyz` and `/metrics` are never shed. `0` turns it off.",
+  ),
+  OTEL_EXPORTER_OTLP_ENDPOINT: setting(optionalVar(urlVar("http://localhost:4318", ["http:", "https:"])), SHARED_ENV_MEANINGS.OTEL_EXPORTER_OTLP_ENDPOINT),
+  SHUTDOWN_DELAY_MS: setting(shutdownDelayVar(), SHARED_ENV_MEANINGS.SHUTDOWN_DELAY_MS),
+  LOG_LEVEL: setting(logLevelVar(), SHARED_ENV_MEANINGS.LOG_LEVEL),
 };
 
-export type BooksvcConfig = Readonly<{
-  HTTP_PORT: number;
-  STORAGESVC_URL: string;
-  REDIS_ADDR: string | undefined;
-  REDIS_URL: string | undefined;
-  RESILIENCE_STRATEGY: StrategyName;
-  UPSTREAM_TIMEOUT_MS: number;
-  REQUEST_TIMEOUT_MS: number;
-  RETRY_INITIAL_INTERVAL_MS: number;
-  RETRY_MULTIPLIER: number;
-  RETRY_RANDOMIZATION_FACTOR: number;
-  RETRY_MAX_INTERVAL_MS: number;
-  RETRY_MAX_RETRIES: number;
-  BREAKER_FAILURE_THRESHOLD: number;
-  BREAKER_OPEN_MS: number;
-  BREAKER_INTERVAL_MS: number;
-  CACHE_TTL_S: number;
-  CACHE_KEY: string;
-  UPSTREAM_MAX_BODY_BYTES: number;
-  CACHE_MAX_PAGES: number;
-  COLLAPSE_REQUESTS: boolean;
-  SHUTDOWN_DELAY_MS: number;
-  LOG_LEVEL: LogLevel;
-}>;
+export type BooksvcConfig = ConfigOf<typeof booksvcEnvVars>;
+
+/** The ways to reach Redis: at most one may be set. */
+const REDIS_FORMS = ["REDIS_ADDR", "REDIS_URL", "REDIS_SENTINELS", "REDIS_CLUSTER_NODES"] as const;
 
 /** booksvc's configuration from `env`; throws `ConfigError` listing every problem, one per variable. */
 export function readBooksvcConfig(env: EnvRecord): BooksvcConfig {
@@ -121,46 +157,12 @@ export function readBooksvcConfig(env: EnvRecord): BooksvcConfig {
     if (!(error instanceof ConfigError)) throw error;
     problems = error.problems;
   }
-  // Both Redis forms at once is ambiguous; said once, on REDIS_URL, unless that is already wrong.
-  const bothRedis = env.REDIS_ADDR && env.REDIS_URL;
-  if (bothRedis && !problems.some((p) => p.startsWith("REDIS_URL:"))) {
-    problems = [...problems, "REDIS_URL: set together with REDIS_ADDR, expected only one of them (or neither for the in-memory cache)"];
+  // Two ways to Redis at once is ambiguous; said once, on the later one, unless that is already wrong.
+  const setForms = REDIS_FORMS.filter((name) => env[name]);
+  const later = setForms[1];
+  if (later !== undefined && !problems.some((p) => p.startsWith(`${later}:`))) {
+    problems = [...problems, `${later}: set together with ${setForms[0]}, expected at most one of ${REDIS_FORMS.join(", ")} (or none for the in-memory cache)`];
   }
   if (problems.length > 0 || config === undefined) throw new ConfigError(problems);
   return config;
 }
-
-/**
- * What each variable means, for docs/configuration.md (`bun run docs` writes it). A variable
- * added to booksvcEnvVars needs its line here: the type and the docs test both say so.
- */
-export const booksvcEnvMeanings = {
-  HTTP_PORT: SHARED_ENV_MEANINGS.HTTP_PORT,
-  STORAGESVC_URL: "storagesvc's books endpoint. Redirects from it are never followed.",
-  REDIS_ADDR:
-    "Redis for the last good answers, the article's form. Unset (and no `REDIS_URL`): an in-memory cache of this process. Set only one of `REDIS_ADDR` and `REDIS_URL`.",
-  REDIS_URL: "Redis for the last good answers, as a URL (user, password, database, TLS with `rediss://`). Set only one of `REDIS_ADDR` and `REDIS_URL`.",
-  RESILIENCE_STRATEGY:
-    "What happens when storagesvc fails: `none` answers `502` at once; `retry` retries with backoff until `REQUEST_TIMEOUT_MS`, then `504`; `breaker` serves the last good answer while the circuit breaker is open; `combined` retries through the breaker and falls back to the last good answer.",
-  UPSTREAM_TIMEOUT_MS: "Limit on one upstream attempt, body included.",
-  UPSTREAM_MAX_BODY_BYTES:
-    "Cap on an upstream body, in decoded bytes (booksvc asks for and accepts only unencoded bodies). A larger body is an invalid answer, logged as such; the cache never returns more than this.",
-  REQUEST_TIMEOUT_MS: "Limit on one client request, retries and the cache read included.",
-  RETRY_INITIAL_INTERVAL_MS: "Exponential backoff: the first delay between attempts.",
-  RETRY_MULTIPLIER: "Exponential backoff: each delay is the previous one times this.",
-  RETRY_RANDOMIZATION_FACTOR: "Exponential backoff: each delay is varied at random by up to this fraction, either way.",
-  RETRY_MAX_INTERVAL_MS: "Exponential backoff: the longest delay between attempts.",
-  RETRY_MAX_RETRIES: "Retries after the first attempt in `combined`; `retry` is bounded by `REQUEST_TIMEOUT_MS` only.",
-  BREAKER_FAILURE_THRESHOLD: "Consecutive upstream failures that open the circuit breaker.",
-  BREAKER_OPEN_MS: "How long the breaker stays open before one probe request is let through.",
-  BREAKER_INTERVAL_MS: "While the breaker is closed, its failure count is reset this often.",
-  CACHE_TTL_S: "Lifetime of a last good answer in the cache, in seconds.",
-  CACHE_KEY:
-    "Redis key of the last good answer (the article used `item`). Replicas that share it share the fallback.",
-  CACHE_MAX_PAGES:
-    "Most pages kept as last good answers, in memory and in Redis (the first page always, the others least recently written first out): no client can make the cache grow past it.",
-  COLLAPSE_REQUESTS:
-    "Concurrent requests for the same page share one upstream attempt (`Cache-Status: booksvc; fwd=miss; collapsed`); `false` gives each request its own.",
-  SHUTDOWN_DELAY_MS: SHARED_ENV_MEANINGS.SHUTDOWN_DELAY_MS,
-  LOG_LEVEL: SHARED_ENV_MEANINGS.LOG_LEVEL,
-} satisfies Record<keyof typeof booksvcEnvVars, string>;

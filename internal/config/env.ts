@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DEFAULT_GRACE_MS } from "../httpx/serve.ts";
+import { LOG_LEVELS, type LogLevel } from "../logging/levels.ts";
 import { redactUrl, redactUrlsInText } from "../logging/redact.ts";
 
 /** The environment a service reads its configuration from; tests pass a plain object. */
@@ -27,8 +27,25 @@ export interface EnvVar<T> {
   readonly show?: (raw: string) => string;
 }
 
+/**
+ * A variable as a service declares it: how it is read and what it means, in one place. The
+ * service's config type is derived from its settings (`ConfigOf`), and docs/configuration.md
+ * from the same declarations (`bun run docs`).
+ */
+export interface EnvSetting<T> extends EnvVar<T> {
+  /** What the variable does, for docs/configuration.md (Markdown, one paragraph). */
+  readonly meaning: string;
+}
+
+/** `reader` with what the variable means: one declaration per variable. */
+export function setting<T>(reader: EnvVar<T>, meaning: string): EnvSetting<T> {
+  return { ...reader, meaning };
+}
+
 type Readers = Record<string, EnvVar<unknown>>;
-type ConfigOf<R extends Readers> = { [K in keyof R]: R[K] extends EnvVar<infer T> ? T : never };
+
+/** The configuration `readers` produce: one field per variable, typed by its reader. */
+export type ConfigOf<R extends Readers> = Readonly<{ [K in keyof R]: R[K] extends EnvVar<infer T> ? T : never }>;
 
 /**
  * Reads every variable named in `readers` from `env`. Collects all problems before failing, so a
@@ -95,6 +112,58 @@ export function portVar(fallback: number): EnvVar<number> {
   );
 }
 
+/** Where a service listens: a port, on every interface unless `hostname` names one address. */
+export interface ListenAddress {
+  readonly hostname: string | undefined;
+  readonly port: number;
+}
+
+/**
+ * HTTP_PORT: `8082`, `:8082` (the article's form, every interface) or `127.0.0.1:8082` /
+ * `[::1]:8082` (one address).
+ */
+export function listenVar(fallback: number): EnvVar<ListenAddress> {
+  return envVar<ListenAddress>(
+    `a port 1-65535 written as ${fallback} or :${fallback}, or an address and port such as 127.0.0.1:${fallback}`,
+    { hostname: undefined, port: fallback },
+    (raw) => {
+      const match = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)?:)?(\d{1,5})$/.exec(raw);
+      const port = match ? Number(match[2]) : NaN;
+      if (!(port >= 1 && port <= 65535)) return undefined;
+      const host = match?.[1];
+      return { hostname: host === undefined ? undefined : host.replace(/^\[(.*)\]$/, "$1"), port };
+    },
+    `:${fallback}`,
+  );
+}
+
+/** "port 8082" or "127.0.0.1:8082", for messages. */
+export function describeListen({ hostname, port }: ListenAddress): string {
+  return hostname === undefined ? `port ${port}` : `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+}
+
+/** `host:port`, one server of a list (Redis Sentinel, Redis Cluster). */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Parses `host:port` (`[::1]:6379` for IPv6); undefined when it is not one. */
+export function parseHostPort(raw: string): HostPort | undefined {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(raw.trim());
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || !(port >= 1 && port <= 65535)) return undefined;
+  return { host: match[1]!.replace(/^\[(.*)\]$/, "$1"), port };
+}
+
+/** A comma-separated list of `host:port` (at least one); unset = undefined. */
+export function hostPortListVar(): EnvVar<readonly HostPort[] | undefined> {
+  return envVar<readonly HostPort[] | undefined>("a comma-separated list of host:port, e.g. 10.0.0.1:26379,10.0.0.2:26379, or unset", undefined, (raw) => {
+    const servers = raw.split(",").map(parseHostPort);
+    return servers.length > 0 && servers.every((s) => s !== undefined) ? (servers as HostPort[]) : undefined;
+  });
+}
+
 /** An integer within [min, max]. */
 export function intVar(fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): EnvVar<number> {
   return envVar(`an integer from ${min} to ${max}`, fallback, (raw) => {
@@ -136,6 +205,22 @@ export function urlVar(fallback: string, protocols: readonly string[]): EnvVar<s
   return { ...reader, show: redactUrl };
 }
 
+/**
+ * A PostgreSQL URL, with one host or several (`postgres://u@h1:5432,h2:5432/db?target_session_attrs=primary`,
+ * the libpq form postgres.js reads). `URL` cannot parse a host list, so each host is checked on its own.
+ */
+export function postgresUrlVar(fallback: string): EnvVar<string> {
+  const schemes = ["postgres:", "postgresql:"];
+  const reader = envVar(`a URL starting with postgres:// or postgresql://, with one host or a comma-separated list`, fallback, (raw) => {
+    const match = /^([a-z]+:)\/\/(?:[^@/?#]*@)?([^/?#]*)/i.exec(raw);
+    if (!match || !schemes.includes(match[1]!.toLowerCase())) return undefined;
+    const hosts = match[2]!.split(",");
+    const valid = hosts.every((host) => host !== "" && URL.canParse(`${match[1]}//${host}`) && new URL(`${match[1]}//${host}`).hostname !== "");
+    return valid ? raw : undefined;
+  });
+  return { ...reader, show: redactUrl };
+}
+
 /** An optional value: `undefined` when unset, else parsed like `inner` would parse it. */
 export function optionalVar<T>(inner: EnvVar<T>, accepts = inner.accepts): EnvVar<T | undefined> {
   return envVar<T | undefined>(`${accepts}, or unset`, undefined, (raw) => {
@@ -144,11 +229,11 @@ export function optionalVar<T>(inner: EnvVar<T>, accepts = inner.accepts): EnvVa
   });
 }
 
-export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
 /** LOG_LEVEL, shared by both services. */
 export const logLevelVar = (): EnvVar<LogLevel> => enumVar(LOG_LEVELS, "info");
+
+/** After the stop begins, how long in-flight requests get to finish (the contract's 10 s). */
+export const DEFAULT_GRACE_MS = 10_000;
 
 /** The longest SHUTDOWN_DELAY_MS: ten minutes, far beyond any load balancer's reaction time. */
 export const MAX_SHUTDOWN_DELAY_MS = 600_000;
@@ -161,7 +246,9 @@ export const shutdownDelayVar = (): EnvVar<number> => intVar(0, 0, MAX_SHUTDOWN_
 
 /** What the variables both services read mean (docs/configuration.md), written once. */
 export const SHARED_ENV_MEANINGS = {
-  HTTP_PORT: "Port the HTTP server listens on, on every interface.",
+  HTTP_PORT: "Where the HTTP server listens: a port on every interface (`8082`, `:8082`), or one address and port (`127.0.0.1:8082`, `[::1]:8082`) to keep it off other networks.",
   SHUTDOWN_DELAY_MS: `On SIGTERM or SIGINT, how long to keep answering, with \`/readyz\` at \`503\` and every answer carrying \`Connection: close\`, before no longer accepting connections; then in-flight requests get up to ${DEFAULT_GRACE_MS / 1000} s. Set it longer than your load balancer takes to act on readiness.`,
   LOG_LEVEL: "Lowest level written to the JSON log on stdout.",
+  OTEL_EXPORTER_OTLP_ENDPOINT:
+    "OpenTelemetry: where spans go over OTLP/HTTP (`/v1/traces` is appended). Unset: no exporter runs; `traceparent` is still continued and `trace_id` logged.",
 } as const;

@@ -147,8 +147,8 @@ describe("startServer", () => {
 describe("probeHealth", () => {
   test("is true while /healthz answers 200 and false once the server is gone", async () => {
     const server = startServer({ app: slowApp().app, port: 0, logger: quietLogger(), readiness: new Readiness() });
-    expect(await probeHealth(server.port)).toBe(true);
+    expect(await probeHealth({ hostname: undefined, port: server.port })).toBe(true);
     await server.stop();
-    expect(await probeHealth(server.port, 500)).toBe(false);
+    expect(await probeHealth({ hostname: undefined, port: server.port }, 500)).toBe(false);
   });
 });

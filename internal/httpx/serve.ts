@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import type { Logger } from "../logging/logger.ts";
 import type { Readiness } from "./readiness.ts";
+import { DEFAULT_GRACE_MS } from "../config/env.ts";
 
 export interface StartServerOptions {
   // biome-ignore lint: any Hono app, whatever its env type
@@ -39,7 +40,6 @@ export interface RunningServer {
   stop(options?: StopOptions): Promise<void>;
 }
 
-export const DEFAULT_GRACE_MS = 10_000;
 
 export function startServer({
   app,

@@ -1,5 +1,5 @@
 import pino from "pino";
-import type { LogLevel } from "../config/env.ts";
+import type { LogLevel } from "./levels.ts";
 import { serializeError } from "./serialize-error.ts";
 
 export type Logger = pino.Logger;

@@ -1,9 +1,10 @@
-import { ConfigError, type EnvRecord, type LogLevel } from "../config/env.ts";
+import { ConfigError, type EnvRecord, type ListenAddress } from "../config/env.ts";
+import type { LogLevel } from "../logging/levels.ts";
 import { probeHealth } from "../httpx/healthcheck.ts";
 import { createLogger, flushLogger, type Logger } from "../logging/logger.ts";
 
 /** What a service's `main.ts` hands to `runMain`. */
-export interface ServiceMain<C extends { HTTP_PORT: number; LOG_LEVEL: LogLevel }> {
+export interface ServiceMain<C extends { HTTP_PORT: ListenAddress; LOG_LEVEL: LogLevel }> {
   /** `app` field of every log line. */
   app: string;
   /** Parses the environment; throws `ConfigError` listing every problem. */
@@ -21,7 +22,7 @@ export const EXIT_BAD_CONFIG = 2;
  * local `/healthz` instead of serving. Bad configuration: one line per problem on stderr, exit 2,
  * nothing started. SIGTERM/SIGINT: graceful stop, exit 0.
  */
-export async function runMain<C extends { HTTP_PORT: number; LOG_LEVEL: LogLevel }>(
+export async function runMain<C extends { HTTP_PORT: ListenAddress; LOG_LEVEL: LogLevel }>(
   service: ServiceMain<C>,
   argv: readonly string[] = process.argv.slice(2),
   env: EnvRecord = process.env,

@@ -1,41 +1,23 @@
 // docs/configuration.md: one table per service, from the variables each service reads
 // (what they accept and their defaults are the readers' own, the same words a bad value's
-// problem line uses) and the meanings kept beside them. `bun run docs` writes it.
+// problem line uses, and the meaning declared with each). `bun run docs` writes it.
 
-import type { EnvVar } from "../../internal/config/env.ts";
+import type { EnvSetting } from "../../internal/config/env.ts";
 
-/** One service's variables as its config module exports them. */
+/** One service's variables as its config module declares them. */
 export interface ServiceVariables {
   service: string;
-  /** Where `variables` and `meanings` live, for the message when they disagree. */
+  /** Where `variables` are declared, named in the generated file's header. */
   source: string;
-  variables: Readonly<Record<string, EnvVar<unknown>>>;
-  meanings: Readonly<Record<string, string>>;
-}
-
-/** Thrown when a variable has no meaning or a meaning no variable: the reference would lie. */
-export class UndocumentedVariableError extends Error {
-  override name = "UndocumentedVariableError";
+  variables: Readonly<Record<string, EnvSetting<unknown>>>;
 }
 
 const cell = (text: string): string => text.replaceAll("|", "\\|").replaceAll("\n", " ");
 
-function table({ service, source, variables, meanings }: ServiceVariables): string {
-  const names = Object.keys(variables);
-  const missing = names.filter((name) => !(name in meanings));
-  const stale = Object.keys(meanings).filter((name) => !(name in variables));
-  if (missing.length > 0 || stale.length > 0) {
-    throw new UndocumentedVariableError(
-      [
-        ...missing.map((name) => `${service} reads ${name}, which has no meaning: add one beside it in ${source}`),
-        ...stale.map((name) => `${service} has a meaning for ${name}, which it does not read: remove it from ${source}`),
-      ].join("\n"),
-    );
-  }
-  const rows = names.map((name) => {
-    const { accepts, fallback } = variables[name]!;
+function table({ service, variables }: ServiceVariables): string {
+  const rows = Object.entries(variables).map(([name, { accepts, fallback, meaning }]) => {
     const shownDefault = fallback === undefined ? "unset" : `\`${fallback}\``;
-    return `| \`${name}\` | ${cell(shownDefault)} | ${cell(accepts)} | ${cell(meanings[name]!)} |`;
+    return `| \`${name}\` | ${cell(shownDefault)} | ${cell(accepts)} | ${cell(meaning)} |`;
   });
   return [`## ${service}`, "", "| variable | default | accepts | meaning |", "|---|---|---|---|", ...rows].join("\n");
 }

@@ -2,9 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { booksvcEnvVars } from "../../internal/booksvc/config.ts";
-import { type EnvVar, intVar } from "../../internal/config/env.ts";
+import type { EnvVar } from "../../internal/config/env.ts";
 import { storagesvcEnvVars } from "../../internal/storagesvc/config.ts";
-import { configurationReference, UndocumentedVariableError } from "./configuration.ts";
 import { generatedDocs } from "./generated.ts";
 import { runScript } from "../kit/run-script.ts";
 
@@ -62,16 +61,6 @@ describe("docs/configuration.md", () => {
     for (const [name, reader] of Object.entries(variables)) {
       expect(rows.get(name)).toEqual([reader.fallback === undefined ? "unset" : `\`${reader.fallback}\``, reader.accepts]);
     }
-  });
-
-  test("a variable read without a meaning stops the generation, naming it and where its meaning goes", () => {
-    const generate = () =>
-      configurationReference([
-        { service: "booksvc", source: "internal/booksvc/config.ts", variables: { NEW_LIMIT: intVar(5, 1) }, meanings: { OLD_LIMIT: "gone" } },
-      ]);
-    expect(generate).toThrow(UndocumentedVariableError);
-    expect(generate).toThrow("booksvc reads NEW_LIMIT, which has no meaning: add one beside it in internal/booksvc/config.ts");
-    expect(generate).toThrow("booksvc has a meaning for OLD_LIMIT, which it does not read");
   });
 
   test("no variable's accepts text repeats its default (the reference shows it in its own column)", () => {

@@ -1,8 +1,8 @@
 // Every file under docs/ that `bun run docs` writes, and what it holds.
 
 import { stringify } from "yaml";
-import { booksvcEnvMeanings, booksvcEnvVars } from "../../internal/booksvc/config.ts";
-import { storagesvcEnvMeanings, storagesvcEnvVars } from "../../internal/storagesvc/config.ts";
+import { booksvcEnvVars } from "../../internal/booksvc/config.ts";
+import { storagesvcEnvVars } from "../../internal/storagesvc/config.ts";
 import { configurationReference } from "./configuration.ts";
 import { booksvcOpenApi, type OpenApiDocument, storagesvcOpenApi } from "./openapi.ts";
 
@@ -27,13 +27,8 @@ export function generatedDocs(version: string): GeneratedDoc[] {
       path: "docs/configuration.md",
       render: () =>
         configurationReference([
-          {
-            service: "storagesvc",
-            source: "internal/storagesvc/config.ts",
-            variables: storagesvcEnvVars,
-            meanings: storagesvcEnvMeanings,
-          },
-          { service: "booksvc", source: "internal/booksvc/config.ts", variables: booksvcEnvVars, meanings: booksvcEnvMeanings },
+          { service: "storagesvc", source: "internal/storagesvc/config.ts", variables: storagesvcEnvVars },
+          { service: "booksvc", source: "internal/booksvc/config.ts", variables: booksvcEnvVars },
         ]),
     },
   ];

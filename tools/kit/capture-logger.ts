@@ -1,4 +1,4 @@
-import type { LogLevel } from "../../internal/config/env.ts";
+import type { LogLevel } from "../../internal/logging/levels.ts";
 import { createLogger, type Logger } from "../../internal/logging/logger.ts";
 
 export type CapturedLine = Record<string, unknown>;

@@ -4,9 +4,8 @@
 // value the service would refuse at start is refused here first.
 
 import { booksvcEnvVars, readBooksvcConfig } from "../../../internal/booksvc/config.ts";
-import { DEFAULT_GRACE_MS } from "../../../internal/httpx/serve.ts";
 import { readStoragesvcConfig, storagesvcEnvVars } from "../../../internal/storagesvc/config.ts";
-import type { EnvRecord, EnvVar } from "../../../internal/config/env.ts";
+import { DEFAULT_GRACE_MS, type EnvRecord, type EnvVar, type ListenAddress } from "../../../internal/config/env.ts";
 
 export type ServiceName = "booksvc" | "storagesvc";
 
@@ -17,7 +16,7 @@ export interface ServiceFacts {
    * Every variable the service reads, with the service's own reader of it (what it accepts, its
    * default); HTTP_PORT and SHUTDOWN_DELAY_MS, which every service reads, as numbers.
    */
-  envVars: { HTTP_PORT: EnvVar<number>; SHUTDOWN_DELAY_MS: EnvVar<number> } & Readonly<Record<string, EnvVar<unknown>>>;
+  envVars: { HTTP_PORT: EnvVar<ListenAddress>; SHUTDOWN_DELAY_MS: EnvVar<number> } & Readonly<Record<string, EnvVar<unknown>>>;
   /** The service's own reader: throws ConfigError with one line per bad variable. */
   readConfig: (env: EnvRecord) => unknown;
   /** RSS under the bench's load (README, `bun run bench`), the floor of a memory request. */

@@ -49,7 +49,7 @@ export function findServiceWorkloads(all: Workload[], objects: K8sObject[]): { f
     if (matches.length > 1) problems.push(`${facts.image} runs in ${matches.length} containers (${matches.map((m) => m.workload.id).join(", ")}); expected one Deployment`);
     for (const { workload, container } of matches.slice(0, 1)) {
       const env = resolveEnv(container, workload.namespace, objects);
-      const port = readVariable(env, "HTTP_PORT", facts.envVars.HTTP_PORT) ?? NaN;
+      const port = readVariable(env, "HTTP_PORT", facts.envVars.HTTP_PORT)?.port ?? NaN;
       found.push({ service, workload, container, env, port });
     }
   }
