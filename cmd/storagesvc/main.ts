@@ -4,6 +4,7 @@ import { Readiness, startServer } from "../../internal/httpx/index.ts";
 import type { Logger } from "../../internal/logging/logger.ts";
 import { redactUrl } from "../../internal/logging/redact.ts";
 import { runMain, untilAborted } from "../../internal/process/run-main.ts";
+import { createTracer } from "../../internal/tracing/index.ts";
 import {
   connectDatabase,
   createBooksRepository,
@@ -24,13 +25,15 @@ export async function run(config: StoragesvcConfig, { logger }: { logger: Logger
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const readiness = new Readiness(databaseReadiness(repository, schema));
-  const app = createStoragesvcApp({ books: readyBooks(repository, schema), logger, registry, readiness });
+  const tracer = createTracer(config.OTEL_EXPORTER_OTLP_ENDPOINT, "storagesvc");
+  const app = createStoragesvcApp({ books: readyBooks(repository, schema), logger, registry, readiness, tracer });
 
   let server: ReturnType<typeof startServer>;
   try {
     server = startServer({ app, port: config.HTTP_PORT.port, hostname: config.HTTP_PORT.hostname, logger, readiness });
   } catch (error) {
     await sql.end({ timeout: 1 });
+    await tracer.shutdown();
     throw new Error(`cannot listen on ${describeListen(config.HTTP_PORT)}`, { cause: error });
   }
   // Runs until `signal` aborts; never rejects (database failures are retried and logged).
@@ -40,6 +43,7 @@ export async function run(config: StoragesvcConfig, { logger }: { logger: Logger
   await server.stop({ delayMs: config.SHUTDOWN_DELAY_MS });
   await schemaReady;
   await sql.end({ timeout: 5 });
+  await tracer.shutdown();
 }
 
 if (import.meta.main) {

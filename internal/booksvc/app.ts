@@ -11,7 +11,7 @@ export interface BooksvcAppOptions extends BooksHandlerOptions {
 
 /** The shared service routes plus `GET /` (the books, through the resilience strategy). */
 export function createBooksvcApp(o: BooksvcAppOptions): ServiceApp {
-  const app = createServiceApp({ logger: o.logger, registry: o.registry, readiness: o.readiness });
+  const app = createServiceApp({ logger: o.logger, registry: o.registry, readiness: o.readiness, tracer: o.tracer });
   app.get("/", booksHandler(o));
   return app;
 }

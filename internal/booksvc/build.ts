@@ -18,6 +18,8 @@ import { createBooksvcMetrics } from "./metrics.ts";
 import { observePolicies } from "./policy-events.ts";
 import { createUpstreamClient, type UpstreamBooks } from "./upstream.ts";
 import { isRetryableUpstreamError, isUpstreamError, isUpstreamFailure } from "./upstream-error.ts";
+import { createTracer, type Tracer } from "../tracing/index.ts";
+import { tracedUpstream } from "./traced-upstream.ts";
 
 export interface BooksvcDeps {
   logger: Logger;
@@ -29,6 +31,8 @@ export interface BooksvcDeps {
   random?: () => number;
   /** Clock of the last good answers (stored times, `Age`, write refresh), for tests. Default `Date.now`. */
   now?: () => number;
+  /** Default: from OTEL_EXPORTER_OTLP_ENDPOINT (unset: ids only, nothing exported). */
+  tracer?: Tracer;
 }
 
 export interface Booksvc {
@@ -114,11 +118,15 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
     now: deps.now,
   });
   const readiness = new Readiness();
-  const upstream = createUpstreamClient({
-    url: config.STORAGESVC_URL,
-    attemptTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
-    maxBodyBytes: config.UPSTREAM_MAX_BODY_BYTES,
-  });
+  const tracer = deps.tracer ?? createTracer(config.OTEL_EXPORTER_OTLP_ENDPOINT, "booksvc");
+  const upstream = tracedUpstream(
+    createUpstreamClient({
+      url: config.STORAGESVC_URL,
+      attemptTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      maxBodyBytes: config.UPSTREAM_MAX_BODY_BYTES,
+    }),
+    tracer,
+  );
   const app = createBooksvcApp({
     upstream,
     ...(config.COLLAPSE_REQUESTS ? { collapser: new RequestCollapser<UpstreamBooks>({ onJoin: () => metrics.collapsed() }) } : {}),
@@ -129,6 +137,7 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
     registry,
     readiness,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    tracer,
   });
   logger.info(
     { strategy: config.RESILIENCE_STRATEGY, collapse_requests: config.COLLAPSE_REQUESTS, upstream: redactUrl(config.STORAGESVC_URL) },
@@ -145,6 +154,7 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
       await lastGood.settled();
       for (const s of subscriptions) s.dispose();
       await cache.close();
+      await tracer.shutdown();
     },
   };
 }

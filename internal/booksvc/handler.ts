@@ -9,6 +9,7 @@ import { CACHE_BUDGET_MS } from "../recache/index.ts";
 import type { LastGood } from "./last-good.ts";
 import type { BooksvcMetrics } from "./metrics.ts";
 import { type UpstreamBooks, type UpstreamClient, isUpstreamError, UpstreamError } from "./upstream.ts";
+import { idOnlyTracer, inSpan, type TraceContext, type Tracer } from "../tracing/index.ts";
 
 export interface BooksHandlerOptions {
   upstream: UpstreamClient;
@@ -20,6 +21,8 @@ export interface BooksHandlerOptions {
   logger: Logger;
   /** REQUEST_TIMEOUT_MS: the limit on one client request, retries and cache read included. */
   requestTimeoutMs: number;
+  /** Spans the cache read (upstream attempts are spanned by tracedUpstream). Default: ids only. */
+  tracer?: Tracer;
 }
 
 const JSON_TYPE = { "Content-Type": "application/json" };
@@ -52,6 +55,7 @@ function attemptOutcome(error: unknown): string {
  */
 export function booksHandler(o: BooksHandlerOptions) {
   // A strategy that may fall back to the cache stops early enough to leave the cache its budget.
+  const tracer = o.tracer ?? idOnlyTracer();
   const reserveMs = o.strategy.usesCache ? Math.min(CACHE_BUDGET_MS, Math.floor(o.requestTimeoutMs / 2)) : 0;
 
   const clientClosed = (c: Context<ServiceEnv>): Response => {
@@ -60,10 +64,10 @@ export function booksHandler(o: BooksHandlerOptions) {
   };
 
   /** One upstream call: counted, and each attempt's outcome too. */
-  const fetchPage = async (page: PageQuery, requestId: string, signal: AbortSignal): Promise<UpstreamBooks> => {
+  const fetchPage = async (page: PageQuery, requestId: string, signal: AbortSignal, trace?: TraceContext): Promise<UpstreamBooks> => {
     o.metrics.upstreamCall();
     try {
-      const answer = await o.upstream.fetchBooks({ signal, requestId, page });
+      const answer = await o.upstream.fetchBooks({ signal, requestId, page, trace });
       o.metrics.attempt("ok");
       return answer;
     } catch (error) {
@@ -77,14 +81,15 @@ export function booksHandler(o: BooksHandlerOptions) {
     if (!parsed.ok) return c.json({ error: parsed.error }, 400);
     const page = parsed.query;
     const requestId = c.get("requestId");
+    const trace = c.get("trace");
     // The request this one's answer came from, when it joined another's upstream call.
     let collapsedInto: string | undefined;
     const call = async (signal: AbortSignal): Promise<UpstreamBooks> => {
-      if (o.collapser === undefined) return fetchPage(page, requestId, signal);
+      if (o.collapser === undefined) return fetchPage(page, requestId, signal, trace);
       let shared: Collapsed<UpstreamBooks>;
       try {
         shared = await o.collapser.run(canonicalPageParams(page), requestId, signal, (callSignal) =>
-          fetchPage(page, requestId, callSignal),
+          fetchPage(page, requestId, callSignal, trace),
         );
       } catch (error) {
         // Left a shared call others still wait for: its own deadline or client, as an attempt would say.
@@ -121,7 +126,7 @@ export function booksHandler(o: BooksHandlerOptions) {
 
       case "fallback": {
         const readStarted = performance.now();
-        const cached = await o.lastGood.read(page);
+        const cached = await inSpan(tracer, "cache read", { parent: trace }, () => o.lastGood.read(page));
         // A slow cache read (Redis, up to its 250 ms budget) leaves a client time to go.
         if (performance.now() - readStarted > SLOW_CACHE_READ_MS && c.req.raw.signal.aborted) return clientClosed(c);
         if (cached !== undefined) {

@@ -2,6 +2,7 @@ import { Bulkhead } from "../resilience/index.ts";
 import { canonicalPageParams, FIRST_PAGE, type PageQuery } from "../books/page-query.ts";
 import { type Book, type BooksPage, booksPageOf, parseBookList } from "./books.ts";
 import { UpstreamError } from "./upstream-error.ts";
+import { formatTraceparent, type TraceContext } from "../tracing/index.ts";
 
 export { isUpstreamError, isUpstreamFailure, UpstreamError, type UpstreamErrorKind } from "./upstream-error.ts";
 
@@ -61,6 +62,8 @@ export interface FetchBooksOptions {
   requestId?: string;
   /** Which page; sent as `limit` and `after` in canonical form. Default: the first. */
   page?: PageQuery;
+  /** Sent as `traceparent`: the span this attempt belongs to (see tracedUpstream). */
+  trace?: TraceContext;
 }
 
 /** A validated page: the list, its canonical JSON (only the four known fields: what is cached and served), and what its Link needs. */
@@ -202,7 +205,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const firstPageUrl = urlOf(FIRST_PAGE);
 
   return {
-    async fetchBooks({ signal: callerSignal, requestId, page = FIRST_PAGE }: FetchBooksOptions = {}): Promise<UpstreamBooks> {
+    async fetchBooks({ signal: callerSignal, requestId, page = FIRST_PAGE, trace }: FetchBooksOptions = {}): Promise<UpstreamBooks> {
       if (callerSignal?.aborted) {
         throw new UpstreamError(UpstreamError.kindOfAbort(callerSignal.reason), "request ended before the upstream call", { cause: callerSignal.reason });
       }
@@ -230,6 +233,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
       const headers: Record<string, string> = { Accept: "application/json", "Accept-Encoding": "identity" };
       if (requestId !== undefined) headers["X-Request-Id"] = requestId;
+      if (trace !== undefined) headers.traceparent = formatTraceparent(trace);
       try {
         return await attemptInConnectionSlot(page === FIRST_PAGE ? firstPageUrl : urlOf(page), page, signal, headers, classifyThrown);
       } finally {

@@ -5,3 +5,4 @@ export * from "./readiness.ts";
 export * from "./request-context.ts";
 export * from "./serve.ts";
 export * from "./service-app.ts";
+export * from "./trace-requests.ts";

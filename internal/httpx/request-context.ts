@@ -4,12 +4,13 @@ import { routePath } from "hono/route";
 import type { Logger } from "../logging/logger.ts";
 import type { HttpMetrics } from "./http-metrics.ts";
 import type { Readiness } from "./readiness.ts";
+import type { TraceVariables } from "./trace-requests.ts";
 
 /**
  * What the middleware gives handlers: `requestId`, and `logFields`, extra fields a handler puts on
  * its request's log line (booksvc: `collapsed_into`).
  */
-export type RequestContextVariables = RequestIdVariables & { logFields?: Record<string, unknown> };
+export type RequestContextVariables = RequestIdVariables & Partial<TraceVariables> & { logFields?: Record<string, unknown> };
 
 export interface RequestContextOptions {
   logger: Logger;
@@ -49,6 +50,7 @@ export function requestContext({ logger, metrics, readiness }: RequestContextOpt
     logger.info(
       {
         request_id: c.get("requestId"),
+        trace_id: c.get("trace")?.traceId,
         method: c.req.method,
         path: c.req.path,
         status,

@@ -6,6 +6,8 @@ import { allowedMethodsOf } from "./allowed-methods.ts";
 import { createHttpMetrics } from "./http-metrics.ts";
 import type { Readiness } from "./readiness.ts";
 import { requestContext, type RequestContextVariables } from "./request-context.ts";
+import { traceRequests } from "./trace-requests.ts";
+import { idOnlyTracer, type Tracer } from "../tracing/index.ts";
 
 export type ServiceEnv = { Variables: RequestContextVariables };
 export type ServiceApp = Hono<ServiceEnv>;
@@ -14,6 +16,8 @@ export interface ServiceAppOptions {
   logger: Logger;
   registry: Registry;
   readiness: Readiness;
+  /** Spans of each request (W3C Trace Context); default: ids only, nothing exported. */
+  tracer?: Tracer;
 }
 
 /**
@@ -21,9 +25,10 @@ export interface ServiceAppOptions {
  * `/healthz`, `/readyz`, `/metrics`, and JSON answers for 404, 405 and unexpected errors.
  * The caller adds its own routes to the returned app.
  */
-export function createServiceApp({ logger, registry, readiness }: ServiceAppOptions): ServiceApp {
+export function createServiceApp({ logger, registry, readiness, tracer = idOnlyTracer() }: ServiceAppOptions): ServiceApp {
   const app = new Hono<ServiceEnv>();
   app.use(requestId());
+  app.use(traceRequests({ tracer }));
   app.use(requestContext({ logger, metrics: createHttpMetrics(registry), readiness }));
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));

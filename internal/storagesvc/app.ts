@@ -5,12 +5,15 @@ import { describeError } from "../logging/describe-error.ts";
 import { DatabaseUnavailableError } from "./database-error.ts";
 import { nextPageLink, parsePageQuery } from "../books/page-query.ts";
 import type { BookSource } from "./ready-books.ts";
+import { idOnlyTracer, inSpan, type Tracer } from "../tracing/index.ts";
 
 export interface StoragesvcAppOptions {
   books: BookSource;
   logger: Logger;
   registry: Registry;
   readiness: Readiness;
+  /** Spans of each request and its query; default: ids only, nothing exported. */
+  tracer?: Tracer;
 }
 
 /**
@@ -18,13 +21,13 @@ export interface StoragesvcAppOptions {
  * to the next when the page is full. A bad parameter is `400` naming it; a database failure is
  * `503` without detail.
  */
-export function createStoragesvcApp({ books, logger, registry, readiness }: StoragesvcAppOptions): ServiceApp {
-  const app = createServiceApp({ logger, registry, readiness });
+export function createStoragesvcApp({ books, logger, registry, readiness, tracer = idOnlyTracer() }: StoragesvcAppOptions): ServiceApp {
+  const app = createServiceApp({ logger, registry, readiness, tracer });
   app.get("/books", async (c) => {
     const parsed = parsePageQuery(c.req.queries());
     if (!parsed.ok) return c.json({ error: parsed.error }, 400);
     try {
-      const page = await books.page(parsed.query);
+      const page = await inSpan(tracer, "books query", { parent: c.get("trace") }, () => books.page(parsed.query));
       const next = nextPageLink("/books", parsed.query, page.length, page.at(-1)?.id);
       if (next !== undefined) c.header("Link", next);
       return c.json(page);
