@@ -105,6 +105,7 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
     isRetryable: isRetryableUpstreamError,
     retryAfterMsOf: (error) => (isUpstreamError(error) ? error.retryAfterMs : undefined),
     random: deps.random,
+    retryBudget: { percent: config.RETRY_BUDGET_PERCENT, minPerSecond: config.RETRY_BUDGET_MIN_PER_S },
   });
   const metrics = createBooksvcMetrics({ registry, breakerState: () => policies.breaker?.state() });
   const subscriptions = observePolicies(policies, { logger, metrics, openMs: config.BREAKER_OPEN_MS });

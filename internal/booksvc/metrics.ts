@@ -1,8 +1,11 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { BreakerState } from "../resilience/index.ts";
 
-/** Where an answer to `GET /` came from; `client_closed`: the client left before it (logged as 499). */
-export type AnswerSource = "upstream" | "cache" | "error" | "client_closed";
+/**
+ * Where an answer to `GET /` came from; `client_closed`: the client left before it (logged as 499);
+ * `shed`: refused at once with 503 because MAX_IN_FLIGHT requests were already in flight.
+ */
+export type AnswerSource = "upstream" | "cache" | "error" | "client_closed" | "shed";
 
 /** booksvc's own metrics, on top of the shared request metrics. */
 export interface BooksvcMetrics {
@@ -13,6 +16,8 @@ export interface BooksvcMetrics {
   attempt(outcome: string): void;
   /** A retry was scheduled. */
   retry(): void;
+  /** The retry budget refused a retry (the request ended as if its retries were exhausted). */
+  retryRefused(): void;
   /** An upstream call started (one per attempt that was not collapsed into another's). */
   upstreamCall(): void;
   /** A request's attempt joined another request's upstream call. */
@@ -51,6 +56,11 @@ export function createBooksvcMetrics({ registry, breakerState }: BooksvcMetricsO
     help: "Upstream retries scheduled after a failed attempt.",
     registers: [registry],
   });
+  const retriesRefused = new Counter({
+    name: "booksvc_upstream_retries_refused_total",
+    help: "Retries the retry budget refused (RETRY_BUDGET_PERCENT, RETRY_BUDGET_MIN_PER_S); each ended its request's retrying.",
+    registers: [registry],
+  });
   const upstreamCalls = new Counter({
     name: "booksvc_upstream_calls_total",
     help: "Upstream calls made; with collapsing, one serves every request that joined it (upstream calls / http requests = calls per request).",
@@ -63,7 +73,7 @@ export function createBooksvcMetrics({ registry, breakerState }: BooksvcMetricsO
   });
   const answers = new Counter({
     name: "booksvc_answers_total",
-    help: "Answers to GET /, by source (upstream, cache, error, client_closed).",
+    help: "Answers to GET /, by source (upstream, cache, error, client_closed, shed).",
     labelNames: ["source"] as const,
     registers: [registry],
   });
@@ -74,12 +84,13 @@ export function createBooksvcMetrics({ registry, breakerState }: BooksvcMetricsO
     registers: [registry],
   });
   // Export the label sets from the first scrape, so dashboards see zeros rather than gaps.
-  for (const source of ["upstream", "cache", "error", "client_closed"] as const) answers.inc({ source }, 0);
+  for (const source of ["upstream", "cache", "error", "client_closed", "shed"] as const) answers.inc({ source }, 0);
   for (const operation of ["get", "put"] as const) cacheErrors.inc({ operation }, 0);
 
   return {
     attempt: (outcome) => attempts.inc({ outcome }),
     retry: () => retries.inc(),
+    retryRefused: () => retriesRefused.inc(),
     upstreamCall: () => upstreamCalls.inc(),
     collapsed: () => collapsedRequests.inc(),
     answer: (source) => answers.inc({ source }),

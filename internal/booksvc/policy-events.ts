@@ -18,7 +18,7 @@ function describeFailure(reason: unknown): Record<string, unknown> {
  */
 export function observePolicies(
   { breaker, retry }: BuiltStrategy,
-  { logger, metrics, openMs }: { logger: Logger; metrics: Pick<BooksvcMetrics, "retry">; openMs: number },
+  { logger, metrics, openMs }: { logger: Logger; metrics: Pick<BooksvcMetrics, "retry" | "retryRefused">; openMs: number },
 ): IDisposable[] {
   const subscriptions: IDisposable[] = [];
   if (breaker) {
@@ -36,9 +36,10 @@ export function observePolicies(
         metrics.retry();
         logger.debug({ attempt: event.attempt, delay_ms: Math.round(event.delayMs), cause: describeFailure(event.error) }, "retrying upstream");
       }),
-      retry.onGiveUp((event) =>
-        logger.debug({ reason: event.reason, attempts: event.attempts, cause: describeFailure(event.error) }, "retries given up"),
-      ),
+      retry.onGiveUp((event) => {
+        if (event.reason === "budget") metrics.retryRefused();
+        logger.debug({ reason: event.reason, attempts: event.attempts, cause: describeFailure(event.error) }, "retries given up");
+      }),
     );
   }
   return subscriptions;

@@ -6,6 +6,7 @@ import { breakerStrategy } from "./strategies/breaker.ts";
 import { combinedStrategy } from "./strategies/combined.ts";
 import { noneStrategy } from "./strategies/none.ts";
 import { retryStrategy } from "./strategies/retry.ts";
+import { RetryBudget, type RetryBudgetOptions } from "./retry-budget.ts";
 
 export interface StrategyOptions {
   name: StrategyName;
@@ -24,6 +25,8 @@ export interface StrategyOptions {
   retryAfterMsOf?(error: unknown): number | undefined;
   /** Jitter source, for tests. */
   random?: () => number;
+  /** RETRY_BUDGET_PERCENT and RETRY_BUDGET_MIN_PER_S; unset: retries are not budgeted. */
+  retryBudget?: RetryBudgetOptions;
 }
 
 /** The chosen strategy and the retry and breaker behind it, for subscribing to their events. */
@@ -35,8 +38,10 @@ export interface BuiltStrategy {
 
 /** Builds the named strategy and its policies; call once (in main) and share. */
 export function buildStrategy(o: StrategyOptions): BuiltStrategy {
+  // One budget per replica, shared by every request (only one strategy is built).
+  const budget = o.retryBudget === undefined ? undefined : new RetryBudget(o.retryBudget);
   const retryWith = (maxRetries: number, shouldRetry: (error: unknown) => boolean): Retry =>
-    createRetry({ backoff: o.backoff, maxRetries, shouldRetry, retryAfterMsOf: o.retryAfterMsOf, random: o.random });
+    createRetry({ backoff: o.backoff, maxRetries, shouldRetry, retryAfterMsOf: o.retryAfterMsOf, random: o.random, budget });
   const newBreaker = (): Breaker => createBreaker({ ...o.breaker, isFailure: o.isFailure });
   const isRetryable = o.isRetryable ?? o.isFailure;
 

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, setSystemTime, test } from "bu
 import { type BackoffOptions, articleBackoffOptions, backoffInterval } from "./backoff.ts";
 import { type Deadline, DeadlineExceededError, startDeadline } from "./deadline.ts";
 import { type GiveUpEvent, type RetryOptions, createRetry } from "./deadline-retry.ts";
+import { RetryBudget } from "./retry-budget.ts";
 
 class ClientError extends Error {}
 const shouldRetry = (e: unknown) => !(e instanceof ClientError);
@@ -143,5 +144,41 @@ describe("createRetry", () => {
     await expect(withDeadline(10_000, (d) => retry.execute(call.fn, d), client.signal)).rejects.toBeInstanceOf(DeadlineExceededError);
     expect(call.calls()).toBe(0);
     expect(givenUp.map((e) => [e.reason, e.attempts])).toEqual([["aborted", 0]]);
+  });
+});
+
+describe("createRetry with a retry budget", () => {
+  // The budget reads the same driven clock as the backoff sleeps.
+  const budgetOf = (percent: number, minPerSecond: number) => new RetryBudget({ percent, minPerSecond, now: Date.now });
+
+  test("a refused retry ends the retrying at once, as exhaustion would: the last failure, no sleep", async () => {
+    const budget = budgetOf(0, 0);
+    const { retry, givenUp } = retryWith({ maxRetries: Number.POSITIVE_INFINITY, budget });
+    const call = failing(Number.POSITIVE_INFINITY);
+    await expect(withDeadline(10_000, (d) => retry.execute(call.fn, d))).rejects.toThrow("upstream down");
+    expect(call.calls()).toBe(1);
+    expect(slept).toEqual([]);
+    expect(givenUp.map((e) => [e.reason, e.attempts])).toEqual([["budget", 1]]);
+  });
+
+  test("many requests against a failing upstream make at most 1 + percent/100 attempts each", async () => {
+    const budget = budgetOf(20, 0);
+    const { retry, givenUp } = retryWith({ maxRetries: Number.POSITIVE_INFINITY, budget });
+    const call = failing(Number.POSITIVE_INFINITY);
+    const requests = 500;
+    for (let i = 0; i < requests; i++) {
+      await withDeadline(10_000, (d) => retry.execute(call.fn, d)).catch(() => {});
+    }
+    expect(call.calls() / requests).toBeLessThanOrEqual(1.2);
+    expect(call.calls() / requests).toBeGreaterThan(1.1);
+    expect(givenUp.filter((e) => e.reason === "budget").length).toBeGreaterThan(0);
+  });
+
+  test("a retry the deadline refuses spends nothing", async () => {
+    const budget = budgetOf(0, 0.1); // one retry per 10 s window
+    const { retry, givenUp } = retryWith({ maxRetries: Number.POSITIVE_INFINITY, budget });
+    await withDeadline(10, (d) => retry.execute(failing(Number.POSITIVE_INFINITY).fn, d)).catch(() => {});
+    expect(givenUp.map((e) => e.reason)).toEqual(["deadline"]);
+    expect(budget.tryRetry()).toBe(true);
   });
 });

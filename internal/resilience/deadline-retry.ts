@@ -2,6 +2,7 @@ import { setTimeout as sleepFor } from "node:timers/promises";
 import { type Event, EventEmitter } from "cockatiel";
 import { type BackoffOptions, backoffDelay } from "./backoff.ts";
 import { type Deadline, DeadlineExceededError } from "./deadline.ts";
+import type { RetryBudget } from "./retry-budget.ts";
 
 export interface RetryOptions {
   backoff: BackoffOptions;
@@ -15,6 +16,8 @@ export interface RetryOptions {
   random?: () => number;
   /** Waits `ms` or until `signal` aborts (then rejects). Injected by tests that drive time. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** The replica's retry budget: each execute is a request; a retry it refuses ends the retrying. */
+  budget?: Pick<RetryBudget, "recordRequest" | "tryRetry">;
 }
 
 /** Emitted before each backoff delay. */
@@ -29,10 +32,11 @@ export interface RetryEvent {
  * Why a retry ended without a success:
  * - `not-retryable`: the failure is not worth another attempt (a 4xx);
  * - `exhausted`: the retries allowed are used up;
+ * - `budget`: the retry budget refused the retry (ends it as `exhausted` does);
  * - `deadline`: the request deadline came, or the next delay would reach it;
  * - `aborted`: the client left.
  */
-export type GiveUpReason = "not-retryable" | "exhausted" | "deadline" | "aborted";
+export type GiveUpReason = "not-retryable" | "exhausted" | "budget" | "deadline" | "aborted";
 
 export interface GiveUpEvent {
   reason: GiveUpReason;
@@ -62,7 +66,7 @@ const sleepUnlessAborted = (ms: number, signal: AbortSignal): Promise<void> => s
  * event. Events use cockatiel's emitter, like the breaker's.
  */
 export function createRetry(options: RetryOptions): Retry {
-  const { backoff, maxRetries, shouldRetry, retryAfterMsOf, random = Math.random, sleep = sleepUnlessAborted } = options;
+  const { backoff, maxRetries, shouldRetry, retryAfterMsOf, random = Math.random, sleep = sleepUnlessAborted, budget } = options;
   const retried = new EventEmitter<RetryEvent>();
   const gaveUp = new EventEmitter<GiveUpEvent>();
 
@@ -73,6 +77,7 @@ export function createRetry(options: RetryOptions): Retry {
       const { signal } = deadline;
       const endedBy = (): GiveUpReason => (deadline.expired() ? "deadline" : "aborted");
       const giveUp = (reason: GiveUpReason, attempts: number, error: unknown): void => gaveUp.emit({ reason, attempts, error });
+      budget?.recordRequest();
 
       for (let attempt = 1; ; attempt++) {
         if (signal.aborted) {
@@ -107,6 +112,11 @@ export function createRetry(options: RetryOptions): Retry {
           );
           giveUp("deadline", attempt, error);
           throw error;
+        }
+        // Asked last, so only a retry that would really happen spends the budget.
+        if (budget !== undefined && !budget.tryRetry()) {
+          giveUp("budget", attempt, failure);
+          throw failure;
         }
         retried.emit({ attempt, delayMs, error: failure });
         try {

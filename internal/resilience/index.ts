@@ -3,6 +3,7 @@ export * from "./breaker.ts";
 export * from "./bulkhead.ts";
 export * from "./deadline.ts";
 export * from "./deadline-retry.ts";
+export * from "./retry-budget.ts";
 export * from "./strategies/breaker.ts";
 export * from "./strategies/combined.ts";
 export * from "./strategies/none.ts";
