@@ -139,6 +139,7 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
     readiness,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     tracer,
+    maxInFlight: config.MAX_IN_FLIGHT,
   });
   logger.info(
     { strategy: config.RESILIENCE_STRATEGY, collapse_requests: config.COLLAPSE_REQUESTS, upstream: redactUrl(config.STORAGESVC_URL) },

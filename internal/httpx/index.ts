@@ -6,3 +6,4 @@ export * from "./request-context.ts";
 export * from "./serve.ts";
 export * from "./service-app.ts";
 export * from "./trace-requests.ts";
+export * from "./shed-overload.ts";
