@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Registry } from "prom-client";
-import { Readiness, type ServiceApp } from "../httpx/index.ts";
+import { cacheableAnswers, Readiness, type ServiceApp } from "../httpx/index.ts";
 import type { Logger } from "../logging/logger.ts";
 import { redactUrl } from "../logging/redact.ts";
 import { throttle } from "../logging/throttle.ts";
@@ -140,6 +140,7 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     tracer,
     maxInFlight: config.MAX_IN_FLIGHT,
+    answers: cacheableAnswers({ cacheControl: `max-age=${config.CACHE_MAX_AGE_S}, stale-if-error=${config.CACHE_TTL_S}` }),
   });
   logger.info(
     { strategy: config.RESILIENCE_STRATEGY, collapse_requests: config.COLLAPSE_REQUESTS, upstream: redactUrl(config.STORAGESVC_URL) },

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { UnofficialStatusCode } from "hono/utils/http-status";
-import type { ServiceEnv } from "../httpx/index.ts";
+import { type CacheableAnswers, cacheableAnswers, type ServiceEnv } from "../httpx/index.ts";
 import type { Logger } from "../logging/logger.ts";
 import { canonicalPageParams, nextPageLink, type PageQuery, parsePageQuery } from "../books/page-query.ts";
 import { type Collapsed, type Outcome, type RequestCollapser, type Strategy, startDeadline } from "../resilience/index.ts";
@@ -23,6 +23,8 @@ export interface BooksHandlerOptions {
   requestTimeoutMs: number;
   /** Spans the cache read (upstream attempts are spanned by tracedUpstream). Default: ids only. */
   tracer?: Tracer;
+  /** ETag, Cache-Control and 304 on 200 answers. Default: ETag only. */
+  answers?: CacheableAnswers;
 }
 
 const JSON_TYPE = { "Content-Type": "application/json" };
@@ -56,6 +58,7 @@ function attemptOutcome(error: unknown): string {
 export function booksHandler(o: BooksHandlerOptions) {
   // A strategy that may fall back to the cache stops early enough to leave the cache its budget.
   const tracer = o.tracer ?? idOnlyTracer();
+  const answers = o.answers ?? cacheableAnswers();
   const reserveMs = o.strategy.usesCache ? Math.min(CACHE_BUDGET_MS, Math.floor(o.requestTimeoutMs / 2)) : 0;
 
   const clientClosed = (c: Context<ServiceEnv>): Response => {
@@ -121,7 +124,7 @@ export function booksHandler(o: BooksHandlerOptions) {
       case "fresh": {
         o.metrics.answer("upstream");
         const cacheStatus = collapsedInto === undefined ? "booksvc; fwd=miss" : "booksvc; fwd=miss; collapsed";
-        return c.body(outcome.value.json, 200, { ...JSON_TYPE, "Cache-Status": cacheStatus, ...linkHeader(page, outcome.value) });
+        return answers.json(c, outcome.value.json, { ...JSON_TYPE, "Cache-Status": cacheStatus, ...linkHeader(page, outcome.value) });
       }
 
       case "fallback": {
@@ -131,7 +134,7 @@ export function booksHandler(o: BooksHandlerOptions) {
         if (performance.now() - readStarted > SLOW_CACHE_READ_MS && c.req.raw.signal.aborted) return clientClosed(c);
         if (cached !== undefined) {
           o.metrics.answer("cache");
-          return c.body(cached.json, 200, {
+          return answers.json(c, cached.json, {
             ...JSON_TYPE,
             "Cache-Status": "booksvc; hit",
             Age: String(cached.ageSeconds),

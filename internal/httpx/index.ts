@@ -7,3 +7,4 @@ export * from "./serve.ts";
 export * from "./service-app.ts";
 export * from "./trace-requests.ts";
 export * from "./shed-overload.ts";
+export * from "./cacheable-answers.ts";

@@ -1,5 +1,5 @@
 import type { Registry } from "prom-client";
-import { createServiceApp, type Readiness, type ServiceApp } from "../httpx/index.ts";
+import { cacheableAnswers, createServiceApp, type Readiness, type ServiceApp } from "../httpx/index.ts";
 import type { Logger } from "../logging/logger.ts";
 import { describeError } from "../logging/describe-error.ts";
 import { DatabaseUnavailableError } from "./database-error.ts";
@@ -23,6 +23,7 @@ export interface StoragesvcAppOptions {
  */
 export function createStoragesvcApp({ books, logger, registry, readiness, tracer = idOnlyTracer() }: StoragesvcAppOptions): ServiceApp {
   const app = createServiceApp({ logger, registry, readiness, tracer });
+  const answers = cacheableAnswers(); // ETag and 304; how long a page may be cached is booksvc's to say
   app.get("/books", async (c) => {
     const parsed = parsePageQuery(c.req.queries());
     if (!parsed.ok) return c.json({ error: parsed.error }, 400);
@@ -30,7 +31,7 @@ export function createStoragesvcApp({ books, logger, registry, readiness, tracer
       const page = await inSpan(tracer, "books query", { parent: c.get("trace") }, () => books.page(parsed.query));
       const next = nextPageLink("/books", parsed.query, page.length, page.at(-1)?.id);
       if (next !== undefined) c.header("Link", next);
-      return c.json(page);
+      return answers.json(c, JSON.stringify(page));
     } catch (error) {
       if (!(error instanceof DatabaseUnavailableError)) throw error;
       // The cause stays in our log; the client only learns that the database is unavailable.
