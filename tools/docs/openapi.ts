@@ -77,6 +77,21 @@ function sharedComponents(): Json {
           "The caller's id for this request: logged with it, sent back on the answer, and (booksvc) forwarded to storagesvc. A value that does not match the pattern is replaced by a new UUID.",
         schema: REQUEST_ID_SCHEMA,
       },
+      Traceparent: {
+        name: "traceparent",
+        in: "header",
+        required: false,
+        description:
+          "W3C Trace Context: the caller's span. Continued (same trace id, `trace_id` in the log line); absent or invalid, a new trace starts. booksvc sends storagesvc a new span id per attempt.",
+        schema: { type: "string", pattern: "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(-.*)?$" },
+      },
+      IfNoneMatch: {
+        name: "If-None-Match",
+        in: "header",
+        required: false,
+        description: "ETags the caller holds: when one is the answer's, the answer is `304` without a body.",
+        schema: { type: "string" },
+      },
       Limit: {
         name: "limit",
         in: "query",
@@ -97,6 +112,11 @@ function sharedComponents(): Json {
         description: "The request's `X-Request-Id` when it was acceptable, else the UUID generated for it. On every answer.",
         required: true,
         schema: REQUEST_ID_SCHEMA,
+      },
+      ETag: {
+        description: "Strong validator of the body: equal bodies carry equal tags, on every replica.",
+        required: true,
+        schema: { type: "string", pattern: '^"[0-9a-z]+-[0-9a-z]+"$' },
       },
       Allow: {
         description: "The methods the path does answer.",
@@ -237,11 +257,12 @@ ${COMMON_RULES}`,
 With the article's two books and no parameters the answer is
 \`[{"id":1,"title":"One book","author":"John Doe","desc":""},{"id":2,"title":"Second book","author":"Jane Doe","desc":""}]\`.
 Text fields are always strings: a \`NULL\` in the table is sent as \`""\`.`,
-          parameters: [ref("parameters", "RequestId"), ref("parameters", "Limit"), ref("parameters", "After")],
+          parameters: [ref("parameters", "RequestId"), ref("parameters", "Traceparent"), ref("parameters", "IfNoneMatch"), ref("parameters", "Limit"), ref("parameters", "After")],
           responses: {
             "200": {
               description: "The page; `[]` past the last book.",
               headers: withRequestId({
+                ETag: ref("headers", "ETag"),
                 Link: {
                   description:
                     "On a full page only (even one that holds the last book: the next page is then `[]`): the next page, in canonical form.",
@@ -250,6 +271,10 @@ Text fields are always strings: a \`NULL\` in the table is sent as \`""\`.`,
                 },
               }),
               ...jsonContent(ref("schemas", "BookList")),
+            },
+            "304": {
+              description: "`If-None-Match` named this page's `ETag`: no body.",
+              headers: withRequestId({ ETag: ref("headers", "ETag") }),
             },
             "400": ref("responses", "BadParameter"),
             "503": {
@@ -266,6 +291,12 @@ Text fields are always strings: a \`NULL\` in the table is sent as \`""\`.`,
     components: sharedComponents(),
   };
 }
+
+const BOOKSVC_CACHE_CONTROL = {
+  description: "For a CDN or proxy in front: `max-age=<CACHE_MAX_AGE_S>, stale-if-error=<CACHE_TTL_S>` (RFC 5861).",
+  required: true,
+  schema: { type: "string", pattern: "^max-age=[0-9]+, stale-if-error=[0-9]+$" },
+};
 
 /** booksvc: the books from storagesvc, kept answering by a resilience strategy. */
 export function booksvcOpenApi({ version }: ApiInfo): OpenApiDocument {
@@ -301,7 +332,7 @@ ${COMMON_RULES}`,
           summary: "A page of books, fresh from storagesvc or the last good answer",
           description: `The same page storagesvc's \`GET /books\` answers for the same \`limit\` and \`after\` (forwarded in
 canonical form), or that page's last good answer when the strategy falls back to it.`,
-          parameters: [ref("parameters", "RequestId"), ref("parameters", "Limit"), ref("parameters", "After")],
+          parameters: [ref("parameters", "RequestId"), ref("parameters", "Traceparent"), ref("parameters", "IfNoneMatch"), ref("parameters", "Limit"), ref("parameters", "After")],
           responses: {
             "200": {
               description: "The page, fresh or from the cache (`Cache-Status` says which).",
@@ -322,20 +353,28 @@ canonical form), or that page's last good answer when the strategy falls back to
                   required: false,
                   schema: { type: "string", pattern: '^</\\?limit=[0-9]+&after=[0-9]+>; rel="next"$' },
                 },
+                ETag: ref("headers", "ETag"),
+                "Cache-Control": BOOKSVC_CACHE_CONTROL,
               }),
               ...jsonContent(ref("schemas", "BookList")),
             },
+            "304": {
+              description: "`If-None-Match` named this page's `ETag`: no body; `Cache-Status` and `Age` as the `200` would have had them.",
+              headers: withRequestId({ ETag: ref("headers", "ETag"), "Cache-Control": BOOKSVC_CACHE_CONTROL }),
+            },
             "400": ref("responses", "BadParameter"),
             "502": {
-              description: "storagesvc failed and the strategy does not fall back (`none`; `breaker` while closed).",
+              description:
+                "storagesvc failed and the strategy does not fall back (`none`; `breaker` while closed; `retry` when the retry budget refuses the retry).",
               headers: withRequestId(),
               ...jsonContent(ref("schemas", "Error")),
             },
             "503": {
-              description: "The strategy fell back to the cache, but it holds no answer for this page (or cannot be reached).",
+              description:
+                  "The strategy fell back to the cache, but it holds no answer for this page (or cannot be reached); or `MAX_IN_FLIGHT` requests were already in flight (shed at once, `Retry-After: 1`).",
               headers: withRequestId({
                 "Retry-After": {
-                  description: "Seconds until the breaker lets the next probe through.",
+                  description: "Seconds until the breaker lets the next probe through; `1` when shed.",
                   required: true,
                   schema: { type: "integer", minimum: 1 },
                 },
