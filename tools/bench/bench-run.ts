@@ -21,7 +21,7 @@ export class BenchRun {
   ) {}
 
   /** `tool` names the log directory (`bookstore-<tool>-…`, temporary) and a fresh database (`bookstore_<tool>_…`). */
-  static async open(tool: "bench" | "ab", log: (message: string) => void): Promise<BenchRun> {
+  static async open(tool: "bench" | "ab" | "edge", log: (message: string) => void): Promise<BenchRun> {
     return new BenchRun(tool, await mkdtemp(join(tmpdir(), `bookstore-${tool}-`)), log);
   }
 
@@ -49,9 +49,14 @@ export class BenchRun {
     this.#running.push(keep);
   }
 
+  /** Stops every process started so far, last started first. */
+  async stopAll(): Promise<void> {
+    for (const proc of this.#running.splice(0).reverse()) await proc.child.stop(5_000);
+  }
+
   /** Stops the processes, drops a fresh database, and removes the logs unless the run `failed`. */
   async close(failed: boolean): Promise<void> {
-    for (const proc of this.#running.splice(0).reverse()) await proc.child.stop(5_000);
+    await this.stopAll();
     await this.#database?.drop();
     this.#database = undefined;
     if (failed) this.log(`service logs kept in ${this.logDir}`);

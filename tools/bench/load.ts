@@ -46,12 +46,12 @@ interface Connection {
   busy: boolean;
 }
 
-type Parsed = { status: number; head: string; length: number } | "incomplete";
+export type Parsed = { status: number; head: string; length: number } | "incomplete";
 
 const CRLFCRLF = Buffer.from("\r\n\r\n");
 
 /** Parses one HTTP response at the start of `buffer`; `length` is its total size in bytes. */
-function parseResponse(buffer: Buffer): Parsed {
+export function parseResponse(buffer: Buffer): Parsed {
   const headerEnd = buffer.indexOf(CRLFCRLF);
   if (headerEnd === -1) return "incomplete";
   const head = buffer.toString("latin1", 0, headerEnd).toLowerCase();

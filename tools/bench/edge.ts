@@ -1,0 +1,263 @@
+/**
+ * `bun run bench:edge`: the figures of booksvc's edge features (docs/edge.md), each against the
+ * built binaries (dist/), as its own section:
+ *
+ * - retry: 64 closed-loop clients on `retry` (collapsing off, 3 s request timeout, 50 ms first
+ *   backoff) while the upstream answers 500 throughout: upstream calls per request, with the retry
+ *   budget at its defaults and without it.
+ * - overload: booksvc's capacity (closed loop), then twice that offered open loop, and 2,000
+ *   closed-loop clients, with MAX_IN_FLIGHT at its default and off: admitted p99, 503 latency,
+ *   requests never answered, the worst /healthz answer.
+ * - revalidate: bytes of a 200 and of the 304 that replaces it, for the first page and a page of
+ *   100 books.
+ */
+import { join } from "node:path";
+import postgres from "postgres";
+import { DEFAULT_MAX_IN_FLIGHT } from "../../internal/booksvc/config.ts";
+import { listFlag, numberFlag, parseFlags, UsageError } from "../kit/args.ts";
+import { binaryPath, ensureBinaries } from "../kit/binaries.ts";
+import { startFakeUpstream } from "../kit/fake-upstream.ts";
+import { booksvcCounters } from "../kit/metrics.ts";
+import { runTool } from "../kit/run-tool.ts";
+import { seedBooks } from "../kit/seed-books.ts";
+import { formatTable } from "../kit/table.ts";
+import { BenchRun } from "./bench-run.ts";
+import { LatencyHistogram } from "./latency-histogram.ts";
+import { parseResponse } from "./load.ts";
+import { runLoadProcess } from "./load-process.ts";
+import type { OpenLoopOptions, OpenLoopResult } from "./open-loop.ts";
+import { type BenchProcess, REPO_ROOT } from "./processes.ts";
+
+const SECTIONS = ["retry", "overload", "revalidate"] as const;
+type Section = (typeof SECTIONS)[number];
+
+interface EdgeOptions {
+  help: boolean;
+  sections: Section[];
+  seconds: number;
+}
+
+export const EDGE_USAGE = `usage: bun run bench:edge [options]
+
+  --only <list>     sections to run, of ${SECTIONS.join(", ")} (default: all)
+  --seconds <n>     length of each measured run (default 10)
+  --help            this text
+`;
+
+function parseEdgeOptions(argv: readonly string[]): EdgeOptions {
+  const flags = parseFlags(argv, { only: { type: "string" }, seconds: { type: "string" }, help: { type: "boolean" } });
+  const seconds = numberFlag("seconds", flags.seconds, 10);
+  if (seconds < 2) throw new UsageError("--seconds: at least 2");
+  return { help: flags.help ?? false, sections: listFlag("only", flags.only, SECTIONS, SECTIONS), seconds };
+}
+
+const log = (message: string): void => {
+  process.stderr.write(`bench:edge: ${message}\n`);
+};
+const ms = (value: number): string => (value < 10 ? value.toFixed(2) : value.toFixed(0));
+
+/** Runs the open-loop generator (open-loop.ts) as its own process. */
+async function runOpenLoopProcess(options: OpenLoopOptions, signal: AbortSignal): Promise<OpenLoopResult> {
+  const child = Bun.spawn([process.execPath, join(import.meta.dir, "open-loop.ts"), JSON.stringify(options)], {
+    cwd: REPO_ROOT,
+    signal,
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const [text, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+  if (code !== 0) throw new Error(`open-loop generator exited ${code}`);
+  return JSON.parse(text) as OpenLoopResult;
+}
+
+/** Upstream calls per request, 64 `retry` clients, upstream answering 500 all along. */
+async function retrySection(run: BenchRun, options: EdgeOptions, signal: AbortSignal): Promise<string> {
+  const upstream = await startFakeUpstream();
+  try {
+    upstream.status(500);
+    const rows: string[][] = [];
+    for (const [name, budget] of [
+      ["budget 20 %, 10/s (defaults)", {}],
+      ["no budget", { RETRY_BUDGET_PERCENT: "1000", RETRY_BUDGET_MIN_PER_S: "1000000" }],
+    ] as const) {
+      const booksvc = await run.start({
+        name: `booksvc-retry-${rows.length}`,
+        command: [binaryPath("booksvc")],
+        env: {
+          STORAGESVC_URL: upstream.url,
+          RESILIENCE_STRATEGY: "retry",
+          COLLAPSE_REQUESTS: "false",
+          REQUEST_TIMEOUT_MS: "3000",
+          RETRY_INITIAL_INTERVAL_MS: "50",
+          LOG_LEVEL: "info",
+          ...budget,
+        },
+        readyPath: "/healthz",
+        signal,
+      });
+      const before = upstream.attempts;
+      const result = await runLoadProcess({ url: booksvc.url, concurrency: 64, warmupMs: 0, durationMs: options.seconds * 1000 }, signal);
+      // Requests cut off when the clients left still count (client_closed), with the calls they made.
+      await Bun.sleep(3_500);
+      const counters = await booksvcCounters(booksvc.url);
+      const refused = await metricValue(booksvc, "booksvc_upstream_retries_refused_total");
+      rows.push([
+        name,
+        String(counters.answers),
+        String(upstream.attempts - before),
+        (counters.calls / counters.answers).toFixed(2),
+        String(refused),
+        ms(LatencyHistogram.fromJSON(result.histogram).percentile(0.5)),
+      ]);
+      await run.stopAll();
+    }
+    return `retry: 64 clients, RESILIENCE_STRATEGY=retry, COLLAPSE_REQUESTS=false, REQUEST_TIMEOUT_MS=3000, RETRY_INITIAL_INTERVAL_MS=50, upstream answering 500 for ${options.seconds} s\n\n${formatTable(
+      ["retry budget", "requests", "upstream calls", "calls / request", "retries refused", "p50 ms"],
+      rows,
+      { style: "markdown" },
+    )}`;
+  } finally {
+    await upstream.close();
+  }
+}
+
+async function metricValue(proc: BenchProcess, name: string): Promise<number> {
+  const text = await (await fetch(`${proc.url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  return line === undefined ? 0 : Number(line.slice(name.length + 1));
+}
+
+function overloadRow(name: string, result: OpenLoopResult): string[] {
+  const admitted = LatencyHistogram.fromJSON(result.admitted);
+  const shed = LatencyHistogram.fromJSON(result.shed);
+  return [
+    name,
+    String(result.sent),
+    String(admitted.count),
+    admitted.count === 0 ? "-" : ms(admitted.percentile(0.99)),
+    String(shed.count),
+    shed.count === 0 ? "-" : ms(shed.percentile(0.99)),
+    shed.count === 0 ? "-" : ms(shed.maxMs),
+    String(result.unanswered + result.notSent),
+    ms(result.probe.maxMs),
+  ];
+}
+
+/** Capacity, then twice it open loop, then 2,000 closed-loop clients, with shedding at its default and off. */
+async function overloadSection(run: BenchRun, options: EdgeOptions, signal: AbortSignal): Promise<string> {
+  const storagesvc = await run.start({
+    name: "storagesvc",
+    command: [binaryPath("storagesvc")],
+    env: { DATABASE_URL: await run.databaseUrl(), LOG_LEVEL: "info" },
+    readyPath: "/readyz",
+    signal,
+  });
+  const rows: string[][] = [];
+  let capacity = 0;
+  for (const maxInFlight of [DEFAULT_MAX_IN_FLIGHT, 0]) {
+    const booksvc = await run.start({
+      name: `booksvc-overload-${maxInFlight}`,
+      command: [binaryPath("booksvc")],
+      env: { STORAGESVC_URL: `${storagesvc.url}/books`, MAX_IN_FLIGHT: String(maxInFlight), LOG_LEVEL: "info" },
+      readyPath: "/readyz",
+      signal,
+    });
+    if (capacity === 0) {
+      const measured = await runLoadProcess({ url: booksvc.url, concurrency: 64, warmupMs: 1_000, durationMs: 5_000 }, signal);
+      capacity = Math.round(measured.requests / measured.seconds);
+      log(`capacity (64 closed-loop clients): ${capacity} req/s`);
+    }
+    const label = maxInFlight === 0 ? "MAX_IN_FLIGHT=0 (off)" : `MAX_IN_FLIGHT=${maxInFlight}`;
+    const common = { url: booksvc.url, durationMs: options.seconds * 1000, probeUrl: `${booksvc.url}/healthz` };
+    rows.push(overloadRow(`${label}, ${2 * capacity} req/s open loop`, await runOpenLoopProcess({ ...common, ratePerS: 2 * capacity }, signal)));
+    rows.push(overloadRow(`${label}, 2,000 clients closed loop`, await runOpenLoopProcess({ ...common, clients: 2_000 }, signal)));
+    await run.stopAllBut(storagesvc);
+  }
+  return `overload: booksvc defaults (combined, collapsing on) over storagesvc; capacity ${capacity} req/s with 64 closed-loop clients; ${options.seconds} s per run\n\n${formatTable(
+    ["run", "sent", "2xx", "2xx p99 ms", "503", "503 p99 ms", "503 max ms", "unanswered", "/healthz max ms"],
+    rows,
+    { style: "markdown" },
+  )}`;
+}
+
+/** The bytes of one whole answer (status line, headers, body) to `path` with `headers`. */
+async function answerBytes(url: string, path: string, headers: Record<string, string>): Promise<{ status: number; bytes: number; etag?: string }> {
+  const { hostname, port } = new URL(url);
+  const request = `GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: application/json\r\n${Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join("")}Connection: close\r\n\r\n`;
+  let buffer = Buffer.alloc(0);
+  return new Promise((resolve, reject) => {
+    Bun.connect({
+      hostname,
+      port: Number(port),
+      socket: {
+        open: (socket) => void socket.write(request),
+        data(socket, chunk) {
+          buffer = Buffer.concat([buffer, chunk]);
+          const parsed = parseResponse(buffer);
+          if (parsed === "incomplete") return;
+          socket.end();
+          const etag = /\r\netag: ([^\r]*)/.exec(parsed.head)?.[1];
+          resolve({ status: parsed.status, bytes: parsed.length, ...(etag === undefined ? {} : { etag }) });
+        },
+        error: (_socket, error) => reject(error),
+        connectError: (_socket, error) => reject(error),
+      },
+    }).catch(reject);
+  });
+}
+
+/** Bytes of a 200 and of the 304 a revalidating cache gets instead, per page size. */
+async function revalidateSection(run: BenchRun, signal: AbortSignal): Promise<string> {
+  const databaseUrl = await run.databaseUrl();
+  const storagesvc = await run.start({ name: "storagesvc-revalidate", command: [binaryPath("storagesvc")], env: { DATABASE_URL: databaseUrl }, readyPath: "/readyz", signal });
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql<{ count: number }[]>`select count(*)::int as count from books`;
+    const count = row?.count ?? 0;
+    if (count < 102) await seedBooks(sql, 102 - count);
+  } finally {
+    await sql.end();
+  }
+  const booksvc = await run.start({ name: "booksvc-revalidate", command: [binaryPath("booksvc")], env: { STORAGESVC_URL: `${storagesvc.url}/books` }, readyPath: "/readyz", signal });
+  const rows: string[][] = [];
+  for (const [name, path] of [
+    ["first page (limit 2)", "/?limit=2"],
+    ["100 books (the default page)", "/"],
+  ] as const) {
+    const full = await answerBytes(booksvc.url, path, {});
+    const revalidated = await answerBytes(booksvc.url, path, { "If-None-Match": full.etag ?? "" });
+    if (full.status !== 200 || revalidated.status !== 304) throw new Error(`${path}: expected 200 then 304, got ${full.status} then ${revalidated.status}`);
+    rows.push([name, String(full.bytes), String(revalidated.bytes), `${(100 * (1 - revalidated.bytes / full.bytes)).toFixed(0)} %`]);
+  }
+  return `revalidate: whole answers (status line, headers, body) from booksvc, 200 and then 304 for If-None-Match with its ETag\n\n${formatTable(
+    ["page", "200 bytes", "304 bytes", "saved per revalidation"],
+    rows,
+    { style: "markdown" },
+  )}`;
+}
+
+async function run(options: EdgeOptions, signal: AbortSignal): Promise<number> {
+  await ensureBinaries(["storagesvc", "booksvc"], log);
+  const benchRun = await BenchRun.open("edge", log);
+  let failed = true;
+  try {
+    for (const section of options.sections) {
+      log(`${section}…`);
+      const table =
+        section === "retry"
+          ? await retrySection(benchRun, options, signal)
+          : section === "overload"
+            ? await overloadSection(benchRun, options, signal)
+            : await revalidateSection(benchRun, signal);
+      process.stdout.write(`${table}\n\n`);
+      await benchRun.stopAll();
+    }
+    failed = false;
+    return 0;
+  } finally {
+    await benchRun.close(failed);
+  }
+}
+
+if (import.meta.main) await runTool({ name: "bench:edge", usage: EDGE_USAGE, parse: parseEdgeOptions, run });
