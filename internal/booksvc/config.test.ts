@@ -35,7 +35,7 @@ describe("readBooksvcConfig", () => {
       CACHE_MAX_PAGES: 100,
       CACHE_MAX_AGE_S: 0,
       COLLAPSE_REQUESTS: true,
-      MAX_IN_FLIGHT: 1024,
+      MAX_IN_FLIGHT: 256,
       OTEL_EXPORTER_OTLP_ENDPOINT: undefined,
       SHUTDOWN_DELAY_MS: 0,
       LOG_LEVEL: "info",

@@ -41,6 +41,8 @@ export interface OpenLoopResult {
   /** 503 answers' latencies. */
   shed: HistogramJson;
   connections: number;
+  /** The latest a request left after it was due: above a few ms, the generator itself fell behind. */
+  maxSendLagMs: number;
   probe: { statuses: Record<string, number>; maxMs: number; unanswered: number };
   firstError?: string;
 }
@@ -180,6 +182,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   const rate = options.ratePerS ?? 0;
   const total = Math.floor((rate * options.durationMs) / 1000);
   let due = 0;
+  let maxSendLagMs = 0;
   if (options.clients !== undefined) {
     for (let i = 0; i < options.clients; i++) send(performance.now());
     await Bun.sleep(options.durationMs);
@@ -189,6 +192,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     const tick = (): void => {
       const now = performance.now();
       const dueNow = Math.min(total, Math.floor(((now - start) * rate) / 1000));
+      if (due < dueNow) maxSendLagMs = Math.max(maxSendLagMs, now - (start + (due * 1000) / rate));
       for (; due < dueNow; due++) send(start + (due * 1000) / rate);
       if (due >= total) resolve();
       else setTimeout(tick, 1);
@@ -210,6 +214,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     admitted: admitted.toJSON(),
     shed: shed.toJSON(),
     connections: all.size,
+    maxSendLagMs,
     probe,
     ...(firstError === undefined ? {} : { firstError }),
   };
