@@ -36,20 +36,24 @@ interface EdgeOptions {
   help: boolean;
   sections: Section[];
   seconds: number;
+  /** Open-loop rate as a multiple of the measured capacity. */
+  factor: number;
 }
 
 export const EDGE_USAGE = `usage: bun run bench:edge [options]
 
   --only <list>     sections to run, of ${SECTIONS.join(", ")} (default: all)
   --seconds <n>     length of each measured run (default 10)
+  --factor <x>      overload: the open-loop rate as a multiple of the measured capacity (default 2)
   --help            this text
 `;
 
 function parseEdgeOptions(argv: readonly string[]): EdgeOptions {
-  const flags = parseFlags(argv, { only: { type: "string" }, seconds: { type: "string" }, help: { type: "boolean" } });
+  const flags = parseFlags(argv, { only: { type: "string" }, seconds: { type: "string" }, factor: { type: "string" }, help: { type: "boolean" } });
   const seconds = numberFlag("seconds", flags.seconds, 10);
   if (seconds < 2) throw new UsageError("--seconds: at least 2");
-  return { help: flags.help ?? false, sections: listFlag("only", flags.only, SECTIONS, SECTIONS), seconds };
+  const factor = numberFlag("factor", flags.factor, 2);
+  return { help: flags.help ?? false, sections: listFlag("only", flags.only, SECTIONS, SECTIONS), seconds, factor };
 }
 
 const log = (message: string): void => {
@@ -183,7 +187,8 @@ async function overloadSection(run: BenchRun, options: EdgeOptions, signal: Abor
     }
     const label = maxInFlight === 0 ? "MAX_IN_FLIGHT=0 (off)" : `MAX_IN_FLIGHT=${maxInFlight}`;
     const common = { url: booksvc.url, durationMs: options.seconds * 1000, probeUrl: `${booksvc.url}/healthz` };
-    rows.push(overloadRow(`${label}, ${2 * capacity} req/s open loop`, await runOpenLoopProcess({ ...common, ratePerS: 2 * capacity }, signal)));
+    const rate = Math.round(options.factor * capacity);
+    rows.push(overloadRow(`${label}, ${rate} req/s open loop`, await runOpenLoopProcess({ ...common, ratePerS: rate }, signal)));
     rows.push(overloadRow(`${label}, 2,000 clients closed loop`, await runOpenLoopProcess({ ...common, clients: 2_000 }, signal)));
     await run.stopAllBut(storagesvc);
   }

@@ -25,6 +25,8 @@ export interface OpenLoopOptions {
   graceMs?: number;
   /** Most connections opened; a due request finding none idle is counted `notSent`. Default 8,000. */
   maxConnections?: number;
+  /** Open loop: connections opened (and used once) before the run, so it does not start with a storm of connects. Default 256. */
+  warmConnections?: number;
 }
 
 export interface OpenLoopResult {
@@ -100,9 +102,9 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   const url = new URL(options.url);
   const request = requestBytes(url);
   const maxConnections = options.maxConnections ?? 8_000;
-  const admitted = new LatencyHistogram();
-  const shed = new LatencyHistogram();
-  const statuses: Record<string, number> = {};
+  let admitted = new LatencyHistogram();
+  let shed = new LatencyHistogram();
+  let statuses: Record<string, number> = {};
   const idle: Connection[] = [];
   const all = new Set<Connection>();
   let sent = 0;
@@ -176,6 +178,18 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
       await Bun.sleep(Math.max(0, 100 - (performance.now() - started)));
     }
   })();
+
+  if (options.clients === undefined) {
+    // Warm-up: a pool of connections, each used once; these answers are not counted.
+    const warm = options.warmConnections ?? 256;
+    for (let i = 0; i < warm; i++) send(performance.now());
+    const warmedBy = performance.now() + 5_000;
+    while (answered + broken < sent && performance.now() < warmedBy) await Bun.sleep(10);
+    sent = answered = broken = 0;
+    admitted = new LatencyHistogram();
+    shed = new LatencyHistogram();
+    statuses = {};
+  }
 
   // The schedule: request i is due at start + i / rate; each tick sends every request now due.
   const start = performance.now();
