@@ -142,7 +142,8 @@ function overloadRow(name: string, result: OpenLoopResult): string[] {
     String(shed.count),
     shed.count === 0 ? "-" : ms(shed.percentile(0.99)),
     shed.count === 0 ? "-" : ms(shed.maxMs),
-    String(result.unanswered + result.notSent),
+    String(result.unanswered),
+    String(result.notSent),
     ms(result.probe.maxMs),
     result.maxSendLagMs === 0 ? "-" : ms(result.maxSendLagMs),
   ];
@@ -194,7 +195,7 @@ async function overloadSection(run: BenchRun, options: EdgeOptions, signal: Abor
   }
   const pinning = onCpu0.length === 0 ? "not pinned" : "booksvc alone on CPU 0, the rest on the others";
   return `overload: booksvc defaults (combined, collapsing on) over storagesvc, ${pinning}; capacity ${capacity} req/s with 64 closed-loop clients; ${options.seconds} s per run\n\n${formatTable(
-    ["run", "sent", "2xx", "2xx p99 ms", "503", "503 p99 ms", "503 max ms", "unanswered", "/healthz max ms", "generator lag max ms"],
+    ["run", "sent", "2xx", "2xx p99 ms", "503", "503 p99 ms", "503 max ms", "unanswered", "not sent (all connections busy)", "/healthz max ms", "generator lag max ms"],
     rows,
     { style: "markdown" },
   )}`;
