@@ -17,6 +17,8 @@ export interface OtlpTracerOptions {
   serviceName: string;
   /** How often buffered spans are sent; default 1 s (OpenTelemetry's 5 s hides a short run's spans). */
   exportDelayMs?: number;
+  /** Longest a stop waits for the last spans to go out; default 2 s, so an unreachable collector cannot hold up an exit. */
+  shutdownTimeoutMs?: number;
 }
 
 /** The signal path the OTLP/HTTP spec appends to a base endpoint. */
@@ -29,10 +31,11 @@ export function tracesUrl(endpoint: string): string {
  * hand with their parent passed explicitly (no context manager, no automatic instrumentation,
  * neither of which works on Bun). The caller's sampled flag is kept (parent-based sampling).
  */
-export function otlpTracer({ endpoint, serviceName, exportDelayMs = 1_000 }: OtlpTracerOptions): Tracer {
+export function otlpTracer({ endpoint, serviceName, exportDelayMs = 1_000, shutdownTimeoutMs = 2_000 }: OtlpTracerOptions): Tracer {
+  const exporter = new OTLPTraceExporter({ url: tracesUrl(endpoint), timeoutMillis: shutdownTimeoutMs });
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ "service.name": serviceName }),
-    spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: tracesUrl(endpoint) }), scheduledDelayMillis: exportDelayMs })],
+    spanProcessors: [new BatchSpanProcessor({ exporter, scheduledDelayMillis: exportDelayMs, exportTimeoutMillis: shutdownTimeoutMs })],
   });
   const tracer = provider.getTracer(serviceName);
   return {
@@ -54,6 +57,17 @@ export function otlpTracer({ endpoint, serviceName, exportDelayMs = 1_000 }: Otl
         },
       };
     },
-    shutdown: () => provider.shutdown(),
+    async shutdown() {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const givenUp = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, shutdownTimeoutMs);
+      });
+      try {
+        // Spans that cannot go out in time are dropped: they never outrank stopping.
+        await Promise.race([provider.shutdown().catch(() => {}), givenUp]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
   };
 }
