@@ -42,6 +42,7 @@ export interface OpenLoopResult {
   admitted: HistogramJson;
   /** 503 answers' latencies. */
   shed: HistogramJson;
+  /** Connections opened (warm-up pool included). */
   connections: number;
   /** The latest a request left after it was due: above a few ms, the generator itself fell behind. */
   maxSendLagMs: number;
@@ -110,6 +111,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   let sent = 0;
   let answered = 0;
   let notSent = 0;
+  let opened = 0;
   let broken = 0;
   let firstError: string | undefined;
 
@@ -150,6 +152,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
       connection = { socket: undefined, pending: undefined, dueAt: undefined, onAnswer: () => {} };
       connection.onAnswer = onAnswer.bind(connection);
       all.add(connection);
+      opened++;
       connection.dueAt = dueAt;
       sent++;
       openConnection(url, request, connection, onBroken);
@@ -227,7 +230,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     statuses,
     admitted: admitted.toJSON(),
     shed: shed.toJSON(),
-    connections: all.size,
+    connections: opened,
     maxSendLagMs,
     probe,
     ...(firstError === undefined ? {} : { firstError }),
