@@ -18,7 +18,7 @@ import { DEFAULT_MAX_IN_FLIGHT } from "../../internal/booksvc/config.ts";
 import { listFlag, numberFlag, parseFlags, UsageError } from "../kit/args.ts";
 import { binaryPath, ensureBinaries } from "../kit/binaries.ts";
 import { startFakeUpstream } from "../kit/fake-upstream.ts";
-import { booksvcCounters } from "../kit/metrics.ts";
+import { booksvcCounters, readMetric } from "../kit/metrics.ts";
 import { runTool } from "../kit/run-tool.ts";
 import { seedBooks } from "../kit/seed-books.ts";
 import { formatTable } from "../kit/table.ts";
@@ -27,7 +27,7 @@ import { LatencyHistogram } from "./latency-histogram.ts";
 import { parseResponse } from "./load.ts";
 import { runLoadProcess } from "./load-process.ts";
 import type { OpenLoopOptions, OpenLoopResult } from "./open-loop.ts";
-import { type BenchProcess, REPO_ROOT } from "./processes.ts";
+import { REPO_ROOT } from "./processes.ts";
 
 const SECTIONS = ["retry", "overload", "revalidate"] as const;
 type Section = (typeof SECTIONS)[number];
@@ -104,7 +104,7 @@ async function retrySection(run: BenchRun, options: EdgeOptions, signal: AbortSi
       // Requests cut off when the clients left still count (client_closed), with the calls they made.
       await Bun.sleep(3_500);
       const counters = await booksvcCounters(booksvc.url);
-      const refused = await metricValue(booksvc, "booksvc_upstream_retries_refused_total");
+      const refused = await readMetric(booksvc.url, "booksvc_upstream_retries_refused_total");
       rows.push([
         name,
         String(counters.answers),
@@ -123,12 +123,6 @@ async function retrySection(run: BenchRun, options: EdgeOptions, signal: AbortSi
   } finally {
     await upstream.close();
   }
-}
-
-async function metricValue(proc: BenchProcess, name: string): Promise<number> {
-  const text = await (await fetch(`${proc.url}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
-  return line === undefined ? 0 : Number(line.slice(name.length + 1));
 }
 
 function overloadRow(name: string, result: OpenLoopResult): string[] {
