@@ -130,6 +130,7 @@ describe("timeouts", () => {
   test("an upstream that never answers fails as timeout at the attempt timeout, not before", async () => {
     upstream.hang();
     const before = upstream.attempts;
+    const bystander = await startFakeUpstream();
     jest.useFakeTimers();
     try {
       let settled = false;
@@ -137,7 +138,7 @@ describe("timeouts", () => {
       await upstream.waitForAttempts(before + 1); // the request is at the upstream, which will never answer
       jest.advanceTimersByTime(ATTEMPT_TIMEOUT_MS - 1);
       // A whole request to another server: time enough for an abort, had it fired, to end the attempt.
-      await (await fetch(otherHost.url)).text();
+      await (await fetch(bystander.url)).text();
       expect(settled).toBe(false);
       jest.advanceTimersByTime(1);
       const err = await attempt;
@@ -145,6 +146,7 @@ describe("timeouts", () => {
       expect(isUpstreamFailure(err)).toBe(true);
     } finally {
       jest.useRealTimers();
+      await bystander.close();
     }
   });
 
