@@ -83,7 +83,7 @@ export const MUTATIONS: readonly Mutation[] = [
     file: `${R}/deadline-retry.ts`,
     find: "if (delayMs >= remainingMs) {",
     replace: "if (false) {",
-    tests: [`${R}/deadline-retry.test.ts`],
+    tests: RETRY_TESTS,
   },
   {
     id: "retry-one-too-many",
