@@ -20,8 +20,7 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 function listMutations(mutations: readonly Mutation[]): void {
-  const rows = mutations.map((m) => [m.id, m.file, m.tests.join(" "), m.breaks]);
-  process.stdout.write(`${formatTable(["id", "file", "claimed by", "breaks"], rows, { style: "plain", alignLeft: new Set([0, 1, 2, 3]) })}\n`);
+  for (const m of mutations) process.stdout.write(`${m.id}  ${m.file}\n  breaks:     ${m.breaks}\n  claimed by: ${m.tests.join(", ")}\n`);
 }
 
 /** What a run of the claiming tests says about a mutation. */

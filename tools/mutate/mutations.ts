@@ -157,6 +157,14 @@ export const MUTATIONS: readonly Mutation[] = [
     replace: "",
     tests: [`${R}/bulkhead.test.ts`],
   },
+  {
+    id: "bulkhead-abort-keeps-waiting",
+    breaks: "a waiter whose signal aborts stops waiting at once",
+    file: `${R}/bulkhead.ts`,
+    find: "        reject(signal?.reason);\n",
+    replace: "",
+    tests: [`${R}/bulkhead.test.ts`],
+  },
   // Collapsing.
   {
     id: "collapser-any-abort-cancels",
