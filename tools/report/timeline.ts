@@ -76,22 +76,25 @@ const bucketOf = (at: number, startedAt: number, bucketMs: number) => Math.floor
  * readings goes to the bucket of their midpoint (readings one per second at the buckets' starts
  * give each bucket what happened in it). A reading lower than the previous one is a restarted
  * process counting from 0 again: its whole value is the increase. Buckets before the first
- * reading, and after the last one, are null.
+ * reading, and after the last one, are null (not read).
  */
 export function increasePerBucket(readings: ReadonlyArray<{ at: number; value: number }>, startedAt: number, bucketMs: number, buckets: number): Array<number | null> {
   const result: Array<number | null> = new Array(buckets).fill(null);
   let previous: { at: number; value: number } | undefined;
+  const add = (bucket: number, increase: number) => {
+    if (bucket >= 0 && bucket < buckets) result[bucket] = (result[bucket] ?? 0) + increase;
+  };
   for (const reading of readings) {
-    const bucket = bucketOf(previous === undefined ? reading.at : (previous.at + reading.at) / 2, startedAt, bucketMs);
-    const increase = previous === undefined ? 0 : reading.value >= previous.value ? reading.value - previous.value : reading.value;
+    if (previous === undefined) add(bucketOf(reading.at, startedAt, bucketMs), 0);
+    else {
+      // The seconds between two readings are known: 0 unless the increase lands in them.
+      const last = bucketOf(reading.at, startedAt, bucketMs) - 1;
+      for (let b = bucketOf(previous.at, startedAt, bucketMs); b <= last; b++) add(b, 0);
+      const increase = reading.value >= previous.value ? reading.value - previous.value : reading.value;
+      add(bucketOf((previous.at + reading.at) / 2, startedAt, bucketMs), increase);
+    }
     previous = reading;
-    if (bucket < 0 || bucket >= buckets) continue;
-    result[bucket] = (result[bucket] ?? 0) + increase;
   }
-  // A bucket without a reading between two that have one saw no increase of its own.
-  const first = result.findIndex((v) => v !== null);
-  const last = result.findLastIndex((v) => v !== null);
-  for (let i = first; first >= 0 && i <= last; i++) result[i] ??= 0;
   return result;
 }
 
