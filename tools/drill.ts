@@ -17,10 +17,10 @@ import { type DrillOptions, parseDrillOptions, USAGE } from "./drill/options.ts"
 import { Progress } from "./drill/progress.ts";
 import { type CallSample, callsBetween, summarize } from "./drill/summary.ts";
 import { renderTable, type ScenarioResult } from "./drill/table.ts";
-import { drillReportPage } from "./report/drill-page.ts";
+import { drillReportPage, drillTimeline } from "./report/drill-page.ts";
 import { writeReportHtml } from "./report/html.ts";
 import { MetricsSampler } from "./report/metrics-sampler.ts";
-import { buildTimeline, type Timeline, type TimelineWindow } from "./report/timeline.ts";
+import type { TimelineWindow } from "./report/timeline.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const WARMUP_MS = 3_000;
@@ -31,8 +31,6 @@ const FIRST_SECOND_MS = 1_000;
 const RECOVERY_MAX_MS = 20_000;
 /** storagesvc's pool in the drill: above the number of requests the four booksvcs can have in flight. */
 const DRILL_POOL_MAX = "64";
-/** The strategies whose booksvc has a breaker to chart. */
-const WITH_BREAKER = new Set(["breaker", "combined"]);
 
 interface Fault {
   name: string;
@@ -219,17 +217,7 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
   }
 
   const seconds = Math.round((Date.now() - began) / 1000);
-  const timeline: Timeline = buildTimeline({
-    records: options.strategies.flatMap((s) => records.get(s) ?? []),
-    groups: options.strategies.map((strategy) => ({
-      name: strategy,
-      pick: (r) => r.target === strategy,
-      booksvc: [{ name: `booksvc-${strategy}`, samples: sampler?.samples.get(strategy) ?? [], breaker: WITH_BREAKER.has(strategy) }],
-    })),
-    startedAt: loadStartedAt,
-    endedAt,
-    windows,
-  });
+  const timeline = drillTimeline({ strategies: options.strategies, records, samples: sampler?.samples ?? new Map(), startedAt: loadStartedAt, endedAt, windows });
   if (options.report !== undefined) {
     const page = drillReportPage({ options, argv: process.argv.slice(2), env: process.env, database: stack.database.display, upstreamTimeoutMs, seconds, timeline, results });
     await writeReportHtml(options.report, page);

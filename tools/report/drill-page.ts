@@ -2,7 +2,34 @@ import type { DrillOptions } from "../drill/options.ts";
 import { renderTable, type ScenarioResult } from "../drill/table.ts";
 import { reproduceCommand } from "./command.ts";
 import type { ReportPage } from "./html.ts";
-import type { Timeline } from "./timeline.ts";
+import type { RequestRecord } from "../drill/load-worker.ts";
+import { type BooksvcSample, buildTimeline, type Timeline, type TimelineWindow } from "./timeline.ts";
+
+/** The strategies whose booksvc has a breaker to chart. */
+const WITH_BREAKER = new Set(["breaker", "combined"]);
+
+/** `bun run drill`'s timeline: one group per strategy, its clients and its booksvc. */
+export function drillTimeline(input: {
+  strategies: readonly string[];
+  records: ReadonlyMap<string, readonly RequestRecord[]>;
+  /** Each strategy's booksvc readings, by strategy. */
+  samples: ReadonlyMap<string, readonly BooksvcSample[]>;
+  startedAt: number;
+  endedAt: number;
+  windows: TimelineWindow[];
+}): Timeline {
+  return buildTimeline({
+    records: input.strategies.flatMap((s) => input.records.get(s) ?? []),
+    groups: input.strategies.map((strategy) => ({
+      name: strategy,
+      pick: (r) => r.target === strategy,
+      booksvc: [{ name: `booksvc-${strategy}`, samples: input.samples.get(strategy) ?? [], breaker: WITH_BREAKER.has(strategy) }],
+    })),
+    startedAt: input.startedAt,
+    endedAt: input.endedAt,
+    windows: input.windows,
+  });
+}
 
 export interface DrillRun {
   options: DrillOptions;

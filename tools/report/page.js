@@ -41,10 +41,14 @@
     },
     {
       title: "circuit breaker (booksvc_breaker_state)",
+      // Several replicas: each line a little apart, so that closed breakers do not hide one another.
       series: (g) =>
         g.breakers.map((b, i) => ({
           label: g.breakers.length === 1 ? "breaker" : b.booksvc,
-          values: b.state.map(breakerLevel),
+          values: b.state.map((s) => {
+            const level = breakerLevel(s);
+            return level === null ? null : level + (i - (g.breakers.length - 1) / 2) * 0.07;
+          }),
           stroke: BREAKER_COLORS[i % BREAKER_COLORS.length],
           width: 2,
           stepped: true,
@@ -102,6 +106,7 @@
             }
             if (labelled) {
               ctx.setLineDash([]);
+              ctx.textAlign = "left";
               ctx.font = `600 ${12 * dpr}px system-ui, sans-serif`;
               ctx.textBaseline = "top";
               for (const w of windows) {
@@ -154,6 +159,8 @@
         axes: [
           {
             size: last ? 48 : 32,
+            // Whole seconds only.
+            incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600],
             ...(last ? { label: "seconds into the drill", labelSize: 18 } : {}),
             values: (_u, splits) => splits.map((v) => `${v} s`),
           },
@@ -174,7 +181,7 @@
             ...(s.stepped ? { paths: uPlot.paths.stepped({ align: 1 }) } : {}),
             points: { show: false },
             spanGaps: false,
-            value: chart.breaker ? (_u, v) => (v === null ? "–" : BREAKER_LABELS[v]) : formatValue(chart.unit),
+            value: chart.breaker ? (_u, v) => (v === null ? "–" : BREAKER_LABELS[Math.round(v)]) : formatValue(chart.unit),
           })),
         ],
         plugins: [windowsPlugin(windows, events, first)],
