@@ -189,8 +189,7 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
       results: results.map((result, i) => ({ result, recoveredAt: recoveredAt[i] ?? endedAt })),
       group: FRONT_TARGET,
     });
-    await writeReportHtml(options.report, page);
-    progress.line(`drill:cluster: report written to ${options.report}`);
+    progress.line(`drill:cluster: report written to ${await writeReportHtml(options.report, page)}`);
   }
   if (options.json) {
     const { help: _help, json: _json, keepLogs: _keepLogs, report: _report, ...settings } = options;

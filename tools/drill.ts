@@ -220,8 +220,7 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
   const timeline = drillTimeline({ strategies: options.strategies, records, samples: sampler?.samples ?? new Map(), startedAt: loadStartedAt, endedAt, windows });
   if (options.report !== undefined) {
     const page = drillReportPage({ options, argv: process.argv.slice(2), env: process.env, database: stack.database.display, upstreamTimeoutMs, seconds, timeline, results });
-    await writeReportHtml(options.report, page);
-    progress.line(`drill: report written to ${options.report}`);
+    progress.line(`drill: report written to ${await writeReportHtml(options.report, page)}`);
   }
   if (options.json) {
     process.stdout.write(

@@ -8,9 +8,9 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 
-/** Debian's `chromium` package; CHROMIUM_PATH names another build. */
-export function chromiumPath(env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
-  return env.CHROMIUM_PATH ?? Bun.which("chromium") ?? undefined;
+/** Debian's `chromium` package, found on PATH. */
+export function chromiumPath(): string | undefined {
+  return Bun.which("chromium") ?? undefined;
 }
 
 const CHROMIUM_ARGS = [
@@ -33,7 +33,7 @@ export interface OpenedReport {
 
 /** Opens the report at `path` (a file) at `width` CSS pixels and waits until its script has drawn every chart. */
 export async function openReport(path: string, { width = 1280, executablePath = chromiumPath() } = {}): Promise<OpenedReport> {
-  if (executablePath === undefined) throw new Error("no chromium on PATH: apt-get install chromium (or set CHROMIUM_PATH)");
+  if (executablePath === undefined) throw new Error("no chromium on PATH: apt-get install chromium");
   const profile = await mkdtemp(join(tmpdir(), "bookstore-report-chromium-"));
   let context: BrowserContext | undefined;
   try {

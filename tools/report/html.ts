@@ -3,7 +3,7 @@
  * reproduces it, per section a stack of per-second charts on one time axis with the fault windows
  * shaded, then the drill's tables. uPlot and the page's script are inlined: the file opens offline.
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Timeline } from "./timeline.ts";
 
 /** One stack of charts: one group's timeline over a range of seconds. */
@@ -90,6 +90,7 @@ ${eventList ? `<details class="events"><summary>what the drill did (dashed lines
 const STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; color: #222; margin: 0 auto; padding: 1em 1.5em 3em; max-width: 1280px; background: #fff; }
 h1 { font-size: 1.5em; margin: 0.2em 0; }
+section.timeline { padding: 0 0.4em; }
 h2 { font-size: 1.2em; margin: 1.6em 0 0.3em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
 code, pre { font: 12.5px/1.4 ui-monospace, monospace; }
 .command { background: #f4f4f4; padding: 0.5em 0.8em; border-radius: 4px; overflow-x: auto; white-space: pre-wrap; }
@@ -100,9 +101,12 @@ table.settings td:first-child { color: #666; }
 ul.windows { list-style: none; padding: 0; margin: 0.2em 0 0.4em; display: flex; flex-wrap: wrap; gap: 0.3em 1.4em; }
 .swatch { display: inline-block; width: 1.4em; height: 0.9em; margin-right: 0.4em; vertical-align: -0.1em; opacity: 0.35; border-radius: 2px; }
 .charts .uplot { margin: 0 0 0.3em; }
-.charts .u-title { font-size: 13px; font-weight: 600; text-align: left; padding-left: 60px; }
-.charts .u-legend { font-size: 12px; text-align: left; padding-left: 64px; margin-top: -4px; }
+.charts .u-title { font-size: 13px; font-weight: 600; text-align: left; padding-left: 72px; }
+.charts .u-legend { font-size: 12px; text-align: left; padding-left: 76px; margin-top: -4px; }
 .charts .u-legend .u-series:first-child { display: none; }
+/* The values under the cursor, shown only while it is over the charts. */
+.charts:not(:hover) .u-legend .u-value { display: none; }
+.charts:not(:hover) .u-legend th::after { content: ""; }
 .events ol { columns: 2; font-size: 13px; }
 .events .at { color: #666; display: inline-block; min-width: 4em; }
 pre.table { background: #fafafa; border: 1px solid #eee; padding: 0.6em 0.8em; overflow-x: auto; }
@@ -144,7 +148,9 @@ ${page.tables.map((t) => `<pre class="table">${escapeHtml(t)}</pre>`).join("\n")
 `;
 }
 
-/** Writes the page to `path` (relative to the working directory), with its assets inlined. */
-export async function writeReportHtml(path: string, page: ReportPage): Promise<void> {
-  await Bun.write(path, renderReportHtml(page, await readReportAssets()));
+/** Writes the page to `path` (relative to the working directory), with its assets inlined; returns the absolute path. */
+export async function writeReportHtml(path: string, page: ReportPage): Promise<string> {
+  const absolute = resolve(path);
+  await Bun.write(absolute, renderReportHtml(page, await readReportAssets()));
+  return absolute;
 }

@@ -58,7 +58,7 @@
   ];
 
   // One width for every y axis, so the charts of a section share their x positions.
-  const Y_AXIS_SIZE = 72;
+  const Y_AXIS_SIZE = 84;
   const milliseconds = (v) => (v === null ? "" : v >= 1000 ? `${v / 1000} s` : `${v} ms`);
   /** A log axis marked at the powers of ten only. */
   const decades = (_u, _axis, min, max) => {
