@@ -81,7 +81,8 @@ describe("bun run drill --report (short faults), in a headless browser", () => {
       const where = `${chart.section}: ${chart.title}`;
       expect({ where, windows: chart.windows.map((w) => w.label) }).toEqual({ where, windows: FAULTS });
       for (const w of chart.windows) expect({ where, window: w.label, shaded: w.shadedShare > 0.5 }).toEqual({ where, window: w.label, shaded: true });
-      expect({ where, shadedOutside: chart.shadedShareOutside }).toEqual({ where, shadedOutside: 0 });
+      // Outside the windows, at most the antialiased edge of a line looks like shading.
+      expect({ where, shadedOutside: (chart.shadedShareOutside ?? 1) < 0.05 }).toEqual({ where, shadedOutside: true });
     }
     const legends = await opened?.page.locator("ul.windows").allTextContents();
     expect(legends?.length).toBe(2);

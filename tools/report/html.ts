@@ -31,8 +31,8 @@ export interface ReportPage {
   notes: string[];
 }
 
-/** Shading of the fault windows, by order of first appearance of their name. */
-const WINDOW_COLORS = ["#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf", "#7f7f7f"];
+/** Shading of the fault windows, by order of first appearance of their name; no series is drawn in these colours. */
+const WINDOW_COLORS = ["#d62728", "#e6550d", "#756bb1", "#c51b8a", "#8c6d31", "#636363", "#31a354", "#3182bd"];
 
 export function windowColors(timeline: Timeline): Record<string, string> {
   const names = [...new Set(timeline.windows.map((w) => w.name))];

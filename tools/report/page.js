@@ -8,7 +8,8 @@
   const BREAKER_LABELS = ["closed", "half-open", "open"];
   // booksvc_breaker_state is 0 closed, 1 open, 2 half-open; drawn in the order closed < half-open < open.
   const breakerLevel = (state) => (state === null ? null : [0, 2, 1][state] ?? null);
-  const BREAKER_COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"];
+  // Series colours stay clear of the fault windows' (html.ts WINDOW_COLORS).
+  const BREAKER_COLORS = ["#1f77b4", "#2ca02c", "#222222", "#e6ab02"];
 
   const CHARTS = [
     {
@@ -29,7 +30,7 @@
       title: "latency of the requests started that second, ms (log scale)",
       series: (g) => [
         { label: "p50", values: g.p50Ms, stroke: "#1f77b4" },
-        { label: "p99", values: g.p99Ms, stroke: "#d62728", width: 2 },
+        { label: "p99", values: g.p99Ms, stroke: "#222222", width: 2 },
       ],
       log: true,
       unit: " ms",
