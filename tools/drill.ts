@@ -90,7 +90,7 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
   const scenarios = faults(durationS, slowMs, upstreamTimeoutMs);
 
   progress.line(
-    `drill: ${options.strategies.join(", ")} side by side, ${options.concurrency} clients each, ` +
+    `drill: ${options.strategies.join(", ")} side by side, ${options.rate} req/s each (open loop), ` +
       `${scenarios.length} faults of ${durationS} s; logs in .data/drill-logs/`,
   );
   const stack = await startStack({
@@ -128,8 +128,7 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
       "clients",
       {
         targets: options.strategies.map((s, i) => ({ name: s, url: `${booksvcs[i]?.url}/` })),
-        concurrency: options.concurrency,
-        thinkMs: options.thinkMs,
+        load: { rate: options.rate },
         timeoutMs: options.clientTimeoutMs,
       },
       (record) => records.get(record.target)?.push(record),
@@ -227,8 +226,7 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
       `${JSON.stringify(
         {
           strategies: options.strategies,
-          concurrency: options.concurrency,
-          thinkMs: options.thinkMs,
+          rate: options.rate,
           clientTimeoutMs: options.clientTimeoutMs,
           faultMs: options.durationMs,
           database: stack.database.display,
@@ -242,7 +240,7 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
     );
   } else {
     process.stdout.write(
-      `${options.concurrency} clients per strategy, ${options.thinkMs} ms apart, client timeout ${options.clientTimeoutMs / 1000} s; ` +
+      `${options.rate} req/s per strategy, open loop (each timed from when it was meant to leave), client timeout ${options.clientTimeoutMs / 1000} s; ` +
         `booksvc at default settings; drill took ${seconds} s.\n` +
         "books: answered 200 with the book list; fresh after: from the end of the fault to the first Cache-Status fwd=miss;\n" +
         "1st s: requests the clients started in the first second of fresh answers after the fault (after the breaker's probe, for the strategies that have one), and booksvc's upstream calls in it.\n",
