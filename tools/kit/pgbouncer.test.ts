@@ -1,0 +1,36 @@
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
+import postgres from "postgres";
+import { PgCluster } from "./pg-cluster.ts";
+import { startThrowawayPgBouncer } from "./pgbouncer.ts";
+
+setDefaultTimeout(60_000);
+
+describe("startThrowawayPgBouncer", () => {
+  let cluster: PgCluster;
+  beforeAll(async () => {
+    cluster = await PgCluster.create();
+    await cluster.start();
+  });
+  afterAll(async () => {
+    await cluster.destroy();
+  });
+
+  test("pools the cluster in transaction mode: client connections share its few server connections; close removes its files", async () => {
+    const bouncer = await startThrowawayPgBouncer({ serverPort: cluster.port, poolMode: "transaction", poolSize: 2 });
+    const sql = postgres(bouncer.url("postgres", { query: "prepare=false" }), { max: 8, onnotice: () => {} });
+    try {
+      const backends = await Promise.all(
+        Array.from({ length: 32 }, async () => (await sql<{ pid: number }[]>`select pg_backend_pid() as pid, pg_sleep(0.01)`)[0]?.pid),
+      );
+      // 8 client connections, but never more than the pool's 2 server sessions.
+      expect(new Set(backends).size).toBeLessThanOrEqual(2);
+      expect(await Bun.file(bouncer.iniFile).text()).toContain("pool_mode = transaction");
+    } finally {
+      await sql.end({ timeout: 1 });
+      await bouncer.close();
+    }
+    expect(existsSync(dirname(bouncer.iniFile))).toBe(false);
+  });
+});
