@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import postgres from "postgres";
@@ -7,17 +7,10 @@ import { startThrowawayPgBouncer } from "./pgbouncer.ts";
 
 setDefaultTimeout(60_000);
 
-describe("startThrowawayPgBouncer", () => {
-  let cluster: PgCluster;
-  beforeAll(async () => {
-    cluster = await PgCluster.create();
+test("a throwaway PgBouncer pools a cluster in transaction mode: client connections share its few server sessions; close removes its files", async () => {
+  const cluster = await PgCluster.create();
+  try {
     await cluster.start();
-  });
-  afterAll(async () => {
-    await cluster.destroy();
-  });
-
-  test("pools the cluster in transaction mode: client connections share its few server connections; close removes its files", async () => {
     const bouncer = await startThrowawayPgBouncer({ serverPort: cluster.port, poolMode: "transaction", poolSize: 2 });
     const sql = postgres(bouncer.url("postgres", { query: "prepare=false" }), { max: 8, onnotice: () => {} });
     try {
@@ -32,5 +25,7 @@ describe("startThrowawayPgBouncer", () => {
       await bouncer.close();
     }
     expect(existsSync(dirname(bouncer.iniFile))).toBe(false);
-  });
+  } finally {
+    await cluster.destroy();
+  }
 });

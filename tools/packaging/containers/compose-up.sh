@@ -24,64 +24,20 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 CONTEXT="$(cd "${1:-$HERE/../../..}" && pwd)"
 
-started_at=$(date +%s)
-phase_at=$started_at
-step() {
-  local now
-  now=$(date +%s)
-  printf '\n==> %s  (+%ss, %ss total)\n' "$*" "$((now - phase_at))" "$((now - started_at))"
-  phase_at=$now
-}
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+# shellcheck source=tools/packaging/containers/podman-root.sh
+source "$HERE/podman-root.sh"
 
 step "tools"
-missing=()
-command -v podman >/dev/null || missing+=(podman)
-command -v podman-compose >/dev/null || missing+=(podman-compose)
-command -v runc >/dev/null || missing+=(runc)
-command -v curl >/dev/null || missing+=(curl)
-if ((${#missing[@]} > 0)); then
-  echo "installing ${missing[*]} from Debian's packages"
-  apt-get -o DPkg::Lock::Timeout=600 update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+install_missing podman=podman podman-compose=podman-compose runc=runc curl=curl
 command -v bun >/dev/null || fail "bun is not on PATH (the Bun stand-in image is made from it)"
 [[ -x "$(find /usr/lib/postgresql -path '*/bin/postgres' 2>/dev/null | head -1)" ]] || fail "no PostgreSQL server under /usr/lib/postgresql (the postgres stand-in is made from it)"
 command -v redis-server >/dev/null || fail "no redis-server on PATH (the redis stand-in is made from it)"
 podman --version
 podman-compose version 2>/dev/null | grep -i "podman-compose" || true
 
-WORK="$(mktemp -d /tmp/bookstore-compose.XXXXXX)"
-RUN_ID="$(basename "$WORK" | tr -dc 'a-zA-Z0-9' | tr 'A-Z' 'a-z')"
+# podman-compose gets the private root through --podman-path "$WORK/podman".
+podman_root bookstore-compose
 PROJECT="bookstore$RUN_ID"
-mkdir -p "$WORK/tmp"
-# Storage driver: overlay when this kernel lets us mount one, else vfs. STORAGE_DRIVER overrides.
-if [[ -z "${STORAGE_DRIVER:-}" ]]; then
-  STORAGE_DRIVER=vfs
-  mkdir -p "$WORK/probe/"{lower,upper,work,merged}
-  if mount -t overlay overlay -o "lowerdir=$WORK/probe/lower,upperdir=$WORK/probe/upper,workdir=$WORK/probe/work" \
-    "$WORK/probe/merged" 2>/dev/null; then
-    umount "$WORK/probe/merged"
-    STORAGE_DRIVER=overlay
-  fi
-  rm -rf "$WORK/probe"
-fi
-echo "storage driver: $STORAGE_DRIVER"
-# podman with a private storage root, for this script and, through a wrapper
-# given as --podman-path, for podman-compose. runc: crun refuses this host's
-# hybrid cgroups.
-cat >"$WORK/podman" <<WRAPPER
-#!/bin/sh
-exec podman --root "$WORK/storage" --runroot "$WORK/run" --tmpdir "$WORK/tmp" \\
-  --storage-driver "$STORAGE_DRIVER" --cgroup-manager cgroupfs --events-backend file --runtime runc "\$@"
-WRAPPER
-chmod 755 "$WORK/podman"
-pm() { "$WORK/podman" "$@"; }
-printf 'unqualified-search-registries = ["docker.io"]\nshort-name-mode = "permissive"\n' >"$WORK/registries.conf"
-export CONTAINERS_REGISTRIES_CONF="$WORK/registries.conf"
 
 compose() {
   (cd "$WORK" && podman-compose --podman-path "$WORK/podman" -p "$PROJECT" -f "$WORK/compose.yaml" \
@@ -103,22 +59,12 @@ cleanup() {
   pm rm -a -f -t 0 >/dev/null 2>&1
   pm volume prune -f >/dev/null 2>&1
   pm network prune -f >/dev/null 2>&1
-  pm rmi -a -f >/dev/null 2>&1
-  grep -o " $WORK/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  rm -rf "$WORK"
+  podman_root_remove
   exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-from_of() { awk -v stage="$1" 'toupper($1) == "FROM" && tolower($3) == "as" && $4 == stage { print $2 }' "$CONTEXT/Dockerfile"; }
-qualify() {
-  local first=${1%%/*}
-  if [[ "$1" != */* ]]; then echo "docker.io/library/$1"
-  elif [[ "$first" == *.* || "$first" == *:* || "$first" == localhost ]]; then echo "$1"
-  else echo "docker.io/$1"
-  fi
-}
 image_of() { bun -e 'console.log(Bun.YAML.parse(await Bun.file(process.argv[1]).text()).services[process.argv[2]].image)' "$CONTEXT/docker-compose.yaml" "$1"; }
 
 step "stand-in images"
@@ -135,7 +81,6 @@ standin_postgres_image "$POSTGRES_IMAGE"
 standin_redis_image "$REDIS_IMAGE"
 pm images
 
-free_port() { bun -e 'const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } }); console.log(s.port); s.stop(true);'; }
 BOOKSVC_PORT=$(free_port)
 STORAGESVC_PORT=$(free_port)
 while [[ "$BOOKSVC_PORT" == "$STORAGESVC_PORT" ]]; do STORAGESVC_PORT=$(free_port); done
@@ -164,14 +109,6 @@ done
 step "podman-compose up -d (booksvc on 127.0.0.1:$BOOKSVC_PORT, storagesvc on 127.0.0.1:$STORAGESVC_PORT)"
 compose up -d >>"$WORK/up.log" 2>&1 || { tail -40 "$WORK/up.log" >&2; fail "podman-compose up failed"; }
 pm ps -a --format '{{.Names}}  {{.Status}}'
-
-wait_http() { # url, seconds
-  local deadline=$((SECONDS + $2))
-  until curl -fs -o /dev/null --max-time 2 "$1"; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.2
-  done
-}
 
 step "checks"
 migrate=$(container_of migrate)
