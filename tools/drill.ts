@@ -17,6 +17,10 @@ import { type DrillOptions, parseDrillOptions, USAGE } from "./drill/options.ts"
 import { Progress } from "./drill/progress.ts";
 import { type CallSample, callsBetween, summarize } from "./drill/summary.ts";
 import { renderTable, type ScenarioResult } from "./drill/table.ts";
+import { drillReportPage, drillTimeline } from "./report/drill-page.ts";
+import { writeReportHtml } from "./report/html.ts";
+import { MetricsSampler } from "./report/metrics-sampler.ts";
+import type { TimelineWindow } from "./report/timeline.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const WARMUP_MS = 3_000;
@@ -99,6 +103,10 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
   });
   const records = new Map<string, RequestRecord[]>(options.strategies.map((s) => [s, []]));
   let load: Child | undefined;
+  let sampler: MetricsSampler | undefined;
+  let endedAt = Date.now();
+  let loadStartedAt = Date.now();
+  const windows: TimelineWindow[] = [];
   const results: ScenarioResult[] = [];
   try {
     progress.update(`${elapsed()} starting the database and storagesvc (${stack.database.display}) …`);
@@ -110,6 +118,12 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
       ),
     );
 
+    loadStartedAt = Date.now();
+    sampler = new MetricsSampler({
+      targets: () => options.strategies.map((name, i) => ({ name, url: booksvcs[i]?.url ?? "" })),
+      read: booksvcCounters,
+      startedAt: loadStartedAt,
+    }).start();
     load = startLoadWorker(
       "clients",
       {
@@ -153,6 +167,7 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
       }
       const faultEnd = Date.now();
       await fault.end(stack);
+      windows.push({ name: fault.name, label: fault.name.replaceAll("-", " "), fromMs: faultStart - loadStartedAt, toMs: faultEnd - loadStartedAt });
       // Each booksvc's upstream calls over the recovery, to count what storagesvc gets in the
       // first second of fresh answers: with collapsing, a few calls per booksvc, not one per client.
       const callSamples: CallSample[][] = booksvcs.map(() => []);
@@ -194,12 +209,19 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
       if (!options.json) process.stdout.write(`\n${renderTable(result)}\n\n`);
     }
   } finally {
+    endedAt = Date.now();
+    await sampler?.stop();
     await load?.stop(5_000);
     await stack.stop();
     await Promise.all([...sinks.values()].map((s) => s.end()));
   }
 
   const seconds = Math.round((Date.now() - began) / 1000);
+  const timeline = drillTimeline({ strategies: options.strategies, records, samples: sampler?.samples ?? new Map(), startedAt: loadStartedAt, endedAt, windows });
+  if (options.report !== undefined) {
+    const page = drillReportPage({ options, argv: process.argv.slice(2), env: process.env, database: stack.database.display, upstreamTimeoutMs, seconds, timeline, results });
+    progress.line(`drill: report written to ${await writeReportHtml(options.report, page)}`);
+  }
   if (options.json) {
     process.stdout.write(
       `${JSON.stringify(
@@ -212,6 +234,7 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
           database: stack.database.display,
           seconds,
           scenarios: results,
+          timeline,
         },
         null,
         2,

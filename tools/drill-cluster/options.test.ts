@@ -13,6 +13,7 @@ describe("cluster drill options", () => {
       clientTimeoutMs: 20_000,
       scenarios: [...SCENARIO_NAMES],
       json: false,
+      report: undefined,
       keepLogs: false,
       help: false,
     });

@@ -24,6 +24,8 @@ export interface ClusterDrillOptions {
   clientTimeoutMs: number;
   scenarios: ScenarioName[];
   json: boolean;
+  /** Where to write the HTML report (a timeline per scenario); none when undefined. */
+  report: string | undefined;
   /** Keep the replicas' logs and haproxy.cfg (always kept when the drill fails). */
   keepLogs: boolean;
   help: boolean;
@@ -48,7 +50,10 @@ table per scenario: what the clients saw, per replica that answered. Needs hapro
                          (default all, in that order)
   --quick                short run for CI: --outage 3 --killed 1 --warmup 1 --concurrency 4,
                          unless given explicitly
-  --json                 print the results as JSON on stdout (progress and tables go to stderr)
+  --json                 print the results as JSON on stdout (progress and tables go to stderr),
+                         with the per-second timeline of the clients through HAProxy
+  --report <file>        write a self-contained HTML report: per scenario, second by second,
+                         requests, books, latency, upstream calls and every breaker, scenario shaded
   --keep-logs            keep every replica's log and haproxy.cfg (kept anyway when the drill fails)
   -h, --help             this text
 `;
@@ -64,6 +69,7 @@ export function parseClusterDrillOptions(argv: string[]): ClusterDrillOptions {
     scenarios: { type: "string" },
     quick: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
+    report: { type: "string" },
     "keep-logs": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   });
@@ -78,6 +84,7 @@ export function parseClusterDrillOptions(argv: string[]): ClusterDrillOptions {
     // Always run in the listed order: each scenario expects the cluster the previous one left.
     scenarios: SCENARIO_NAMES.filter((name) => listFlag("scenarios", values.scenarios, SCENARIO_NAMES, SCENARIO_NAMES).includes(name)),
     json: values.json === true,
+    report: values.report,
     keepLogs: values["keep-logs"] === true,
     help: values.help === true,
   };

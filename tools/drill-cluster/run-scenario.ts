@@ -118,6 +118,7 @@ export async function runScenario(scenario: Scenario, deps: RunScenarioDeps): Pr
   return {
     name: scenario.name,
     title: scenario.title(deps.outageS),
+    startedAt: start,
     faultMs: end - start,
     rows,
     events,

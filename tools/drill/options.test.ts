@@ -9,6 +9,7 @@ describe("drill options", () => {
       concurrency: 16,
       strategies: ["none", "retry", "breaker", "combined"],
       json: false,
+      report: undefined,
       thinkMs: 25,
       clientTimeoutMs: 20_000,
       help: false,
@@ -21,6 +22,11 @@ describe("drill options", () => {
     expect(options.concurrency).toBe(4);
     expect(options.strategies).toEqual(["combined", "none"]);
     expect(options.json).toBe(true);
+  });
+
+  test("--report names the HTML file to write", () => {
+    expect(parseDrillOptions(["--report", "drill.html"]).report).toBe("drill.html");
+    expect(() => parseDrillOptions(["--report"])).toThrow(UsageError);
   });
 
   test("rejects an unknown strategy, a non-positive number and an unknown flag", () => {

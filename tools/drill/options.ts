@@ -9,6 +9,8 @@ export interface DrillOptions {
   concurrency: number;
   strategies: StrategyName[];
   json: boolean;
+  /** Where to write the HTML report (a timeline per strategy); none when undefined. */
+  report: string | undefined;
   /** Pause of each client between two requests, ms. */
   thinkMs: number;
   /** Client timeout, ms. */
@@ -27,7 +29,10 @@ proxies: database down, storagesvc down, database slow (answers later than UPSTR
   --strategies <list>    comma-separated, from none,retry,breaker,combined (default all)
   --think <ms>           pause of each client between requests (default 25)
   --client-timeout <s>   client gives up after this (default 20, like the article's measurement)
-  --json                 print the results as JSON on stdout (progress still goes to stderr)
+  --json                 print the results as JSON on stdout (progress still goes to stderr),
+                         with every strategy's per-second timeline
+  --report <file>        write a self-contained HTML report: per strategy, second by second,
+                         requests, books, latency, upstream calls and breaker state, faults shaded
   -h, --help             this text
 `;
 
@@ -39,6 +44,7 @@ export function parseDrillOptions(argv: string[]): DrillOptions {
     think: { type: "string" },
     "client-timeout": { type: "string" },
     json: { type: "boolean", default: false },
+    report: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   });
   return {
@@ -46,6 +52,7 @@ export function parseDrillOptions(argv: string[]): DrillOptions {
     concurrency: numberFlag("concurrency", values.concurrency, 16, { integer: true }),
     strategies: listFlag("strategies", values.strategies, strategyNames, strategyNames),
     json: values.json === true,
+    report: values.report,
     thinkMs: numberFlag("think", values.think, 25, { allowZero: true }),
     clientTimeoutMs: numberFlag("client-timeout", values["client-timeout"], 20) * 1000,
     help: values.help === true,

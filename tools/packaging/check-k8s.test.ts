@@ -296,7 +296,7 @@ describe("shutdown and sizing rules", () => {
     });
     expect(problems).toContain("container storagesvc: request memory 512Mi is above its limit 256Mi");
     expect(problems).toContain("container redis: request cpu 2 is above its limit 1");
-    expect(problems).toContain("container booksvc: memory request 32Mi is below the 69 MiB booksvc uses under load (README bench)");
+    expect(problems).toContain("container booksvc: memory request 32Mi is below the 69 MiB booksvc uses under load (bun run bench, docs/performance.md)");
     expect(problems).toContain(
       "container booksvc: memory limit 384Mi is below 669 MiB: 69 MiB under load + CACHE_MAX_PAGES 300 x UPSTREAM_MAX_BODY_BYTES 1048576 x 2 bytes per character",
     );
