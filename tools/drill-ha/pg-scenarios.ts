@@ -40,7 +40,8 @@ export const pgFailover: HaScenario = {
   async run(ctx) {
     const { events, note } = eventLog(ctx);
     const timing = ctx.quick ? { warmMs: 1_500, outageMs: 3_000, afterMs: 3_000 } : { warmMs: 5_000, outageMs: 8_000, afterMs: 8_000 };
-    const clients = ctx.quick ? 4 : 8;
+    // Open loop: requests at fixed times, each timed from when it was meant to leave.
+    const rate = ctx.quick ? 100 : 200;
     const records: RequestRecord[] = [];
     const pair = await StreamingPair.start();
     const processes = new ScenarioProcesses(ctx.logDir);
@@ -56,7 +57,7 @@ export const pgFailover: HaScenario = {
       await pair.waitUntilReplayed(); // the table and its books are on the standby too
       const booksvc = await processes.booksvc("booksvc", storagesvc.url);
       await booksvc.waitFor("/healthz", 200, 20_000);
-      note(`storagesvc on ${databaseUrl.replace(/^postgres:\/\/[^@]*@/, "")}; booksvc in front; ${clients} clients each`);
+      note(`storagesvc on ${databaseUrl.replace(/^postgres:\/\/[^@]*@/, "")}; booksvc in front; ${rate} req/s to each, open loop`);
 
       const load = startLoadWorker(
         "drill-ha load",
@@ -65,8 +66,7 @@ export const pgFailover: HaScenario = {
             { name: "booksvc", url: `${booksvc.url}/` },
             { name: "storagesvc", url: `${storagesvc.url}/books` },
           ],
-          concurrency: clients,
-          thinkMs: 10,
+          load: { rate },
           timeoutMs: 5_000,
         },
         (record) => records.push(record),
