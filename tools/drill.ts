@@ -2,9 +2,9 @@
  * `bun run drill`: the article's experiment, measured. One fresh booksvc per strategy runs side by
  * side against the same storagesvc, each with its own clients, so every strategy lives through the
  * very same faults: database down, storagesvc down, storagesvc frozen, database slow. Per strategy
- * and fault: requests,
- * % answered with books, % errors by status, % client timeouts, latency during the fault, and the
- * time from the end of the fault to fresh data again. Service logs go to .data/drill-logs/.
+ * and fault: requests, % answered with books, % errors by status, % client timeouts, latency during
+ * the fault (max included), and the time from the end of the fault to fresh data again. Service
+ * logs go to .data/drill-logs/.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
