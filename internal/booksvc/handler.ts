@@ -146,10 +146,18 @@ export function booksHandler(o: BooksHandlerOptions) {
       if (outcome.kind === "fresh") o.lastGood.remember(outcome.value, page); // good, even if nobody waits for it
       if (client?.aborted) return clientClosed(c);
     } else {
-      // Not the client's deadline: the call goes on after the client has its stale answer (or has
-      // left), so it still refreshes the cache, and the breaker still learns how it ended.
-      const started = performance.now();
-      const deadline = startDeadline(o.requestTimeoutMs - reserveMs);
+      // The client's leaving ends its part of the call, as without STALE_AFTER_MS, until it has its
+      // stale answer: from then on the call goes on without it, so it still refreshes the cache and
+      // the breaker still learns how it ended.
+      let client: AbortSignal | undefined;
+      const clientPart = new AbortController();
+      const leave = (): void => clientPart.abort(client?.reason);
+      const deadline = startDeadline(o.requestTimeoutMs - reserveMs, () => {
+        client = c.req.raw.signal;
+        if (client.aborted) leave();
+        else client.addEventListener("abort", leave, { once: true });
+        return clientPart.signal;
+      });
       const execution = o.strategy.execute(call, deadline).then((done) => {
         deadline.dispose();
         if (done.kind === "fresh") o.lastGood.remember(done.value, page);
@@ -158,12 +166,15 @@ export function booksHandler(o: BooksHandlerOptions) {
       const first = await settledWithin(execution, o.stale.afterMs);
       if (first === undefined) {
         const cached = await o.lastGood.read(page);
-        if (cached !== undefined) return cacheAnswer(c, page, cached, "booksvc; hit; detail=upstream-slow");
+        if (cached !== undefined) {
+          client?.removeEventListener("abort", leave);
+          return cacheAnswer(c, page, cached, "booksvc; hit; detail=upstream-slow");
+        }
       }
       outcome = first ?? (await execution);
+      client?.removeEventListener("abort", leave);
       if (collapsedInto !== undefined) c.set("logFields", { collapsed_into: collapsedInto });
-      // Waited long enough for a client to go: only then is its signal read (reading creates it).
-      if (performance.now() - started > SLOW_CACHE_READ_MS && c.req.raw.signal.aborted) return clientClosed(c);
+      if (client?.aborted) return clientClosed(c);
     }
 
     switch (outcome.kind) {
