@@ -91,4 +91,14 @@ describe("a body over UPSTREAM_MAX_BODY_BYTES: a failure of its page only", () =
     expect(h.booksvc.policies.breaker?.state()).toBe("closed");
     expect(linesWith(h.logs(), "circuit breaker opened")).toEqual([]);
   });
+
+  test("combined, a page never cached: a 502 naming the cause, at once, and the breaker stays closed", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "combined", UPSTREAM_MAX_BODY_BYTES: "1024" });
+    up.huge(4096);
+    const r = await h.get();
+    expect(r.response.status).toBe(502);
+    expect(r.body).toBe('{"error":"page too large"}');
+    expect(up.attempts).toBe(1);
+    expect(h.booksvc.policies.breaker?.state()).toBe("closed");
+  });
 });
