@@ -92,7 +92,7 @@ describe("bun run drill --report (short faults), in a headless browser", () => {
   test("the settings, the command that runs it again and the drill's tables are on the page", async () => {
     const text = (await opened?.page.locator("body").innerText()) ?? "";
     expect(text).toContain("bun run drill --duration 2 --strategies none,combined --json --report");
-    expect(text).toContain("clients per strategy");
+    expect(text).toContain("load per strategy");
     for (const title of ["database down for 2 s, then back", "storagesvc down for 2 s, then back"]) expect(text).toContain(title);
   });
 });

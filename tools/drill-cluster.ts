@@ -66,12 +66,11 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
   const outageS = String(options.outageMs / 1000);
   progress.line(
     `drill:cluster: ${BOOKSVC_REPLICAS} booksvc (+${SPARE_BOOKSVC_SLOTS} spare slot) and ${STORAGESVC_REPLICAS} storagesvc replicas ` +
-      `behind HAProxy ${haproxyInstall.version}, ${options.concurrency} clients, ${options.scenarios.length} scenarios, outages of ${outageS} s`,
+      `behind HAProxy ${haproxyInstall.version}, ${options.rate} req/s open loop, ${options.scenarios.length} scenarios, outages of ${outageS} s`,
   );
 
   let cluster: Cluster | undefined;
   const clients = new Clients({
-    thinkMs: options.thinkMs,
     timeoutMs: options.clientTimeoutMs,
     onOtherLine: (line) => sink("clients").write(`${line}\n`),
   });
@@ -107,7 +106,7 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
       read: booksvcCounters,
       startedAt: clientsStartedAt,
     }).start();
-    clients.start(FRONT_TARGET, `${live.frontUrl}/`, options.concurrency, SERVED_BY_HEADER);
+    clients.start(FRONT_TARGET, `${live.frontUrl}/`, options.rate, SERVED_BY_HEADER);
 
     // Warm-up: every replica has answered fresh books through HAProxy, so the cache holds them.
     const warmStart = Date.now();
@@ -196,7 +195,7 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
     process.stdout.write(`${JSON.stringify({ ...settings, ...setup, seconds, warnings, scenarios: results.map(scenarioJson), timeline }, null, 2)}\n`);
   } else {
     process.stdout.write(
-      `${options.concurrency} clients through HAProxy, ${options.thinkMs} ms apart, client timeout ${options.clientTimeoutMs / 1000} s; ` +
+      `${options.rate} req/s through HAProxy, open loop (each timed from when it was meant to leave), client timeout ${options.clientTimeoutMs / 1000} s; ` +
         `${BOOKSVC_REPLICAS} booksvc and ${STORAGESVC_REPLICAS} storagesvc replicas (dist/ binaries, SHUTDOWN_DELAY_MS ${setup.shutdownDelayMs}) ` +
         `behind HAProxy ${haproxyInstall.version} (checks every ${CHECK_INTERVAL_MS} ms, out after ${FALL} failure, in after ${RISE} successes, ` +
         `${RETRIES} retries on another replica); database: ${setup.database}; Redis: ${setup.redis}; drill took ${seconds} s.\n` +

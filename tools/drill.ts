@@ -1,9 +1,10 @@
 /**
  * `bun run drill`: the article's experiment, measured. One fresh booksvc per strategy runs side by
  * side against the same storagesvc, each with its own clients, so every strategy lives through the
- * very same faults: database down, storagesvc down, database slow. Per strategy and fault: requests,
- * % answered with books, % errors by status, % client timeouts, latency during the fault, and the
- * time from the end of the fault to fresh data again. Service logs go to .data/drill-logs/.
+ * very same faults: database down, storagesvc down, storagesvc frozen, database slow. Per strategy
+ * and fault: requests, % answered with books, % errors by status, % client timeouts, latency during
+ * the fault (max included), and the time from the end of the fault to fresh data again. Service
+ * logs go to .data/drill-logs/.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -54,6 +55,13 @@ function faults(durationS: string, slowMs: number, upstreamTimeoutMs: number): F
       end: (s) => s.storagesvcProxy.pass(),
     },
     {
+      // A hung process, not a refused connection: every call waits for UPSTREAM_TIMEOUT_MS.
+      name: "frozen-storagesvc",
+      title: `storagesvc frozen (SIGSTOP) for ${durationS} s, then SIGCONT`,
+      start: async (s) => s.storagesvc.signal("SIGSTOP"),
+      end: async (s) => s.storagesvc.signal("SIGCONT"),
+    },
+    {
       name: "database-slow",
       title: `database slow for ${durationS} s: every answer ${slowMs} ms late (UPSTREAM_TIMEOUT_MS ${upstreamTimeoutMs})`,
       start: (s) => s.dbProxy.delay(slowMs),
@@ -90,7 +98,7 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
   const scenarios = faults(durationS, slowMs, upstreamTimeoutMs);
 
   progress.line(
-    `drill: ${options.strategies.join(", ")} side by side, ${options.concurrency} clients each, ` +
+    `drill: ${options.strategies.join(", ")} side by side, ${options.rate} req/s each (open loop), ` +
       `${scenarios.length} faults of ${durationS} s; logs in .data/drill-logs/`,
   );
   const stack = await startStack({
@@ -128,8 +136,7 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
       "clients",
       {
         targets: options.strategies.map((s, i) => ({ name: s, url: `${booksvcs[i]?.url}/` })),
-        concurrency: options.concurrency,
-        thinkMs: options.thinkMs,
+        load: { rate: options.rate },
         timeoutMs: options.clientTimeoutMs,
       },
       (record) => records.get(record.target)?.push(record),
@@ -227,8 +234,7 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
       `${JSON.stringify(
         {
           strategies: options.strategies,
-          concurrency: options.concurrency,
-          thinkMs: options.thinkMs,
+          rate: options.rate,
           clientTimeoutMs: options.clientTimeoutMs,
           faultMs: options.durationMs,
           database: stack.database.display,
@@ -242,7 +248,7 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
     );
   } else {
     process.stdout.write(
-      `${options.concurrency} clients per strategy, ${options.thinkMs} ms apart, client timeout ${options.clientTimeoutMs / 1000} s; ` +
+      `${options.rate} req/s per strategy, open loop (each timed from when it was meant to leave), client timeout ${options.clientTimeoutMs / 1000} s; ` +
         `booksvc at default settings; drill took ${seconds} s.\n` +
         "books: answered 200 with the book list; fresh after: from the end of the fault to the first Cache-Status fwd=miss;\n" +
         "1st s: requests the clients started in the first second of fresh answers after the fault (after the breaker's probe, for the strategies that have one), and booksvc's upstream calls in it.\n",

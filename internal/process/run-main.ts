@@ -59,6 +59,3 @@ export async function runMain<C extends { HTTP_PORT: ListenAddress; LOG_LEVEL: L
   await flushLogger(logger);
   process.exit(code);
 }
-
-// The mains wait for their stop signal with the same helper the request deadline uses.
-export { untilAborted } from "../resilience/deadline.ts";

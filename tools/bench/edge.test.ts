@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { EDGE_USAGE } from "./edge.ts";
-import { LatencyHistogram } from "./latency-histogram.ts";
+import { LatencyHistogram } from "../kit/latency-histogram.ts";
 import { runOpenLoop } from "./open-loop.ts";
 
 setDefaultTimeout(30_000);

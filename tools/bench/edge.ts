@@ -23,7 +23,7 @@ import { runTool } from "../kit/run-tool.ts";
 import { seedBooks } from "../kit/seed-books.ts";
 import { formatTable } from "../kit/table.ts";
 import { BenchRun } from "./bench-run.ts";
-import { LatencyHistogram } from "./latency-histogram.ts";
+import { LatencyHistogram } from "../kit/latency-histogram.ts";
 import { parseResponse } from "./load.ts";
 import { runLoadProcess } from "./load-process.ts";
 import type { OpenLoopOptions, OpenLoopResult } from "./open-loop.ts";

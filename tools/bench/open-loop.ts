@@ -9,7 +9,7 @@
  * its next request as soon as its answer arrives (2,000 impatient clients).
  */
 import type { Socket } from "bun";
-import { type HistogramJson, LatencyHistogram } from "./latency-histogram.ts";
+import { type HistogramJson, LatencyHistogram } from "../kit/latency-histogram.ts";
 import { parseResponse } from "./load.ts";
 
 export interface OpenLoopOptions {

@@ -66,10 +66,10 @@ export function clusterReportPage(run: ClusterRun): ReportPage {
   }));
   return {
     title: "bun run drill:cluster: the bookstore as replicas behind HAProxy",
-    summary: `${options.concurrency} clients call HAProxy all along while the drill runs ${run.results.length} scenarios: ${run.results.map((r) => r.result.name).join(", ")}.`,
+    summary: `${options.rate} requests per second (open loop) call HAProxy all along while the drill runs ${run.results.length} scenarios: ${run.results.map((r) => r.result.name).join(", ")}.`,
     command: reproduceCommand("drill:cluster", run.argv, run.env),
     settings: [
-      ["clients", `${options.concurrency} through HAProxy, ${options.thinkMs} ms apart, client timeout ${options.clientTimeoutMs / 1000} s`],
+      ["clients", `${options.rate} req/s through HAProxy, open loop, client timeout ${options.clientTimeoutMs / 1000} s`],
       ["outage", `${options.outageMs / 1000} s; a killed replica stays dead ${options.killedMs / 1000} s`],
       ...run.setup,
       ["started", new Date(timeline.startedAt).toISOString()],

@@ -50,12 +50,12 @@ export function drillReportPage(run: DrillRun): ReportPage {
     title: "bun run drill: each strategy through the same outages",
     summary:
       `${options.strategies.length} booksvc side by side (${options.strategies.join(", ")}), one per strategy, ` +
-      `each with ${options.concurrency} clients of its own, against one storagesvc; ` +
+      `each with ${options.rate} requests per second of its own (open loop), against one storagesvc; ` +
       `${run.results.map((r) => r.title).join("; ")}.`,
     command: reproduceCommand("drill", run.argv, run.env),
     settings: [
       ["strategies", options.strategies.join(", ")],
-      ["clients per strategy", `${options.concurrency}, ${options.thinkMs} ms apart, client timeout ${options.clientTimeoutMs / 1000} s`],
+      ["load per strategy", `${options.rate} req/s open loop, client timeout ${options.clientTimeoutMs / 1000} s`],
       ["each fault", `${options.durationMs / 1000} s`],
       ["UPSTREAM_TIMEOUT_MS", String(run.upstreamTimeoutMs)],
       ["database", run.database],
