@@ -6,7 +6,14 @@ export interface Book {
   desc: string;
 }
 
-/** The article's two books, seeded into an empty table. */
+/** One page of books, and whether the byte budget ended it before `limit` books. */
+export interface BookPage {
+  books: Book[];
+  /** True when more books within `limit` were left out to keep the answer within PAGE_MAX_BYTES. */
+  cutShort: boolean;
+}
+
+/** The article's two books, seeded in the transaction that creates the table, and only then. */
 export const SEED_BOOKS: readonly Omit<Book, "id">[] = [
   { title: "One book", author: "John Doe", desc: "" },
   { title: "Second book", author: "Jane Doe", desc: "" },
