@@ -1,5 +1,6 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Sql } from "postgres";
+import { databasePerTest } from "../../tools/kit/database-per-test.ts";
 import { createFreshDatabase, type FreshDatabase } from "../../tools/kit/postgres.ts";
 import { createEmptyBooksTable, seedBooks } from "../../tools/kit/seed-books.ts";
 import type { BookPage } from "./book.ts";
@@ -26,13 +27,8 @@ const BUDGET = 524_288;
 const bodyBytes = (books: unknown[]) => Buffer.byteLength(JSON.stringify(books));
 
 describe("BooksRepository on PostgreSQL", () => {
-  let database: FreshDatabase;
-  const pools: Sql[] = [];
-  const pool = (max = 4): Sql => {
-    const sql = connectDatabase({ url: database.url, poolMax: max });
-    pools.push(sql);
-    return sql;
-  };
+  const fresh = databasePerTest("storagesvc_repo");
+  const pool = fresh.pool;
   /** The repository over storagesvc's own empty table, and the pool it uses. */
   async function emptyTable(pageMaxBytes = BUDGET) {
     const sql = pool();
@@ -41,13 +37,6 @@ describe("BooksRepository on PostgreSQL", () => {
   }
   const ids = (page: BookPage) => page.books.map((book) => book.id);
 
-  beforeEach(async () => {
-    database = await createFreshDatabase("storagesvc_repo");
-  });
-  afterEach(async () => {
-    await Promise.all(pools.splice(0).map((sql) => sql.end({ timeout: 1 })));
-    await database.drop();
-  });
 
   test("page returns every book ordered by id when they fit", async () => {
     const { sql, books } = await emptyTable();

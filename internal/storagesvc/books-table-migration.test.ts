@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import postgres, { type Sql } from "postgres";
-import { createFreshDatabase, type FreshDatabase } from "../../tools/kit/postgres.ts";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import type { Sql } from "postgres";
+import { databasePerTest } from "../../tools/kit/database-per-test.ts";
 import { migrateBooksTable, migrateOnFreshConnection } from "./books-table-migration.ts";
 import { DatabaseUnavailableError } from "./database-error.ts";
 import { connectDatabase } from "./database.ts";
@@ -14,22 +14,10 @@ const ARTICLE_BOOKS = [
 ];
 
 describe("migrateBooksTable on PostgreSQL", () => {
-  let database: FreshDatabase;
-  const pools: Sql[] = [];
-  const pool = (max = 4): Sql => {
-    const sql = connectDatabase({ url: database.url, poolMax: max });
-    pools.push(sql);
-    return sql;
-  };
+  const fresh = databasePerTest("bookstore_migrate");
+  const pool = fresh.pool;
   const books = (sql: Sql) => sql`select id, title, author, "desc" from books order by id`.then((rows) => [...rows]);
 
-  beforeEach(async () => {
-    database = await createFreshDatabase("bookstore_migrate");
-  });
-  afterEach(async () => {
-    await Promise.all(pools.splice(0).map((sql) => sql.end({ timeout: 1 })));
-    await database.drop();
-  });
 
   test("creates the table with a quoted desc column and the article's two books; a second run changes nothing", async () => {
     const sql = pool();
@@ -69,28 +57,24 @@ describe("migrateBooksTable on PostgreSQL", () => {
   });
 
   test("a read-only database with the table passes; without it, the DDL is refused", async () => {
-    const admin = postgres(database.url.replace(`/${database.name}`, "/postgres"), { max: 1, onnotice: () => {} });
-    pools.push(admin);
-    await admin.unsafe(`alter database "${database.name}" set default_transaction_read_only = on`);
+    await fresh.alterDatabase("set default_transaction_read_only = on");
     const error = await migrateBooksTable(pool(1)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DatabaseUnavailableError);
     expect((error as Error).cause).toMatchObject({ code: "25006" }); // read_only_sql_transaction
-    await admin.unsafe(`alter database "${database.name}" reset default_transaction_read_only`);
+    await fresh.alterDatabase("reset default_transaction_read_only");
     expect(await migrateBooksTable(pool(1))).toBe("created");
-    await admin.unsafe(`alter database "${database.name}" set default_transaction_read_only = on`);
+    await fresh.alterDatabase("set default_transaction_read_only = on");
     expect(await migrateBooksTable(pool(1))).toBe("present");
   });
 
   test("after a read-only setting is lifted, a pooled connection still refuses the DDL; a fresh connection per attempt does not", async () => {
-    const admin = postgres(database.url.replace(`/${database.name}`, "/postgres"), { max: 1, onnotice: () => {} });
-    pools.push(admin);
-    await admin.unsafe(`alter database "${database.name}" set default_transaction_read_only = on`);
+    await fresh.alterDatabase("set default_transaction_read_only = on");
     const pooled = pool(1);
     await expect(migrateBooksTable(pooled)).rejects.toBeInstanceOf(DatabaseUnavailableError);
-    await admin.unsafe(`alter database "${database.name}" reset default_transaction_read_only`);
+    await fresh.alterDatabase("reset default_transaction_read_only");
     // The pooled connection keeps the session setting it started with (why storagesvc used to need a restart).
     await expect(migrateBooksTable(pooled)).rejects.toBeInstanceOf(DatabaseUnavailableError);
-    expect(await migrateOnFreshConnection(() => connectDatabase({ url: database.url, poolMax: 1 }))).toBe("created");
+    expect(await migrateOnFreshConnection(() => connectDatabase({ url: fresh.database.url, poolMax: 1 }))).toBe("created");
   });
 });
 
