@@ -14,7 +14,7 @@ const BOOKS: Book[] = [
   { id: 2, title: "Second book", author: "Jane Doe", desc: "" },
 ];
 
-const pageOf = (books: Book[], cutShort = false): BookPage => ({ books, cutShort });
+const pageOf = (books: Book[], cutShort = false): BookPage => ({ books, json: JSON.stringify(books), cutShort });
 
 function appWith(page: BookSource["page"]) {
   const { logger, lines } = captureLogger();

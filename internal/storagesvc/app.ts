@@ -29,7 +29,8 @@ export function createStoragesvcApp({ books, logger, registry, readiness }: Stor
       const page = await books.page(parsed.query);
       const next = nextPageLink("/books", parsed.query, page.books.length, page.books.at(-1)?.id, page.cutShort);
       if (next !== undefined) c.header("Link", next);
-      return c.json(page.books);
+      // Serialized once, where the byte budget was measured.
+      return c.body(page.json, 200, { "Content-Type": "application/json" });
     } catch (error) {
       if (error instanceof UnsendableIdError) {
         logger.error({ request_id: requestId, id: error.id }, error.message);

@@ -6,10 +6,12 @@ export interface Book {
   desc: string;
 }
 
-/** One page of books, and whether the byte budget ended it before `limit` books. */
+/** One page of books as `GET /books` sends it. */
 export interface BookPage {
   books: Book[];
-  /** True when more books within `limit` were left out to keep the answer within PAGE_MAX_BYTES. */
+  /** `books` as the JSON answer, serialized once: within PAGE_MAX_BYTES unless it holds one book larger. */
+  json: string;
+  /** True when books within `limit` were left out to keep the answer within PAGE_MAX_BYTES. */
   cutShort: boolean;
 }
 

@@ -14,7 +14,7 @@ function source(answer: () => ReturnType<BookSource["page"]>) {
 
 describe("databaseReadiness", () => {
   test("is ready when the books query answers, and asks it for one book within its own time limit", async () => {
-    const { asked, books } = source(async () => ({ books: [], cutShort: false }));
+    const { asked, books } = source(async () => ({ books: [], json: "[]", cutShort: false }));
     expect(await databaseReadiness(books, 250)()).toBe(true);
     expect(asked).toEqual([[{ limit: 1, after: 0n }, 250]]);
   });

@@ -7,5 +7,6 @@ export * from "./config.ts";
 export * from "./database.ts";
 export * from "./database-error.ts";
 export * from "./database-readiness.ts";
+export * from "./fit-page.ts";
 export * from "./ready-books.ts";
 export * from "./schema-keeper.ts";

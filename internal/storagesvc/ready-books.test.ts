@@ -3,7 +3,7 @@ import type { BookPage } from "./book.ts";
 import { DatabaseUnavailableError } from "./database-error.ts";
 import { readyBooks } from "./ready-books.ts";
 
-const ONE_BOOK: BookPage = { books: [{ id: 1, title: "One book", author: "John Doe", desc: "" }], cutShort: false };
+const ONE_BOOK: BookPage = { books: [{ id: 1, title: "One book", author: "John Doe", desc: "" }], json: "[...]", cutShort: false };
 const FIRST_PAGE = { limit: 100, after: 0n };
 
 describe("readyBooks", () => {
