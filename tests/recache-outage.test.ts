@@ -11,8 +11,18 @@ setDefaultTimeout(30_000);
 // A Redis outage must make cache calls fail fast (the caller then serves without the cache), report the
 // outage once, and recover by itself. The server here is a throwaway redis-server that the tests kill.
 
-/** The contract: a cache call never adds more than 250 ms; allow scheduling slack. */
-const FAIL_FAST_MS = 300;
+/** The contract's budget for one cache call: the client's command timeout. */
+const COMMAND_TIMEOUT_MS = 250;
+/**
+ * Real time is what these tests measure, but on a busy shared machine: a bound this loose still
+ * tells a call ended by the command timeout from one queued behind reconnections (seconds).
+ */
+const WELL_PAST_THE_TIMEOUT_MS = 4 * COMMAND_TIMEOUT_MS;
+
+/** Whether `error` is a CacheError whose cause is not the command timeout: the call failed at once. */
+function failedFast(error: unknown): boolean {
+  return error instanceof CacheError && !/timed out/i.test(String(error.cause));
+}
 
 async function timed<T>(promise: Promise<T>): Promise<{ ms: number; error: unknown }> {
   const started = performance.now();
@@ -88,12 +98,11 @@ describe("RedisCache during a Redis outage", () => {
     await server.kill();
 
     for (let i = 0; i < 5; i++) {
+      // Failed at once, not at the command timeout: the client does not queue while disconnected.
       const get = await timed(cache.get("k"));
-      expect(get.error).toBeInstanceOf(CacheError);
-      expect(get.ms).toBeLessThan(FAIL_FAST_MS);
+      expect(failedFast(get.error)).toBe(true);
       const put = await timed(cache.put("k", "v", 60));
-      expect(put.error).toBeInstanceOf(CacheError);
-      expect(put.ms).toBeLessThan(FAIL_FAST_MS);
+      expect(failedFast(put.error)).toBe(true);
       await next(client, "error"); // one more reconnection attempt has failed meanwhile
     }
     // Five reconnection attempts have failed by now (each awaited above); only the first error was reported.
@@ -119,11 +128,12 @@ describe("RedisCache during a Redis outage", () => {
     const get = await timed(cache.get("k3"));
     expect(get.error).toBeInstanceOf(CacheError);
     expect(String((get.error as CacheError).cause)).toMatch(/timed out/i);
-    expect(get.ms).toBeGreaterThanOrEqual(200);
-    expect(get.ms).toBeLessThan(FAIL_FAST_MS + 50);
+    expect(get.ms).toBeGreaterThanOrEqual(COMMAND_TIMEOUT_MS - 50); // not before the timeout, less a timer's early tick
+    expect(get.ms).toBeLessThan(WELL_PAST_THE_TIMEOUT_MS);
     const put = await timed(cache.put("k3", "v", 60));
     expect(put.error).toBeInstanceOf(CacheError);
-    expect(put.ms).toBeLessThan(FAIL_FAST_MS + 50);
+    expect(String((put.error as CacheError).cause)).toMatch(/timed out/i);
+    expect(put.ms).toBeLessThan(WELL_PAST_THE_TIMEOUT_MS);
     server.thaw();
     // Polled: a thawed server answering again has no event of its own (the client never saw it leave).
     await waitUntil("the cache did not work after thawing", async () => (await works(cache, "k3")) || "not yet", { timeoutMs: 5000, intervalMs: 25 });
@@ -149,8 +159,7 @@ describe("RedisCache started while Redis is down", () => {
     try {
       for (let i = 0; i < 3; i++) {
         const get = await timed(cache.get("k"));
-        expect(get.error).toBeInstanceOf(CacheError);
-        expect(get.ms).toBeLessThan(FAIL_FAST_MS);
+        expect(failedFast(get.error)).toBe(true);
       }
       await firstErrorReported;
 

@@ -50,14 +50,18 @@ async function launch(database: FreshDatabase, options: { terminal: boolean }): 
   });
   let text = "";
   const onOutput = new Set<() => void>();
-  // Read until the child closes stdout; each chunk wakes the waiters. Never rejects.
-  const reading = (async () => {
+  // Read until the child closes stdout; each chunk wakes the waiters. Never rejects: resolves with
+  // the read's error, if any, which a waiter then reports at once instead of at its timeout.
+  const reading: Promise<unknown> = (async () => {
     const decoder = new TextDecoder();
     for await (const chunk of child.stdout) {
       text += decoder.decode(chunk, { stream: true });
       for (const wake of onOutput) wake();
     }
-  })().catch(() => {});
+  })().then(
+    () => undefined,
+    (error: unknown) => error,
+  );
   const launcher: Launcher = {
     child,
     output: () => text,
@@ -82,8 +86,10 @@ async function launch(database: FreshDatabase, options: { terminal: boolean }): 
         const timer = setTimeout(() => finish(new Error(`start never printed ${JSON.stringify(wanted)}:\n${text}`)), timeoutMs);
         onOutput.add(check);
         // Output ends when the child does: whatever it has not printed by then, it never will.
-        void reading.then(() => {
-          if (onOutput.has(check)) finish(new Error(`start exited ${child.exitCode} without printing ${JSON.stringify(wanted)}:\n${text}`));
+        void reading.then((readError) => {
+          if (!onOutput.has(check)) return;
+          const why = readError === undefined ? `start exited ${child.exitCode}` : "reading start's output failed";
+          finish(new Error(`${why} without printing ${JSON.stringify(wanted)}:\n${text}`, { cause: readError }));
         });
       });
     },

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { type FaultProxy, startFaultProxy } from "./faultproxy/index.ts";
 import { binaryPath, ensureBinaries, type ServiceName as Service } from "./kit/binaries.ts";
 import type { LoadResult } from "./bench/load.ts";
-import { type BenchOptions, type BenchTarget, parseOptions, USAGE } from "./bench/options.ts";
+import { type BenchOptions, type BenchTarget, OPEN_LOOP_WARMUP_S, parseOptions, USAGE } from "./bench/options.ts";
 import { BenchRun } from "./bench/bench-run.ts";
 import { type BenchProcess, REPO_ROOT } from "./bench/processes.ts";
 import { booksvcCounters } from "./kit/metrics.ts";
@@ -64,12 +64,14 @@ function serviceCommand(service: Service, options: BenchOptions): string[] {
   return [process.execPath, ...profile, join(REPO_ROOT, "cmd", service, "main.ts")];
 }
 
-function loadTarget(target: Target, options: BenchOptions, signal: AbortSignal): Promise<LoadResult> {
+/** Closed loop (no `rate`): as many requests as the target answers. Open loop: `rate` req/s, timed from each intended send. */
+function loadTarget(target: Target, options: BenchOptions, signal: AbortSignal, rate?: number): Promise<LoadResult> {
   const load = {
     url: `${target.proc.url}${target.path}`,
     concurrency: target.concurrency ?? options.concurrency,
-    warmupMs: options.warmupS * 1000,
+    warmupMs: (rate === undefined ? options.warmupS : OPEN_LOOP_WARMUP_S) * 1000,
     durationMs: options.durationS * 1000,
+    ...(rate === undefined ? {} : { rate }),
     serverPid: target.proc.child.pid,
     ...(target.expectHeader === undefined ? {} : { expectHeader: target.expectHeader }),
   };
@@ -166,6 +168,7 @@ async function run(options: BenchOptions, signal: AbortSignal): Promise<number> 
     for (const target of targets) rssIdle.set(target.name, await target.proc.rssMiB());
 
     const results = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
+    const openLoopResults = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
     const upstreamCalls = new Map<string, { calls: number; answers: number }>();
     for (let round = 0; round < options.rounds; round++) {
       const order = targets.map((_, i) => targets[(i + round) % targets.length] as Target);
@@ -180,8 +183,16 @@ async function run(options: BenchOptions, signal: AbortSignal): Promise<number> 
           upstreamCalls.set(target.name, { calls: sum.calls + after.calls - before.calls, answers: sum.answers + after.answers - before.answers });
         }
         const problems = result.errors + result.unexpected > 0 ? `, ${result.errors} errors, ${result.unexpected} unexpected (${result.firstError})` : "";
-        log(`round ${round + 1}/${options.rounds} ${target.name}: ${Math.round(result.requests / result.seconds)} req/s, client ${result.clientCores.toFixed(2)} cores${problems}`);
-        await Bun.sleep(200); // let the target drain its log buffer before the next one starts
+        const capacity = result.requests / result.seconds;
+        log(`round ${round + 1}/${options.rounds} ${target.name}: ${Math.round(capacity)} req/s closed loop, client ${result.clientCores.toFixed(2)} cores${problems}`);
+        await Bun.sleep(200); // let the target drain its log buffer before the next run starts
+        // Latency as clients arriving at a fixed rate see it, below the capacity just measured.
+        const rate = options.rate ?? Math.max(1, Math.round(capacity * options.rateFraction));
+        const open = await loadTarget(target, options, signal, rate);
+        openLoopResults.get(target.name)?.push(open);
+        const p99 = summarizeRounds(target.name, [open]).p99Ms;
+        log(`round ${round + 1}/${options.rounds} ${target.name}: open loop at ${rate} req/s, p99 ${p99.toFixed(2)} ms, ${open.errors} errors`);
+        await Bun.sleep(200);
       }
     }
     await Bun.sleep(300);
@@ -189,6 +200,7 @@ async function run(options: BenchOptions, signal: AbortSignal): Promise<number> 
     for (const target of targets) {
       rows.push({
         ...summarizeRounds(target.name, results.get(target.name) ?? []),
+        openLoop: summarizeRounds(target.name, openLoopResults.get(target.name) ?? []),
         ratioToCeiling: undefined,
         ratioToStoragesvc: undefined,
         rssIdleMiB: target.name === "ceiling" ? undefined : rssIdle.get(target.name),
@@ -243,12 +255,17 @@ async function run(options: BenchOptions, signal: AbortSignal): Promise<number> 
 
     const checks: Check[] = checkTargets(rows, startups, bareStartup);
     const seconds = Math.round((performance.now() - startedAt) / 100) / 10;
-    const settings = { duration_s: options.durationS, warmup_s: options.warmupS, concurrency: options.concurrency, rounds: options.rounds, log_level: options.logLevel, services: options.source ? "source" : "dist binaries", cache: "in-memory" };
+    const rateSetting = options.rate === undefined ? `${options.rateFraction} x closed-loop req/s` : `${options.rate} req/s`;
+    const settings = { duration_s: options.durationS, warmup_s: options.warmupS, concurrency: options.concurrency, open_loop_rate: rateSetting, rounds: options.rounds, log_level: options.logLevel, services: options.source ? "source" : "dist binaries", cache: "in-memory" };
     if (options.json) {
       console.log(JSON.stringify({ machine: info, settings, throughput: rows, startup: startups, bare_startup: bareStartup, checks, seconds }, null, 2));
     } else {
       console.log(`machine: ${info.nproc} cores (${info.cpu_model}), ${info.memory_gib} GiB RAM, bun ${info.bun}, linux ${info.kernel}`);
-      console.log(`load: ${options.concurrency} keep-alive connections, ${options.rounds} rounds x (${options.warmupS} s warm-up + ${options.durationS} s) per target, rotated order; services: ${settings.services}, LOG_LEVEL=${options.logLevel}, in-memory cache\n`);
+      console.log(
+        `load: ${options.rounds} rounds per target, rotated order; each a closed loop on ${options.concurrency} keep-alive connections (${options.warmupS} s warm-up + ${options.durationS} s: req/s, CPU), ` +
+          `then an open loop at ${rateSetting} on at most as many connections (${OPEN_LOOP_WARMUP_S} s + ${options.durationS} s: latencies from each intended send); ` +
+          `services: ${settings.services}, LOG_LEVEL=${options.logLevel}, in-memory cache\n`,
+      );
       console.log(throughputTable(rows));
       if (startups.length > 0) console.log(`\n${startupTable(bareStartup === undefined ? startups : [bareStartup, ...startups])}`);
       console.log(`\n${checksText(checks)}\n\n(${seconds} s)`);

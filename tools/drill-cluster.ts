@@ -20,6 +20,10 @@ import { type ClusterScenarioResult, FRONT_TARGET, renderScenario, scenarioJson 
 import { runScenario } from "./drill-cluster/run-scenario.ts";
 import { SCENARIOS } from "./drill-cluster/scenarios.ts";
 import { ensureBinaries } from "./kit/binaries.ts";
+import { booksvcCounters } from "./kit/metrics.ts";
+import { clusterReportPage, clusterTimeline } from "./report/cluster-page.ts";
+import { writeReportHtml } from "./report/html.ts";
+import { MetricsSampler } from "./report/metrics-sampler.ts";
 import { runTool } from "./kit/run-tool.ts";
 import { waitUntil } from "./kit/wait.ts";
 
@@ -62,17 +66,20 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
   const outageS = String(options.outageMs / 1000);
   progress.line(
     `drill:cluster: ${BOOKSVC_REPLICAS} booksvc (+${SPARE_BOOKSVC_SLOTS} spare slot) and ${STORAGESVC_REPLICAS} storagesvc replicas ` +
-      `behind HAProxy ${haproxyInstall.version}, ${options.concurrency} clients, ${options.scenarios.length} scenarios, outages of ${outageS} s`,
+      `behind HAProxy ${haproxyInstall.version}, ${options.rate} req/s open loop, ${options.scenarios.length} scenarios, outages of ${outageS} s`,
   );
 
   let cluster: Cluster | undefined;
   const clients = new Clients({
-    thinkMs: options.thinkMs,
     timeoutMs: options.clientTimeoutMs,
     onOtherLine: (line) => sink("clients").write(`${line}\n`),
   });
   const results: ClusterScenarioResult[] = [];
+  const recoveredAt: number[] = [];
   const warnings: string[] = [];
+  let sampler: MetricsSampler | undefined;
+  let clientsStartedAt = Date.now();
+  let endedAt = Date.now();
   let failed = true;
   try {
     progress.update(`${elapsed()} starting the database, Redis, HAProxy and the replicas …`);
@@ -93,7 +100,13 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
       warnings.push(EMBEDDED_PGLITE_WARNING);
       progress.line(`drill:cluster: warning: ${EMBEDDED_PGLITE_WARNING}`);
     }
-    clients.start(FRONT_TARGET, `${live.frontUrl}/`, options.concurrency, SERVED_BY_HEADER);
+    clientsStartedAt = Date.now();
+    sampler = new MetricsSampler({
+      targets: () => live.booksvc.filter((r) => r.running),
+      read: booksvcCounters,
+      startedAt: clientsStartedAt,
+    }).start();
+    clients.start(FRONT_TARGET, `${live.frontUrl}/`, options.rate, SERVED_BY_HEADER);
 
     // Warm-up: every replica has answered fresh books through HAProxy, so the cache holds them.
     const warmStart = Date.now();
@@ -120,6 +133,7 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
         status: (text) => progress.update(`${elapsed()} ${text}`),
       });
       results.push(result);
+      recoveredAt.push(Date.now());
       // A replica that died without being told to is a failure of the drill, whatever the clients saw.
       const gone = [...live.booksvc, ...live.storagesvc].map((r) => r.exitedOnItsOwn()).filter((why) => why !== undefined);
       if (gone.length > 0) throw new Error(`during ${scenario.name}: ${gone.join("\n")}`);
@@ -129,6 +143,8 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
     }
     failed = false;
   } finally {
+    endedAt = Date.now();
+    await sampler?.stop();
     await clients.stopAll();
     await cluster?.stop();
     await Promise.all([...sinks.values()].map((s) => s.end()));
@@ -146,12 +162,40 @@ async function run(options: ClusterDrillOptions, signal: AbortSignal): Promise<n
     redis: cluster.redis.display,
     shutdownDelayMs: cluster.shutdownDelayMs,
   };
+  const timeline = clusterTimeline({
+    records: clients.records,
+    target: FRONT_TARGET,
+    samples: sampler?.samples ?? new Map(),
+    booksvcReplicas: cluster.booksvc.map((r) => r.name),
+    results,
+    startedAt: clientsStartedAt,
+    endedAt,
+  });
+  if (options.report !== undefined) {
+    const page = clusterReportPage({
+      options,
+      argv: process.argv.slice(2),
+      env: process.env,
+      setup: [
+        ["replicas", `${BOOKSVC_REPLICAS} booksvc (+${SPARE_BOOKSVC_SLOTS} spare slot), ${STORAGESVC_REPLICAS} storagesvc; SHUTDOWN_DELAY_MS ${setup.shutdownDelayMs}`],
+        ["HAProxy", `${setup.haproxy}: checks every ${CHECK_INTERVAL_MS} ms, out after ${FALL} failure, in after ${RISE} successes, ${RETRIES} retries`],
+        ["database", setup.database],
+        ["Redis", setup.redis],
+      ],
+      seconds,
+      warnings,
+      timeline,
+      results: results.map((result, i) => ({ result, recoveredAt: recoveredAt[i] ?? endedAt })),
+      group: FRONT_TARGET,
+    });
+    progress.line(`drill:cluster: report written to ${await writeReportHtml(options.report, page)}`);
+  }
   if (options.json) {
-    const { help: _help, json: _json, keepLogs: _keepLogs, ...settings } = options;
-    process.stdout.write(`${JSON.stringify({ ...settings, ...setup, seconds, warnings, scenarios: results.map(scenarioJson) }, null, 2)}\n`);
+    const { help: _help, json: _json, keepLogs: _keepLogs, report: _report, ...settings } = options;
+    process.stdout.write(`${JSON.stringify({ ...settings, ...setup, seconds, warnings, scenarios: results.map(scenarioJson), timeline }, null, 2)}\n`);
   } else {
     process.stdout.write(
-      `${options.concurrency} clients through HAProxy, ${options.thinkMs} ms apart, client timeout ${options.clientTimeoutMs / 1000} s; ` +
+      `${options.rate} req/s through HAProxy, open loop (each timed from when it was meant to leave), client timeout ${options.clientTimeoutMs / 1000} s; ` +
         `${BOOKSVC_REPLICAS} booksvc and ${STORAGESVC_REPLICAS} storagesvc replicas (dist/ binaries, SHUTDOWN_DELAY_MS ${setup.shutdownDelayMs}) ` +
         `behind HAProxy ${haproxyInstall.version} (checks every ${CHECK_INTERVAL_MS} ms, out after ${FALL} failure, in after ${RISE} successes, ` +
         `${RETRIES} retries on another replica); database: ${setup.database}; Redis: ${setup.redis}; drill took ${seconds} s.\n` +

@@ -17,6 +17,10 @@ import { type DrillOptions, parseDrillOptions, USAGE } from "./drill/options.ts"
 import { Progress } from "./drill/progress.ts";
 import { type CallSample, callsBetween, summarize } from "./drill/summary.ts";
 import { renderTable, type ScenarioResult } from "./drill/table.ts";
+import { drillReportPage, drillTimeline } from "./report/drill-page.ts";
+import { writeReportHtml } from "./report/html.ts";
+import { MetricsSampler } from "./report/metrics-sampler.ts";
+import type { TimelineWindow } from "./report/timeline.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const WARMUP_MS = 3_000;
@@ -86,7 +90,7 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
   const scenarios = faults(durationS, slowMs, upstreamTimeoutMs);
 
   progress.line(
-    `drill: ${options.strategies.join(", ")} side by side, ${options.concurrency} clients each, ` +
+    `drill: ${options.strategies.join(", ")} side by side, ${options.rate} req/s each (open loop), ` +
       `${scenarios.length} faults of ${durationS} s; logs in .data/drill-logs/`,
   );
   const stack = await startStack({
@@ -99,6 +103,10 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
   });
   const records = new Map<string, RequestRecord[]>(options.strategies.map((s) => [s, []]));
   let load: Child | undefined;
+  let sampler: MetricsSampler | undefined;
+  let endedAt = Date.now();
+  let loadStartedAt = Date.now();
+  const windows: TimelineWindow[] = [];
   const results: ScenarioResult[] = [];
   try {
     progress.update(`${elapsed()} starting the database and storagesvc (${stack.database.display}) …`);
@@ -110,12 +118,17 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
       ),
     );
 
+    loadStartedAt = Date.now();
+    sampler = new MetricsSampler({
+      targets: () => options.strategies.map((name, i) => ({ name, url: booksvcs[i]?.url ?? "" })),
+      read: booksvcCounters,
+      startedAt: loadStartedAt,
+    }).start();
     load = startLoadWorker(
       "clients",
       {
         targets: options.strategies.map((s, i) => ({ name: s, url: `${booksvcs[i]?.url}/` })),
-        concurrency: options.concurrency,
-        thinkMs: options.thinkMs,
+        load: { rate: options.rate },
         timeoutMs: options.clientTimeoutMs,
       },
       (record) => records.get(record.target)?.push(record),
@@ -153,6 +166,7 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
       }
       const faultEnd = Date.now();
       await fault.end(stack);
+      windows.push({ name: fault.name, label: fault.name.replaceAll("-", " "), fromMs: faultStart - loadStartedAt, toMs: faultEnd - loadStartedAt });
       // Each booksvc's upstream calls over the recovery, to count what storagesvc gets in the
       // first second of fresh answers: with collapsing, a few calls per booksvc, not one per client.
       const callSamples: CallSample[][] = booksvcs.map(() => []);
@@ -194,24 +208,31 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
       if (!options.json) process.stdout.write(`\n${renderTable(result)}\n\n`);
     }
   } finally {
+    endedAt = Date.now();
+    await sampler?.stop();
     await load?.stop(5_000);
     await stack.stop();
     await Promise.all([...sinks.values()].map((s) => s.end()));
   }
 
   const seconds = Math.round((Date.now() - began) / 1000);
+  const timeline = drillTimeline({ strategies: options.strategies, records, samples: sampler?.samples ?? new Map(), startedAt: loadStartedAt, endedAt, windows });
+  if (options.report !== undefined) {
+    const page = drillReportPage({ options, argv: process.argv.slice(2), env: process.env, database: stack.database.display, upstreamTimeoutMs, seconds, timeline, results });
+    progress.line(`drill: report written to ${await writeReportHtml(options.report, page)}`);
+  }
   if (options.json) {
     process.stdout.write(
       `${JSON.stringify(
         {
           strategies: options.strategies,
-          concurrency: options.concurrency,
-          thinkMs: options.thinkMs,
+          rate: options.rate,
           clientTimeoutMs: options.clientTimeoutMs,
           faultMs: options.durationMs,
           database: stack.database.display,
           seconds,
           scenarios: results,
+          timeline,
         },
         null,
         2,
@@ -219,7 +240,7 @@ async function run(options: DrillOptions, signal: AbortSignal): Promise<number> 
     );
   } else {
     process.stdout.write(
-      `${options.concurrency} clients per strategy, ${options.thinkMs} ms apart, client timeout ${options.clientTimeoutMs / 1000} s; ` +
+      `${options.rate} req/s per strategy, open loop (each timed from when it was meant to leave), client timeout ${options.clientTimeoutMs / 1000} s; ` +
         `booksvc at default settings; drill took ${seconds} s.\n` +
         "books: answered 200 with the book list; fresh after: from the end of the fault to the first Cache-Status fwd=miss;\n" +
         "1st s: requests the clients started in the first second of fresh answers after the fault (after the breaker's probe, for the strategies that have one), and booksvc's upstream calls in it.\n",

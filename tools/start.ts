@@ -16,8 +16,7 @@ import { type RunningBooksvc, type Stack, startStack } from "./devstack/stack.ts
 import { PROBE_REQUEST_ID_PREFIX, waitForHttp } from "./kit/wait.ts";
 import { ConfigError, type EnvRecord, enumVar, portVar, readEnv } from "../internal/config/env.ts";
 import { describeError } from "../internal/logging/describe-error.ts";
-import { untilAborted } from "../internal/process/run-main.ts";
-import { strategyNames } from "../internal/resilience/index.ts";
+import { strategyNames, untilAborted } from "../internal/resilience/index.ts";
 
 const ROOT = join(import.meta.dir, "..");
 

@@ -1,7 +1,8 @@
 import { describeListen } from "../../internal/config/env.ts";
 import { startServer } from "../../internal/httpx/index.ts";
 import type { Logger } from "../../internal/logging/logger.ts";
-import { runMain, untilAborted } from "../../internal/process/run-main.ts";
+import { runMain } from "../../internal/process/run-main.ts";
+import { untilAborted } from "../../internal/resilience/index.ts";
 import { type BooksvcConfig, buildBooksvc, readBooksvcConfig } from "../../internal/booksvc/index.ts";
 
 /** booksvc: the books from storagesvc, kept answering by the chosen strategy. Serves until `signal` aborts. */

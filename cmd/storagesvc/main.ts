@@ -3,7 +3,8 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import { Readiness, startServer } from "../../internal/httpx/index.ts";
 import type { Logger } from "../../internal/logging/logger.ts";
 import { redactUrl } from "../../internal/logging/redact.ts";
-import { runMain, untilAborted } from "../../internal/process/run-main.ts";
+import { runMain } from "../../internal/process/run-main.ts";
+import { untilAborted } from "../../internal/resilience/index.ts";
 import {
   connectDatabase,
   createBooksRepository,

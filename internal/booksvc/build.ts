@@ -10,7 +10,8 @@ import {
   MemoryCache,
   RedisCache,
 } from "../recache/index.ts";
-import { type BuiltStrategy, buildStrategy, RequestCollapser } from "../resilience/index.ts";
+import { RequestCollapser } from "../collapsing/request-collapser.ts";
+import { type BuiltStrategy, buildStrategy } from "../resilience/index.ts";
 import { createBooksvcApp } from "./app.ts";
 import type { BooksvcConfig } from "./config.ts";
 import { LastGood } from "./last-good.ts";

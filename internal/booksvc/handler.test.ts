@@ -20,6 +20,9 @@ async function setup(env: Record<string, string>, options: { cache?: Cache } = {
   const up = await startFakeUpstream();
   const h = startBooksvcInProcess({ STORAGESVC_URL: up.url, ...env }, options);
   cleanups.push(() => up.close(), () => h.close());
+  // Held cache calls end before the service closes (cleanups run last first).
+  const { cache } = options;
+  if (cache instanceof ScriptedCache) cleanups.push(async () => cache.timeOut());
   return { up, h };
 }
 
@@ -30,14 +33,25 @@ async function metric(h: BooksvcHarness, line: string): Promise<number | undefin
 }
 
 /**
- * A cache that counts calls and can be told to fail at once, or to fail at the contract's
- * 250 ms budget, as RedisCache does against a frozen Redis (its command timeout).
+ * A cache that counts calls and can be told to fail at once, or to hold every call until the test
+ * says its time is up (`timeOut`), as RedisCache's command timeout ends calls to a frozen Redis, or
+ * ("slow") to fail after that timeout's real 250 ms.
+ * Holding rather than a real 250 ms: tests assert what waits for the cache, not how long it took.
  */
 class ScriptedCache implements Cache {
   readonly inner = new MemoryCache();
   gets = 0;
   puts = 0;
-  mode: "ok" | "fail" | "time out" = "ok";
+  mode: "ok" | "fail" | "hold" | "slow" = "ok";
+  readonly #held: Array<() => void> = [];
+  /** Calls held now. */
+  get held(): number {
+    return this.#held.length;
+  }
+  /** Ends every held call with the command timeout's error. */
+  timeOut(): void {
+    for (const fail of this.#held.splice(0)) fail();
+  }
   readonly #getWaiters = new Set<() => void>();
   /** Resolves once `get` has been called `n` times in all. */
   waitForGets(n: number): Promise<void> {
@@ -65,7 +79,10 @@ class ScriptedCache implements Cache {
   }
   #run<T>(op: "get" | "put", fn: () => Promise<T>): Promise<T> {
     if (this.mode === "fail") return Promise.reject(new CacheError(op, { cause: new Error("ECONNREFUSED") }));
-    if (this.mode === "time out") {
+    if (this.mode === "hold") {
+      return new Promise<T>((_, reject) => this.#held.push(() => reject(new CacheError(op, { cause: new Error("Command timed out") }))));
+    }
+    if (this.mode === "slow") {
       return Bun.sleep(250).then(() => Promise.reject(new CacheError(op, { cause: new Error("Command timed out") })));
     }
     return fn();
@@ -180,36 +197,37 @@ describe("cache failures", () => {
     expect(h.logs().filter((l) => l.msg === "cache unavailable; answering without it")).toHaveLength(1);
   });
 
-  test("a cache that times out adds its 250 ms to a fallback only, which this replica's memory answers", async () => {
+  test("a cache that times out delays a fallback only, which this replica's memory answers once the read has failed", async () => {
     const cache = new ScriptedCache();
-    cache.mode = "time out";
+    cache.mode = "hold";
     const { up, h } = await setup({ RESILIENCE_STRATEGY: "breaker" }, { cache });
     const fresh = await h.get();
     expect(fresh.response.status).toBe(200);
-    expect(fresh.ms).toBeLessThan(200); // the (slow) write is not waited for: that alone would be 250
+    expect(cache.held).toBe(1); // answered while its write to the cache still waits
     up.status(500);
     await h.get(); // opens the breaker
-    const r = await h.get();
+    const fallback = h.get();
+    await cache.waitForGets(1);
+    cache.timeOut();
+    const r = await fallback;
     expect(r.response.status).toBe(200);
     expect(r.response.headers.get("Cache-Status")).toBe("booksvc; hit");
     expect(r.body).toBe(BOOKS_JSON);
-    expect(r.ms).toBeGreaterThanOrEqual(240);
-    expect(r.ms).toBeLessThan(400);
     await h.booksvc.lastGood.settled();
     expect(await metric(h, 'booksvc_cache_errors_total{operation="get"}')).toBe(1);
     expect(await metric(h, 'booksvc_cache_errors_total{operation="put"}')).toBe(1);
   });
 
-  test("with nothing in memory, a cache that times out makes the fallback a 503 after its 250 ms", async () => {
+  test("with nothing in memory, a cache that times out makes the fallback a 503 once the read has failed", async () => {
     const cache = new ScriptedCache();
-    cache.mode = "time out";
+    cache.mode = "hold";
     const { up, h } = await setup({ RESILIENCE_STRATEGY: "breaker" }, { cache });
     up.status(500);
     await h.get(); // opens the breaker
-    const r = await h.get();
-    expect(r.response.status).toBe(503);
-    expect(r.ms).toBeGreaterThanOrEqual(240);
-    expect(r.ms).toBeLessThan(400);
+    const fallback = h.get();
+    await cache.waitForGets(1);
+    cache.timeOut();
+    expect((await fallback).response.status).toBe(503);
   });
 });
 
@@ -233,8 +251,7 @@ describe("upstream conversation", () => {
     const r = await h.get();
     expect(r.response.status).toBe(200);
     expect(up.attempts).toBe(2);
-    expect(r.ms).toBeGreaterThanOrEqual(1000);
-    expect(r.ms).toBeLessThan(1500);
+    expect(r.ms).toBeGreaterThanOrEqual(1000); // real time: the Retry-After was waited (200 after 2 attempts says the rest)
   });
 
   test("retry gives up with 504 at the deadline when Retry-After reaches past it, without another attempt", async () => {
@@ -243,8 +260,8 @@ describe("upstream conversation", () => {
     const r = await h.get();
     expect(r.response.status).toBe(504);
     expect(up.attempts).toBe(1);
-    expect(r.ms).toBeGreaterThanOrEqual(700); // REQUEST_TIMEOUT_MS 800 ± 100
-    expect(r.ms).toBeLessThanOrEqual(900);
+    expect(r.ms).toBeGreaterThanOrEqual(700); // REQUEST_TIMEOUT_MS 800, less a timer's early tick
+    expect(r.ms).toBeLessThan(5000); // at the deadline, not after the 5 s Retry-After; room for a busy machine
   });
 });
 
@@ -258,8 +275,7 @@ describe("upstream 429 Too Many Requests with Retry-After", () => {
     expect(r.response.status).toBe(200);
     expect(r.response.headers.get("Cache-Status")).toBe("booksvc; fwd=miss");
     expect(up.attempts).toBe(2);
-    expect(r.ms).toBeGreaterThanOrEqual(1000);
-    expect(r.ms).toBeLessThan(1500);
+    expect(r.ms).toBeGreaterThanOrEqual(1000); // real time: the Retry-After was waited (200 after 2 attempts says the rest)
   });
 
   test("combined retries it without opening the breaker", async () => {
@@ -291,7 +307,7 @@ describe("upstream 429 Too Many Requests with Retry-After", () => {
       const r = await h.get();
       expect(r.response.status).toBe(502);
       expect(up.attempts).toBe(1);
-      expect(r.ms).toBeLessThan(500);
+      expect(r.ms).toBeLessThan(1000); // at once: the 1 s Retry-After was not waited
       if (strategy === "breaker") expect(h.booksvc.policies.breaker?.state()).toBe("closed");
     }
   });
@@ -306,7 +322,7 @@ describe("frozen upstream", () => {
     up.hang();
     const cut = await h.get();
     expect(cut.response.status).toBe(504);
-    expect(cut.ms).toBeLessThanOrEqual(600);
+    expect(cut.ms).toBeLessThan(5000); // cut by the 500 ms request deadline, not the 5 s attempt timeout
     expect(h.booksvc.policies.breaker?.state()).toBe("open");
     const cached = await h.get();
     expect(cached.response.headers.get("Cache-Status")).toBe("booksvc; hit");
@@ -364,7 +380,8 @@ describe("client gone", () => {
     const { up, h } = await setup({ RESILIENCE_STRATEGY: "breaker" }, { cache });
     up.status(500);
     expect((await h.get()).response.status).toBe(502); // opens the breaker
-    cache.mode = "time out";
+    // Real time here: the handler reads the request's signal only after a read slower than 1 ms.
+    cache.mode = "slow";
     const answer = await leaveDuring(h, cache.waitForGets(cache.gets + 1), "leaves-during-read");
     expect(answer.status).toBe(499);
     expect(up.attempts).toBe(1);
@@ -403,11 +420,12 @@ describe("half-open breaker", () => {
     expect((await h.get()).response.status).toBe(502);
     passTime(170);
     up.hang(); // the probe will time out after UPSTREAM_TIMEOUT_MS (250)
-    const probe = h.get();
+    let probeAnswered = false;
+    const probe = h.get().finally(() => (probeAnswered = true));
     await up.waitForAttempts(3);
     const during = await h.get();
     expect(during.response.headers.get("Cache-Status")).toBe("booksvc; hit");
-    expect(during.ms).toBeLessThan(150); // not queued behind the 250 ms probe
+    expect(probeAnswered).toBe(false); // not queued behind the probe, which waits for its 250 ms timeout
     const probed = await probe;
     expect(probed.response.status).toBe(200);
     expect(probed.response.headers.get("Cache-Status")).toBe("booksvc; hit");

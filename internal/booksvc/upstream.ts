@@ -29,7 +29,7 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
  * for the whole process) and closes any other one released, so beyond 64 concurrent attempts a
  * burst becomes a storm of new connections, each closed one left in TIME_WAIT. 64 is the most
  * that never churns. It also caps throughput at 64 / upstream latency; an attempt waits for a
- * slot within its own timeout. Measurements in the README, "Upstream answers and connections".
+ * slot within its own timeout. Measurements in docs/failure-modes.md, "Upstream answers and connections".
  */
 export const MAX_UPSTREAM_CONNECTIONS = 64;
 

@@ -81,6 +81,3 @@ async function runCommand(name: string, command: () => Promise<void>, logger: Lo
   await flushLogger(logger);
   return code;
 }
-
-// The mains wait for their stop signal with the same helper the request deadline uses.
-export { untilAborted } from "../resilience/deadline.ts";

@@ -16,4 +16,3 @@ export {
   parseRedisAddr,
   type RedisClientOptions,
 } from "./redis-client.ts";
-export { SingleFlight } from "./single-flight.ts";

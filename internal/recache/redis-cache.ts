@@ -3,7 +3,7 @@ import type { Cache, CacheEntry, KeyGroup } from "./cache.ts";
 import { CacheError } from "./cache-error.ts";
 import { encodeEntry } from "./entry.ts";
 import { EntryRules, type EntryRulesOptions } from "./entry-rules.ts";
-import { SingleFlight } from "./single-flight.ts";
+import { RequestCollapser } from "../collapsing/request-collapser.ts";
 
 export { createRedisClient, parseRedisAddr, type RedisClientOptions } from "./redis-client.ts";
 
@@ -59,7 +59,10 @@ declare module "ioredis" {
 export class RedisCache implements Cache {
   readonly #client: Redis;
   readonly #rules: EntryRules;
-  readonly #reads = new SingleFlight<string, CacheEntry | undefined>();
+  /** Concurrent reads of one key share one Redis call. */
+  readonly #reads = new RequestCollapser<CacheEntry | undefined>();
+  /** A read is never cancelled by its caller: the client's command timeout bounds it. */
+  readonly #uncancelled = new AbortController().signal;
 
   constructor(client: Redis, options: RedisCacheOptions = {}) {
     this.#client = client;
@@ -70,7 +73,7 @@ export class RedisCache implements Cache {
   }
 
   get(key: string): Promise<CacheEntry | undefined> {
-    return this.#reads.run(key, () => this.#read(key));
+    return this.#reads.run(key, "", this.#uncancelled, () => this.#read(key)).then((read) => read.value);
   }
 
   async put(key: string, value: string, ttlSeconds: number, group?: KeyGroup): Promise<void> {

@@ -44,7 +44,8 @@ async function run<T>(strategy: { execute: (c: (s: AbortSignal) => Promise<T>, d
   const started = Date.now();
   try {
     const outcome = await strategy.execute(call, d);
-    return { outcome, ms: Date.now() - started };
+    // `expired`: whether the answer came after the deadline (an order, not a speed).
+    return { outcome, ms: Date.now() - started, expired: d.expired() };
   } finally {
     d.dispose();
   }
@@ -106,10 +107,10 @@ describe("retry", () => {
 
   test("answers 504 at the request deadline, never earlier, never from the cache", async () => {
     const up = upstream("fail");
-    const { outcome, ms } = await run(build("retry").strategy, up.call, 300);
+    const { outcome, ms, expired } = await run(build("retry").strategy, up.call, 300);
     expect(outcome.kind === "failed" && outcome.status).toBe(504);
-    expect(ms).toBeGreaterThanOrEqual(295);
-    expect(ms).toBeLessThan(400);
+    expect(expired).toBe(true);
+    expect(ms).toBeGreaterThanOrEqual(295); // real time: never before the 300 ms deadline, less a timer's early tick
     expect(up.calls()).toBeGreaterThan(3);
   });
 });
@@ -119,10 +120,9 @@ describe("breaker", () => {
     const built = build("breaker");
     const up = upstream("fail");
     expect((await run(built.strategy, up.call)).outcome).toMatchObject({ kind: "failed", status: 502 });
-    const { outcome, ms } = await run(built.strategy, up.call);
+    const { outcome } = await run(built.strategy, up.call);
     expect(outcome.kind).toBe("fallback");
     expect(outcome.kind === "fallback" && outcome.retryAfterMs).toBeGreaterThan(4000);
-    expect(ms).toBeLessThan(200);
     expect(up.calls()).toBe(1);
   });
 
@@ -155,9 +155,10 @@ describe("breaker", () => {
     const d = startDeadline(2000);
     const probe = built.strategy.execute(slow, d);
     const other = upstream("ok");
-    const { outcome, ms } = await run(built.strategy, other.call);
+    // Queued behind the probe, which never ends by itself, this would wait for release() below: the
+    // test would fail at its timeout.
+    const { outcome } = await run(built.strategy, other.call);
     expect(outcome.kind).toBe("fallback");
-    expect(ms).toBeLessThan(200); // not queued behind the probe, which never ends by itself
     expect(other.calls()).toBe(0);
     release();
     expect(await probe).toEqual({ kind: "fresh", value: "books" });
@@ -169,10 +170,12 @@ describe("breaker", () => {
 describe("combined", () => {
   test("the failure that opens the breaker ends the retrying at once: cache, no sleep", async () => {
     const built = build("combined", { backoff: { ...backoff, initialIntervalMs: 1000 } });
+    const retries: number[] = [];
+    built.retry!.onRetry((e) => retries.push(e.delayMs));
     const up = upstream("fail");
-    const { outcome, ms } = await run(built.strategy, up.call, 5000);
+    const { outcome } = await run(built.strategy, up.call, 5000);
     expect(outcome.kind).toBe("fallback");
-    expect(ms).toBeLessThan(500); // the first backoff sleep alone would be 1000 ms
+    expect(retries).toEqual([]); // no backoff sleep began
     expect(up.calls()).toBe(1);
   });
 
@@ -208,10 +211,10 @@ describe("combined", () => {
       breaker: { failureThreshold: 100, openMs: 5000, intervalMs: 10_000 },
     });
     const up = upstream("fail");
-    const { outcome, ms } = await run(built.strategy, up.call, 400);
+    const { outcome, expired } = await run(built.strategy, up.call, 400);
     expect(outcome.kind).toBe("fallback");
     expect(up.calls()).toBe(3);
-    expect(ms).toBeLessThan(400);
+    expect(expired).toBe(false);
   });
 
   test("while open, answers from the cache without calling", async () => {

@@ -10,4 +10,3 @@ export * from "./strategies/retry.ts";
 export * from "./build-strategy.ts";
 export * from "./strategy.ts";
 export * from "./window-breaker.ts";
-export * from "./request-collapser.ts";

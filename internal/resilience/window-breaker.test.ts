@@ -28,6 +28,19 @@ describe("ConsecutiveWindowBreaker", () => {
     expect(b.failure(CircuitState.Closed)).toBe(true);
   });
 
+  test("a probe that closes the circuit starts a new window: failures after it count from the probe", () => {
+    let now = 0;
+    const b = new ConsecutiveWindowBreaker(2, 10_000, () => now);
+    b.failure(CircuitState.Closed);
+    expect(b.failure(CircuitState.Closed)).toBe(true); // opens at 0 s; that window would end at 10 s
+    now = 5_000;
+    b.success(CircuitState.HalfOpen); // the probe succeeds: a new window, 5 s to 15 s
+    now = 9_000;
+    expect(b.failure(CircuitState.Closed)).toBe(false);
+    now = 11_000;
+    expect(b.failure(CircuitState.Closed)).toBe(true); // same window as the failure at 9 s
+  });
+
   test("threshold 1 opens on the first failure", () => {
     const b = new ConsecutiveWindowBreaker(1, 10_000, () => 0);
     expect(b.failure(CircuitState.Closed)).toBe(true);

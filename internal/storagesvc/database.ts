@@ -14,7 +14,18 @@ export interface DatabaseOptions {
 }
 
 /**
- * The postgres.js pool. Nothing connects here: postgres.js opens connections lazily, per query,
+ * The postgres.js pool on `url`, which may name several hosts
+ * (`postgres://u@h1:5432,h2:5432/db?target_session_attrs=primary`): postgres.js parses the list
+ * itself and, for each new connection, tries the hosts in turn until one has the attributes asked
+ * for. Use `primary` there, not `read-write`: postgres.js 3.4.9 judges `read-write` by
+ * `default_transaction_read_only` alone, which is off on a hot standby, so it can keep a standby.
+ * The URL's query options reach postgres.js as they are (`prepare=false` behind PgBouncer's
+ * transaction pooling before 1.21): an option set in the object below would override the URL's,
+ * so only what the URL should never decide is set here. While no host is a primary, postgres.js
+ * keeps a query waiting and never fails it: the time limit of each request (ready-books.ts)
+ * is what turns that into a prompt 503.
+ *
+ * Nothing connects here: postgres.js opens connections lazily, per query,
  * and opens a new one when a previous one was closed, so the service recovers by itself when the
  * database comes back; no reconnect logic of our own. On Bun that recovery relies on our patch to
  * postgres.js 3.4.9 (patches/postgres@3.4.9.patch): unpatched, a connection closed while a write was

@@ -1,4 +1,4 @@
-import { LatencyHistogram } from "./latency-histogram.ts";
+import { LatencyHistogram } from "../kit/latency-histogram.ts";
 import type { LoadResult } from "./load.ts";
 
 /** A 2-second round of the load generator, for the bench's report tests: `requests` answered, each latency recorded once. */
@@ -9,6 +9,7 @@ export function fakeLoadResult(requests: number, serverCpuSeconds: number | unde
     requests,
     seconds: 2,
     errors: 0,
+    timeouts: 0,
     unexpected: 0,
     statuses: { "200": requests },
     histogram: histogram.toJSON(),

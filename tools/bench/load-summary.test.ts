@@ -14,12 +14,14 @@ describe("summarizeRounds", () => {
     expect(summarizeRounds("x", [round(100, 0.1), round(100, undefined)]).serverCpuUsPerRequest).toBeUndefined();
   });
 
-  test("percentiles over the rounds' latencies together, by nearest rank", () => {
+  test("percentiles over the rounds' latencies together, to three significant digits", () => {
     const fast = Array.from({ length: 50 }, (_, i) => i + 1);
     const slow = Array.from({ length: 50 }, (_, i) => i + 51);
     const r = summarizeRounds("x", [round(50, 0.1, slow), round(50, 0.1, fast)]);
-    expect(r.p50Ms).toBe(50);
-    expect(r.p99Ms).toBe(99);
-    expect(r.maxMs).toBe(100);
+    // HdrHistogram gives the top of the sample's bucket: at most 0.1 % above it.
+    for (const [actual, sample] of [[r.p50Ms, 50], [r.p99Ms, 99], [r.maxMs, 100]] as const) {
+      expect(actual).toBeGreaterThanOrEqual(sample);
+      expect(actual).toBeLessThanOrEqual(sample * 1.001);
+    }
   });
 });

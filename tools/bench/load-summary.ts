@@ -1,5 +1,5 @@
 /** One target's load rounds summed up: what both the bench's and bench:scale's tables are built from. */
-import { type HistogramJson, LatencyHistogram } from "./latency-histogram.ts";
+import { LatencyHistogram } from "../kit/latency-histogram.ts";
 import type { LoadResult } from "./load.ts";
 
 export interface LoadSummary {
@@ -31,7 +31,7 @@ export function summarizeRounds(name: string, results: readonly LoadResult[]): L
   let unexpected = 0;
   let cores = 0;
   for (const result of results) {
-    histogram.merge(LatencyHistogram.fromJSON(result.histogram as HistogramJson));
+    histogram.merge(LatencyHistogram.fromJSON(result.histogram));
     requests += result.requests;
     seconds += result.seconds;
     errors += result.errors;

@@ -1,19 +1,21 @@
 import { describe, expect, test } from "bun:test";
 import { UsageError } from "../kit/args.ts";
-import { BENCH_TARGETS, DEFAULT_OPTIONS, parseOptions, USAGE } from "./options.ts";
+import { BENCH_TARGETS, DEFAULT_OPTIONS, OPEN_LOOP_WARMUP_S, parseOptions, USAGE } from "./options.ts";
 
 describe("parseOptions", () => {
-  test("defaults fit the three-minute budget: 16 targets x rounds x (warm-up + duration)", () => {
+  test("defaults fit the five-minute budget: 16 targets x rounds x (closed loop + open loop)", () => {
     expect(parseOptions([])).toEqual(DEFAULT_OPTIONS);
     const { rounds, warmupS, durationS } = DEFAULT_OPTIONS;
-    expect(16 * rounds * (warmupS + durationS)).toBeLessThanOrEqual(150);
+    expect(16 * rounds * (warmupS + durationS + OPEN_LOOP_WARMUP_S + durationS)).toBeLessThanOrEqual(270);
   });
 
   test("reads every option, as separate or inline values", () => {
-    expect(parseOptions(["--duration", "2.5", "--warmup=0", "--concurrency", "8", "--rounds=2", "--starts", "0", "--json", "--only", "ceiling,booksvc-cache"])).toMatchObject({
+    expect(parseOptions(["--duration", "2.5", "--warmup=0", "--concurrency", "8", "--rate", "500", "--rate-fraction=0.3", "--rounds=2", "--starts", "0", "--json", "--only", "ceiling,booksvc-cache"])).toMatchObject({
       durationS: 2.5,
       warmupS: 0,
       concurrency: 8,
+      rate: 500,
+      rateFraction: 0.3,
       rounds: 2,
       starts: 0,
       json: true,

@@ -270,7 +270,10 @@ async function run(options: ScaleOptions, signal: AbortSignal): Promise<number> 
   if (options.json) {
     console.log(JSON.stringify({ load, log_level: logLevel, tables, checks }, null, 2));
   } else {
-    console.log(`dist binaries, LOG_LEVEL=${logLevel}; ${load.concurrency} keep-alive connections, ${load.rounds} rounds x (${load.warmupMs / 1000} s warm-up + ${load.durationMs / 1000} s) per page and service\n`);
+    console.log(
+      `dist binaries, LOG_LEVEL=${logLevel}; closed loop on ${load.concurrency} keep-alive connections, ${load.rounds} rounds x (${load.warmupMs / 1000} s warm-up + ${load.durationMs / 1000} s) per page and service; ` +
+        "req/s at saturation, and p50/p99 as service times at saturation (not what clients arriving at a steady rate see: bun run bench measures that)\n",
+    );
     console.log(scaleTable(tables));
     console.log(`\n${checksText(checks)}`);
   }

@@ -3,7 +3,7 @@ import type { Child } from "../kit/child.ts";
 import { FRONT_TARGET } from "./report.ts";
 
 export interface ClientsOptions {
-  thinkMs: number;
+  /** Client timeout, ms, from each request's intended send time. */
   timeoutMs: number;
   /** Output of the workers that is not a request record (errors). */
   onOtherLine: (line: string) => void;
@@ -11,7 +11,8 @@ export interface ClientsOptions {
 
 /**
  * The drill's clients: load workers (tools/drill/load-worker.ts), each its own process so they
- * never share an event loop with what they measure, and every request they finished.
+ * never share an event loop with what they measure, sending at a fixed rate (open loop), and every
+ * request they finished, timed from when it was meant to leave.
  */
 export class Clients {
   readonly records: RequestRecord[] = [];
@@ -19,11 +20,11 @@ export class Clients {
 
   constructor(private readonly options: ClientsOptions) {}
 
-  /** Starts `concurrency` clients calling `url`, recorded under `name`; `stop` the returned worker to end them. */
-  start(name: string, url: string, concurrency: number, recordHeader?: string): Child {
+  /** Starts `rate` requests per second to `url`, recorded under `name`; `stop` the returned worker to end them. */
+  start(name: string, url: string, rate: number, recordHeader?: string): Child {
     const worker = startLoadWorker(
       name,
-      { targets: [{ name, url }], concurrency, thinkMs: this.options.thinkMs, timeoutMs: this.options.timeoutMs, ...(recordHeader ? { recordHeader } : {}) },
+      { targets: [{ name, url }], load: { rate }, timeoutMs: this.options.timeoutMs, ...(recordHeader ? { recordHeader } : {}) },
       (record) => this.records.push(record),
       this.options.onOtherLine,
     );

@@ -17,13 +17,14 @@ export interface ClusterDrillOptions {
   killedMs: number;
   /** Warm-up before the first scenario, ms. */
   warmupMs: number;
-  /** Clients calling HAProxy all along. */
-  concurrency: number;
-  /** Pause of each client between two requests, ms. */
-  thinkMs: number;
+  /** Requests per second through HAProxy all along, at fixed times (open loop). */
+  rate: number;
+  /** Client timeout, ms, from each request's intended send time. */
   clientTimeoutMs: number;
   scenarios: ScenarioName[];
   json: boolean;
+  /** Where to write the HTML report (a timeline per scenario); none when undefined. */
+  report: string | undefined;
   /** Keep the replicas' logs and haproxy.cfg (always kept when the drill fails). */
   keepLogs: boolean;
   help: boolean;
@@ -41,14 +42,17 @@ table per scenario: what the clients saw, per replica that answered. Needs hapro
   --outage <s>           how long the database (and Redis) stay down (default 20)
   --killed <s>           how long a killed replica stays dead before its restart (default 2)
   --warmup <s>           warm-up before the first scenario (default 3)
-  --concurrency <n>      clients through HAProxy (default 16)
-  --think <ms>           pause of each client between requests (default 25)
-  --client-timeout <s>   a client gives up after this (default 20)
+  --rate <n>             requests per second through HAProxy, at fixed times whether or not earlier
+                         ones were answered, each timed from when it was meant to leave (default 200)
+  --client-timeout <s>   a request is a timeout this long after it was meant to leave (default 20)
   --scenarios <list>     comma-separated, from ${SCENARIO_NAMES.join(",")}
                          (default all, in that order)
-  --quick                short run for CI: --outage 3 --killed 1 --warmup 1 --concurrency 4,
+  --quick                short run for CI: --outage 3 --killed 1 --warmup 1 --rate 50,
                          unless given explicitly
-  --json                 print the results as JSON on stdout (progress and tables go to stderr)
+  --json                 print the results as JSON on stdout (progress and tables go to stderr),
+                         with the per-second timeline of the clients through HAProxy
+  --report <file>        write a self-contained HTML report: per scenario, second by second,
+                         requests, books, latency, upstream calls and every breaker, scenario shaded
   --keep-logs            keep every replica's log and haproxy.cfg (kept anyway when the drill fails)
   -h, --help             this text
 `;
@@ -58,12 +62,12 @@ export function parseClusterDrillOptions(argv: string[]): ClusterDrillOptions {
     outage: { type: "string" },
     killed: { type: "string" },
     warmup: { type: "string" },
-    concurrency: { type: "string" },
-    think: { type: "string" },
+    rate: { type: "string" },
     "client-timeout": { type: "string" },
     scenarios: { type: "string" },
     quick: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
+    report: { type: "string" },
     "keep-logs": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   });
@@ -72,12 +76,12 @@ export function parseClusterDrillOptions(argv: string[]): ClusterDrillOptions {
     outageMs: numberFlag("outage", values.outage, quick ? 3 : 20) * 1000,
     killedMs: numberFlag("killed", values.killed, quick ? 1 : 2, { allowZero: true }) * 1000,
     warmupMs: numberFlag("warmup", values.warmup, quick ? 1 : 3, { allowZero: true }) * 1000,
-    concurrency: numberFlag("concurrency", values.concurrency, quick ? 4 : 16, { integer: true }),
-    thinkMs: numberFlag("think", values.think, 25, { allowZero: true }),
+    rate: numberFlag("rate", values.rate, quick ? 50 : 200),
     clientTimeoutMs: numberFlag("client-timeout", values["client-timeout"], 20) * 1000,
     // Always run in the listed order: each scenario expects the cluster the previous one left.
     scenarios: SCENARIO_NAMES.filter((name) => listFlag("scenarios", values.scenarios, SCENARIO_NAMES, SCENARIO_NAMES).includes(name)),
     json: values.json === true,
+    report: values.report,
     keepLogs: values["keep-logs"] === true,
     help: values.help === true,
   };

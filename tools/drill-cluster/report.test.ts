@@ -128,6 +128,7 @@ describe("renderScenario", () => {
   const result: ClusterScenarioResult = {
     name: "kill-booksvc",
     title: "one booksvc replica killed with SIGKILL, then started again",
+    startedAt: 1_000,
     faultMs: 3_000,
     rows: scenarioRows([books(1_000, "booksvc-1"), books(1_001, "booksvc-2")], 1_000, 2_000),
     events: [{ atMs: 312, text: "booksvc-1: SIGKILL; out of HAProxy after 312 ms" }],

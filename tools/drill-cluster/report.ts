@@ -54,6 +54,8 @@ export interface TargetCheck {
 /** A scenario's rows are "who answered": all clients, each replica, HAProxy itself, direct clients. */
 export interface ClusterScenarioResult extends ScenarioResult {
   name: ScenarioName;
+  /** Epoch ms the scenario started at. */
+  startedAt: number;
   /** What the drill did, in ms from the start of the scenario. */
   events: Array<{ atMs: number; text: string }>;
   haproxy: Record<string, TierCounters>;

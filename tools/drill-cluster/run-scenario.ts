@@ -6,8 +6,8 @@ import { BOOKS_TIER, type Cluster, STORAGE_TIER } from "./cluster.ts";
 import { checkTargets, type ClusterScenarioResult, counterDelta, FRONT_TARGET, firstAnswer, scenarioRows } from "./report.ts";
 import type { Scenario, ScenarioContext } from "./scenarios.ts";
 
-/** Clients calling the replica started during the outage directly. */
-const DIRECT_CLIENTS = 2;
+/** Requests per second to the replica started during the outage, directly. */
+const DIRECT_RATE = 20;
 /** After a scenario, wait at most this long for every replica to be UP and serve fresh books. */
 const RECOVERY_MAX_MS = 30_000;
 const SETTLE_MS = 1_000;
@@ -76,7 +76,7 @@ export async function runScenario(scenario: Scenario, deps: RunScenarioDeps): Pr
       deps.line(`${scenario.name}: ${text}`);
     },
     directClients: (replica) => {
-      directWorkers.push(clients.start(directTarget(replica.name), `${replica.url}/`, DIRECT_CLIENTS));
+      directWorkers.push(clients.start(directTarget(replica.name), `${replica.url}/`, DIRECT_RATE));
     },
     answeredDirectlyAndThroughHaproxy: async (replica) => {
       await waitUntil(
@@ -118,6 +118,7 @@ export async function runScenario(scenario: Scenario, deps: RunScenarioDeps): Pr
   return {
     name: scenario.name,
     title: scenario.title(deps.outageS),
+    startedAt: start,
     faultMs: end - start,
     rows,
     events,

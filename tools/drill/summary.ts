@@ -1,4 +1,4 @@
-import { percentileOfSorted } from "../kit/stats.ts";
+import { LatencyHistogram } from "../kit/latency-histogram.ts";
 import type { RequestRecord } from "./load-worker.ts";
 
 /** What one strategy did during one fault. */
@@ -42,7 +42,12 @@ export function summarize(
   after: readonly RequestRecord[],
   faultEnd: number,
 ): ScenarioRow {
-  const latencies = during.map((r) => r.latencyMs).sort((a, b) => a - b);
+  const latencies = new LatencyHistogram();
+  let maxMs = 0;
+  for (const r of during) {
+    latencies.record(r.latencyMs);
+    maxMs = Math.max(maxMs, r.latencyMs);
+  }
   const errors: Record<string, number> = {};
   let books = 0;
   let timeouts = 0;
@@ -65,9 +70,9 @@ export function summarize(
     booksPct: pct(books, during.length),
     errorsPct,
     timeoutsPct: pct(timeouts, during.length),
-    p50Ms: percentileOfSorted(latencies, 0.5),
-    p99Ms: percentileOfSorted(latencies, 0.99),
-    maxMs: latencies.at(-1) ?? 0,
+    p50Ms: latencies.percentile(0.5),
+    p99Ms: latencies.percentile(0.99),
+    maxMs,
     freshAfterMs: freshAt === null ? null : Math.max(0, freshAt - faultEnd),
   };
 }

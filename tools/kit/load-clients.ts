@@ -2,8 +2,9 @@ import type { Child } from "./child.ts";
 import { type LoadWorkerOptions, type RequestRecord, startLoadWorker } from "../drill/load-worker.ts";
 
 /**
- * Sustained load for outage tests: the drill's closed-loop keep-alive clients in their own process
- * (so they never share an event loop with the test), every finished request recorded.
+ * Sustained load for outage tests: the drill's keep-alive clients in their own process (so they
+ * never share an event loop with the test), closed loop, every finished request recorded. Closed
+ * loop because it only makes load here: the drills measure latency with an open loop.
  */
 export class LoadClients {
   readonly records: RequestRecord[] = [];
@@ -18,7 +19,7 @@ export class LoadClients {
   /** `concurrency` clients sending GET `url` back to back (`thinkMs` apart), each with a client timeout. */
   static start(options: { url: string; concurrency: number; thinkMs?: number; timeoutMs?: number }): LoadClients {
     const { url, concurrency, thinkMs = 0, timeoutMs = 5_000 } = options;
-    return new LoadClients({ targets: [{ name: "target", url }], concurrency, thinkMs, timeoutMs });
+    return new LoadClients({ targets: [{ name: "target", url }], load: { closedLoopClients: concurrency, thinkMs }, timeoutMs });
   }
 
   /** Resolves with the first recorded request that `match` accepts, waiting for it if need be. */

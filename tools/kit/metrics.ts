@@ -1,16 +1,21 @@
 import { waitUntil } from "./wait.ts";
 
-/** booksvc's upstream calls and answers (all sources summed) so far, read from its /metrics. */
-export async function booksvcCounters(url: string): Promise<{ calls: number; answers: number }> {
-  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+/**
+ * booksvc's upstream calls and answers (all sources summed) so far, and its breaker state now
+ * (0 closed, 1 open, 2 half-open), read from its /metrics.
+ */
+export async function booksvcCounters(url: string, timeoutMs = 5_000): Promise<{ calls: number; answers: number; breakerState: number }> {
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(timeoutMs) })).text();
   let calls = 0;
   let answers = 0;
+  let breakerState = 0;
   for (const line of text.split("\n")) {
     const value = Number(line.slice(line.lastIndexOf(" ") + 1));
     if (line.startsWith("booksvc_upstream_calls_total ")) calls = value;
     else if (line.startsWith("booksvc_answers_total{")) answers += value;
+    else if (line.startsWith("booksvc_breaker_state ")) breakerState = value;
   }
-  return { calls, answers };
+  return { calls, answers, breakerState };
 }
 
 /** The value of an unlabelled counter or gauge `name` in `url`'s /metrics; 0 when absent. */

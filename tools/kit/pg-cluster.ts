@@ -59,6 +59,40 @@ export class PgCluster {
     return cluster;
   }
 
+  /**
+   * A hot standby of `primary` (which must be running): `pg_basebackup -R` copies its data and
+   * writes the streaming-replication settings, so the standby follows the primary as soon as it
+   * starts. NOT started yet: call `start()`, then `waitUntilStreaming()` on the primary if the test
+   * needs the standby caught up. `promote()` turns it into a primary (a failover).
+   */
+  static async standbyOf(primary: PgCluster, options: { port?: number } = {}): Promise<PgCluster> {
+    const port = options.port ?? (await freePort());
+    const dir = mkdtempSync(join(tmpdir(), "pgstandby-"));
+    const standby = new PgCluster(dir, port, postgresBinDir());
+    try {
+      if (isRoot()) chownSync(dir, ...postgresIds());
+      await standby.#run("pg_basebackup", [
+        "-h", "127.0.0.1",
+        "-p", String(primary.port),
+        "-U", "postgres",
+        "-D", standby.dataDir,
+        "-R", // standby.signal + primary_conninfo: streams from the primary once started
+        "-X", "stream",
+        "--checkpoint=fast", // do not wait for the primary's next scheduled checkpoint
+        "--no-sync",
+      ]);
+    } catch (error) {
+      await standby.destroy();
+      throw new Error(`pg_basebackup from port ${primary.port} failed in ${dir}`, { cause: error });
+    }
+    return standby;
+  }
+
+  /** `pg_ctl promote`: a standby stops following its primary and accepts writes; resolves once it does. */
+  async promote(): Promise<void> {
+    await this.#run("pg_ctl", ["-D", this.dataDir, "-w", "-t", "30", "promote"]);
+  }
+
   get dataDir(): string {
     return join(this.dir, "data");
   }
@@ -204,15 +238,16 @@ export function postgresBinDir(): string {
   return join(root, newest, "bin");
 }
 
-function isRoot(): boolean {
+export function isRoot(): boolean {
   return process.getuid?.() === 0;
 }
 
-function asPostgresUser(command: string[]): string[] {
+/** `command` as the `postgres` user when we are root (PostgreSQL's tools and PgBouncer refuse root). */
+export function asPostgresUser(command: string[]): string[] {
   return isRoot() ? ["runuser", "-u", "postgres", "--", ...command] : command;
 }
 
-function postgresIds(): [number, number] {
+export function postgresIds(): [number, number] {
   const id = (flag: string) => {
     const result = Bun.spawnSync(["id", flag, "postgres"], { stdout: "pipe", stderr: "pipe" });
     const value = Number(result.stdout.toString().trim());

@@ -2,7 +2,8 @@
  * Percentiles of measured samples, the tooling's one definition: nearest rank. The q-quantile of n
  * samples is the ceil(q·n)-th smallest (1-based, at least the 1st), always a value that was
  * measured, never one interpolated between two. The median is the 0.5 quantile, so of an even
- * count it is the lower of the two middle values. The bench's latency histogram ranks the same way.
+ * count it is the lower of the two middle values. Latency percentiles come from an HdrHistogram
+ * instead (latency-histogram.ts): these are for small sets, such as a median of rounds.
  */
 
 /** The 1-based rank of the `fraction` quantile (0–1) among `count` samples, within [1, count]. */

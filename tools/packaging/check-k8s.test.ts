@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { chmod, cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkK8s, checkObjects, compareBuilds, imageUsers, K8S_DIR } from "./check-k8s.ts";
+import { checkK8s, checkObjects, compareBuilds, imageUsers, INITDB_DIR, K8S_DIR } from "./check-k8s.ts";
 import { buildKustomization, type K8sObject } from "./k8s/kustomize.ts";
 
 const root = join(import.meta.dir, "..", "..");
@@ -54,6 +54,7 @@ describe("a broken copy on disk", () => {
     dirs.push(dir);
     await cp(join(root, K8S_DIR), join(dir, K8S_DIR), { recursive: true });
     await cp(join(root, "Dockerfile"), join(dir, "Dockerfile"));
+    await cp(join(root, INITDB_DIR), join(dir, INITDB_DIR), { recursive: true });
     return dir;
   }
   const edit = async (path: string, from: string, to: string): Promise<void> => {
@@ -295,7 +296,7 @@ describe("shutdown and sizing rules", () => {
     });
     expect(problems).toContain("container storagesvc: request memory 512Mi is above its limit 256Mi");
     expect(problems).toContain("container redis: request cpu 2 is above its limit 1");
-    expect(problems).toContain("container booksvc: memory request 32Mi is below the 69 MiB booksvc uses under load (README bench)");
+    expect(problems).toContain("container booksvc: memory request 32Mi is below the 69 MiB booksvc uses under load (bun run bench, docs/performance.md)");
     expect(problems).toContain(
       "container booksvc: memory limit 384Mi is below 669 MiB: 69 MiB under load + CACHE_MAX_PAGES 300 x UPSTREAM_MAX_BODY_BYTES 1048576 x 2 bytes per character",
     );

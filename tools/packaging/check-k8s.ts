@@ -8,12 +8,17 @@
 //   Services and NetworkPolicies on real container ports, the Dockerfile's USER,
 //   shutdown timing, sizing from the measured RSS, the contract's variables (and
 //   their values, through the services' own config readers), PDBs, the HPA, and
-//   which connections the NetworkPolicies allow and refuse.
+//   which connections the NetworkPolicies allow and refuse, the connection budget
+//   (storagesvc's most pods x DB_POOL_MAX + migration + reserved + headroom within
+//   the in-build PostgreSQL's max_connections), and init scripts equal to
+//   deploy/postgres/initdb.
 // Prints one line per problem and sets exit code 1 when there is any.
 
 import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { parseDockerfile } from "./dockerfile-rules.ts";
+import { connectionBudgetProblems } from "./k8s/connection-budget.ts";
+import { initdbProblems } from "./k8s/initdb-rules.ts";
 import { buildKustomization, type K8sObject, KustomizeError, objectId, parseManifest } from "./k8s/kustomize.ts";
 import { networkProblems } from "./k8s/network.ts";
 import { workloads } from "./k8s/objects.ts";
@@ -36,8 +41,14 @@ export function imageUsers(dockerfile: string): Partial<Record<ServiceName, Imag
   return users;
 }
 
-/** Schema and rule problems of one built kustomization. */
-export function checkObjects(objects: K8sObject[], users: Partial<Record<ServiceName, ImageUser>>): string[] {
+export const INITDB_DIR = "deploy/postgres/initdb";
+
+/** Schema and rule problems of one built kustomization; `initdbScripts`: the files of deploy/postgres/initdb. */
+export function checkObjects(
+  objects: K8sObject[],
+  users: Partial<Record<ServiceName, ImageUser>>,
+  initdbScripts: ReadonlyMap<string, string> = new Map(),
+): string[] {
   const all = workloads(objects);
   const { found, problems: missing } = findServiceWorkloads(all, objects);
   return [
@@ -49,6 +60,8 @@ export function checkObjects(objects: K8sObject[], users: Partial<Record<Service
     ...hpaProblems(objects, all, found),
     ...urlProblems(objects, all, found),
     ...networkProblems(objects, all, found),
+    ...connectionBudgetProblems(objects, all, found),
+    ...initdbProblems(objects, all, initdbScripts),
   ];
 }
 
@@ -114,6 +127,10 @@ export interface CheckResult {
 /** Every problem of the manifests under `root`/deploy/k8s, each prefixed with its kustomization. */
 export async function checkK8s(root: string, options: CheckOptions): Promise<CheckResult> {
   const users = imageUsers(await Bun.file(join(root, "Dockerfile")).text());
+  const initdbScripts = new Map<string, string>();
+  for (const name of await readdir(join(root, INITDB_DIR)).catch(() => [])) {
+    initdbScripts.set(name, await Bun.file(join(root, INITDB_DIR, name)).text());
+  }
   const problems: string[] = [];
   const built: CheckResult["built"] = [];
   for (const service of Object.keys(SERVICES) as ServiceName[]) {
@@ -130,7 +147,7 @@ export async function checkK8s(root: string, options: CheckOptions): Promise<Che
       continue;
     }
     built.push({ dir: name, objects: objects.length });
-    problems.push(...checkObjects(objects, users).map((p) => `${name}: ${p}`));
+    problems.push(...checkObjects(objects, users, initdbScripts).map((p) => `${name}: ${p}`));
     if (options.kubectl !== undefined) {
       const result = await kubectlKustomize(options.kubectl, dir);
       const found = "error" in result ? [result.error] : compareBuilds(objects, result.output);

@@ -140,6 +140,34 @@ describe("compose rules", () => {
     expect(problems).toContain("database: needs a healthcheck");
   });
 
+  test("least privilege: storagesvc as the owner, running its own DDL, with no one-shot migration, is rejected", async () => {
+    const doc = Bun.YAML.parse(await read("docker-compose.yaml")) as { services: Record<string, Record<string, unknown>> };
+    const { migrate: _migrate, ...services } = doc.services;
+    const storagesvc = services.storagesvc!;
+    storagesvc.environment = { HTTP_PORT: "8082", DATABASE_URL: "postgres://pg:pass@database:5432/crud" };
+    storagesvc.depends_on = { database: { condition: "service_healthy" } };
+    services.database!.volumes = ["pgdata:/var/lib/postgresql/data"];
+    const problems = checkComposePolicy({ ...doc, services }, parseDockerfile(await read("Dockerfile"))).join("\n");
+    expect(problems).toContain('no service "migrate"');
+    expect(problems).toContain("storagesvc: must depend on migrate with condition service_completed_successfully");
+    expect(problems).toContain('storagesvc: DB_MIGRATE must be "off"');
+    expect(problems).toContain("storagesvc: DATABASE_URL must connect as books_reader, found pg");
+    expect(problems).toContain("database: mount ./deploy/postgres/initdb at /docker-entrypoint-initdb.d");
+  });
+
+  test("the one-shot migration: as the owner, storagesvc's image, not restarted; it needs no healthcheck", async () => {
+    const doc = Bun.YAML.parse(await read("docker-compose.yaml")) as { services: Record<string, Record<string, unknown>> };
+    const migrate = doc.services.migrate!;
+    migrate.environment = { DATABASE_URL: "postgres://books_reader:reader-pass@database:5432/crud" };
+    migrate.restart = "on-failure";
+    migrate.image = "bookstore/other:local";
+    const problems = checkComposePolicy(doc, parseDockerfile(await read("Dockerfile"))).join("\n");
+    expect(problems).toContain("migrate: DATABASE_URL must connect as the owner, database POSTGRES_USER");
+    expect(problems).toContain('migrate: runs once to completion: restart must be "no"');
+    expect(problems).toContain("migrate: must run storagesvc's image");
+    expect(problems).not.toContain("migrate: needs a healthcheck");
+  });
+
   test("the project's compose file passes schema and policy", async () => {
     const doc: unknown = Bun.YAML.parse(await read("docker-compose.yaml"));
     expect(validateComposeSchema(doc, await schema())).toEqual([]);

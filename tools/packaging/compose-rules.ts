@@ -63,7 +63,11 @@ function dependsOn(service: Obj): Record<string, string> {
   return {};
 }
 
-/** How our four services must be wired, beyond what the schema can say. */
+/** The role storagesvc connects as, and where the script that creates it lives. */
+export const READER_ROLE = "books_reader";
+export const READER_INIT_DIR = "./deploy/postgres/initdb";
+
+/** How our services must be wired, beyond what the schema can say. */
 export function checkComposePolicy(doc: unknown, dockerfileStages: Stage[]): string[] {
   const problems: string[] = [];
   const p = (msg: string): void => void problems.push(`docker-compose.yaml: ${msg}`);
@@ -82,9 +86,17 @@ export function checkComposePolicy(doc: unknown, dockerfileStages: Stage[]): str
   const storagesvc = get("storagesvc");
   const booksvc = get("booksvc");
 
+  // A one-shot step (another service waits for it to exit 0) is judged by its exit code, not a healthcheck.
+  const oneShot = new Set(
+    Object.values(services).flatMap((service) =>
+      isObj(service) ? Object.entries(dependsOn(service)).filter(([, c]) => c === "service_completed_successfully").map(([n]) => n) : [],
+    ),
+  );
   for (const [name, service] of Object.entries(services)) {
     if (!isObj(service)) continue;
-    if (!isObj(service.healthcheck) || !Array.isArray(service.healthcheck.test)) {
+    if (oneShot.has(name)) {
+      if (service.restart !== "no") p(`${name}: runs once to completion: restart must be "no"`);
+    } else if (!isObj(service.healthcheck) || !Array.isArray(service.healthcheck.test)) {
       p(`${name}: needs a healthcheck with an exec-form test (["CMD", ...])`);
     } else if (service.healthcheck.test[0] !== "CMD") {
       p(`${name}: healthcheck test must start with "CMD" (no shell in our images)`);
@@ -133,27 +145,53 @@ export function checkComposePolicy(doc: unknown, dockerfileStages: Stage[]): str
     }
   }
 
+  const dbEnv = database ? envOf(database) : {};
+  /** The service's DATABASE_URL, checked to reach the database service's own database. */
+  const databaseUrlOf = (name: string, service: Obj): URL | undefined => {
+    const url = envOf(service).DATABASE_URL;
+    const parsed = url !== undefined && URL.canParse(url) ? new URL(url) : undefined;
+    if (!parsed) {
+      p(`${name}: DATABASE_URL must be a postgres:// URL`);
+      return undefined;
+    }
+    if (parsed.hostname !== "database") p(`${name}: DATABASE_URL must point at host "database", found ${parsed.hostname}`);
+    if (dbEnv.POSTGRES_DB !== undefined && parsed.pathname.slice(1) !== dbEnv.POSTGRES_DB) {
+      p(`${name}: DATABASE_URL database differs from database POSTGRES_DB`);
+    }
+    return parsed;
+  };
+
+  if (database) {
+    const volumes = Array.isArray(database.volumes) ? database.volumes.map(String) : [];
+    if (!volumes.some((v) => v.startsWith(`${READER_INIT_DIR}:/docker-entrypoint-initdb.d`))) {
+      p(`database: mount ${READER_INIT_DIR} at /docker-entrypoint-initdb.d (it creates the ${READER_ROLE} role)`);
+    }
+    if (!dbEnv.BOOKS_READER_PASSWORD) p(`database: BOOKS_READER_PASSWORD must be set (the init script gives it to ${READER_ROLE})`);
+  }
+
+  // Least privilege: the owner migrates once; storagesvc reads as books_reader and never runs DDL.
+  const migrate = services.migrate;
+  if (!isObj(migrate)) {
+    p(`no service "migrate" (storagesvc migrate, as the owner, before storagesvc starts)`);
+  } else {
+    if (storagesvc && migrate.image !== storagesvc.image) p("migrate: must run storagesvc's image");
+    if (JSON.stringify(migrate.command) !== JSON.stringify(["migrate"])) p('migrate: command must be ["migrate"]');
+    if (dependsOn(migrate).database !== "service_healthy") p("migrate: must depend on database with condition service_healthy");
+    const url = databaseUrlOf("migrate", migrate);
+    if (url && dbEnv.POSTGRES_USER !== undefined && decodeURIComponent(url.username) !== dbEnv.POSTGRES_USER) {
+      p("migrate: DATABASE_URL must connect as the owner, database POSTGRES_USER");
+    }
+  }
+
   if (storagesvc) {
     const deps = dependsOn(storagesvc);
     if (deps.database !== "service_healthy") p("storagesvc: must depend on database with condition service_healthy");
-    const url = envOf(storagesvc).DATABASE_URL;
-    const dbEnv = database ? envOf(database) : {};
-    let parsed: URL | undefined;
-    try {
-      parsed = url === undefined ? undefined : new URL(url);
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed) {
-      p("storagesvc: DATABASE_URL must be a postgres:// URL");
-    } else {
-      if (parsed.hostname !== "database") p(`storagesvc: DATABASE_URL must point at host "database", found ${parsed.hostname}`);
-      if (dbEnv.POSTGRES_USER !== undefined && decodeURIComponent(parsed.username) !== dbEnv.POSTGRES_USER) {
-        p("storagesvc: DATABASE_URL user differs from database POSTGRES_USER");
-      }
-      if (dbEnv.POSTGRES_DB !== undefined && parsed.pathname.slice(1) !== dbEnv.POSTGRES_DB) {
-        p("storagesvc: DATABASE_URL database differs from database POSTGRES_DB");
-      }
+    if (deps.migrate !== "service_completed_successfully") p("storagesvc: must depend on migrate with condition service_completed_successfully");
+    if (envOf(storagesvc).DB_MIGRATE !== "off") p('storagesvc: DB_MIGRATE must be "off" (migrate runs the DDL)');
+    const url = databaseUrlOf("storagesvc", storagesvc);
+    if (url && decodeURIComponent(url.username) !== READER_ROLE) p(`storagesvc: DATABASE_URL must connect as ${READER_ROLE}, found ${url.username}`);
+    if (url && dbEnv.BOOKS_READER_PASSWORD !== undefined && decodeURIComponent(url.password) !== dbEnv.BOOKS_READER_PASSWORD) {
+      p("storagesvc: DATABASE_URL password differs from database BOOKS_READER_PASSWORD");
     }
   }
 

@@ -32,62 +32,17 @@ PGPORT_NUM=5432
 REDIS_HOST=127.0.0.1
 REDIS_PORT=6379
 
-started_at=$(date +%s)
-phase_at=$started_at
-step() {
-  local now
-  now=$(date +%s)
-  printf '\n==> %s  (+%ss, %ss total)\n' "$*" "$((now - phase_at))" "$((now - started_at))"
-  phase_at=$now
-}
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+# shellcheck source=tools/packaging/containers/podman-root.sh
+source "$HERE/podman-root.sh"
 
 step "tools"
-missing=()
-command -v podman >/dev/null || missing+=(podman)
-command -v runc >/dev/null || missing+=(runc)
-command -v curl >/dev/null || missing+=(curl)
-command -v psql >/dev/null || missing+=(postgresql-client)
-command -v redis-cli >/dev/null || missing+=(redis-tools)
-if ((${#missing[@]} > 0)); then
-  echo "installing ${missing[*]} from Debian's packages"
-  apt-get -o DPkg::Lock::Timeout=600 update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+install_missing podman=podman runc=runc curl=curl psql=postgresql-client redis-cli=redis-tools
 command -v bun >/dev/null || fail "bun is not on PATH (the Bun stand-in image is made from it)"
 want_bun="$(sed -n 's/.*"packageManager": *"bun@\([^"]*\)".*/\1/p' "$CONTEXT/package.json")"
 [[ "$(bun --version)" == "$want_bun" ]] || fail "bun on PATH is $(bun --version), package.json pins $want_bun"
 podman --version
 
-WORK="$(mktemp -d /tmp/bookstore-containers.XXXXXX)"
-RUN_ID="$(basename "$WORK" | tr -dc 'a-zA-Z0-9' | tr 'A-Z' 'a-z')"
-mkdir -p "$WORK/tmp"
-# Storage driver: overlay when this kernel lets us mount one (each build step's
-# layer is then cheap), else vfs, which works everywhere but copies the whole
-# image for every step (about 3x slower here). STORAGE_DRIVER overrides.
-if [[ -z "${STORAGE_DRIVER:-}" ]]; then
-  STORAGE_DRIVER=vfs
-  mkdir -p "$WORK/probe/"{lower,upper,work,merged}
-  if mount -t overlay overlay -o "lowerdir=$WORK/probe/lower,upperdir=$WORK/probe/upper,workdir=$WORK/probe/work" \
-    "$WORK/probe/merged" 2>/dev/null; then
-    umount "$WORK/probe/merged"
-    STORAGE_DRIVER=overlay
-  fi
-  rm -rf "$WORK/probe"
-fi
-echo "storage driver: $STORAGE_DRIVER"
-# podman with a private storage root: nothing this script makes outlives it.
-pm() {
-  podman --root "$WORK/storage" --runroot "$WORK/run" --tmpdir "$WORK/tmp" \
-    --storage-driver "$STORAGE_DRIVER" --cgroup-manager cgroupfs --events-backend file "$@"
-}
-# Short names (oven/bun:...) resolve to docker.io, as Docker does, whatever
-# the machine's own registries.conf says.
-printf 'unqualified-search-registries = ["docker.io"]\nshort-name-mode = "permissive"\n' >"$WORK/registries.conf"
-export CONTAINERS_REGISTRIES_CONF="$WORK/registries.conf"
+podman_root bookstore-containers
 
 DB_NAME="bookstore_${RUN_ID}"
 CACHE_KEY="booksvc:books:containers:${RUN_ID}"
@@ -102,28 +57,15 @@ cleanup() {
     fi
     pm rm -f -t 0 "$c" >/dev/null 2>&1
   done
-  pm rmi -a -f >/dev/null 2>&1
-  # Unmount whatever the storage driver still holds before removing it.
-  grep -o " $WORK/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  podman_root_remove
   psql -q -h "$PGHOST_ADDR" -p "$PGPORT_NUM" -U postgres -d postgres \
     -c "drop database if exists \"$DB_NAME\" with (force)" >/dev/null 2>&1
   redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" del "$CACHE_KEY" >/dev/null 2>&1
-  rm -rf "$WORK"
   exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The base images, exactly as the Dockerfile names them.
-from_of() { awk -v stage="$1" 'toupper($1) == "FROM" && tolower($3) == "as" && $4 == stage { print $2 }' "$CONTEXT/Dockerfile"; }
-# Fully qualified the way Docker resolves a short name: oven/bun:x -> docker.io/oven/bun:x.
-qualify() {
-  local first=${1%%/*}
-  if [[ "$1" != */* ]]; then echo "docker.io/library/$1"
-  elif [[ "$first" == *.* || "$first" == *:* || "$first" == localhost ]]; then echo "$1"
-  else echo "docker.io/$1"
-  fi
-}
 BUILD_BASE="$(qualify "$(from_of build)")"
 STORAGESVC_BASE="$(qualify "$(from_of storagesvc)")"
 BOOKSVC_BASE="$(qualify "$(from_of booksvc)")"
@@ -158,7 +100,6 @@ for target in storagesvc booksvc; do
   [[ "$health" == *'"healthcheck"'* ]] || fail "$target image has no HEALTHCHECK running the binary's healthcheck"
 done
 
-free_port() { bun -e 'const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } }); console.log(s.port); s.stop(true);'; }
 STORAGESVC_PORT=$(free_port)
 BOOKSVC_PORT=$(free_port)
 while [[ "$BOOKSVC_PORT" == "$STORAGESVC_PORT" ]]; do BOOKSVC_PORT=$(free_port); done
@@ -167,7 +108,7 @@ while [[ "$BOOKSVC_PORT" == "$STORAGESVC_PORT" ]]; do BOOKSVC_PORT=$(free_port);
 # create; the healthcheck itself is run by hand below.
 run_quiet() { pm run "$@" 2> >(grep -v 'systemd connection' >&2); }
 run_flags=(
-  --detach --network host --runtime runc
+  --detach --network host
   --ulimit nofile=1024:1024 --ulimit nproc=1024:1024
   --read-only --cap-drop ALL --security-opt no-new-privileges
   --health-interval disable
@@ -181,13 +122,6 @@ run_quiet "${run_flags[@]}" --name "storagesvc-$RUN_ID" \
   -e DATABASE_URL="postgres://postgres@$PGHOST_ADDR:$PGPORT_NUM/$DB_NAME" \
   localhost/bookstore/storagesvc:test >/dev/null
 
-wait_http() { # url, seconds
-  local deadline=$((SECONDS + $2))
-  until curl -fs -o /dev/null --max-time 2 "$1"; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.2
-  done
-}
 wait_http "http://127.0.0.1:$STORAGESVC_PORT/readyz" 30 || fail "storagesvc not ready within 30 s"
 
 step "run booksvc on :$BOOKSVC_PORT (redis $REDIS_HOST:$REDIS_PORT, key $CACHE_KEY)"

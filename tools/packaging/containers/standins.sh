@@ -119,3 +119,144 @@ standin_runtime_image() {
     "$WORK/rootfs-runtime.tar" "$name" >/dev/null
   rm -rf "$root" "$WORK/rootfs-runtime.tar"
 }
+
+# --- The datastores of docker-compose.yaml ---------------------------------
+#
+#   standin_postgres_image NAME  the official postgres image, as far as
+#                                docker-compose.yaml relies on it: this host's
+#                                PostgreSQL (Debian's, whatever its major), uid
+#                                999, PGDATA /var/lib/postgresql/data, and an
+#                                entrypoint that on an empty data directory runs
+#                                initdb with POSTGRES_USER/PASSWORD/DB, then the
+#                                /docker-entrypoint-initdb.d/*.sql and *.sh
+#                                scripts on a socket-only temporary server, as
+#                                the real one does. Not the real image's major.
+#   standin_redis_image    NAME  the official redis image: this host's
+#                                redis-server and redis-cli, uid 999, /data, and
+#                                the real entrypoint's `--protected-mode no` when
+#                                no config file is given.
+
+# The host binaries a rootfs needs, with every library they link against.
+standin_binaries() {
+  local root=$1
+  shift
+  local bin
+  for bin in "$@"; do
+    mkdir -p "$root$(dirname "$bin")"
+    cp -L "$bin" "$root$bin"
+    # shellcheck disable=SC2046
+    standin_libs "$root" $(standin_needed_libs "$bin")
+  done
+}
+
+standin_datastore_users() {
+  local root=$1 name=$2
+  printf 'root:x:0:0:root:/root:/bin/sh\n%s:x:999:999::/var/lib/%s:/bin/sh\n' "$name" "$name" >"$root/etc/passwd"
+  printf 'root:x:0:\n%s:x:999:\n' "$name" >"$root/etc/group"
+}
+
+standin_postgres_image() {
+  local name=$1 root pgbin pglib pgshare
+  root="$WORK/rootfs-postgres"
+  pgbin=$(dirname "$(readlink -f "$(postgres_bin_dir)/postgres")")
+  pglib=$(dirname "$pgbin")
+  pgshare=/usr/share/postgresql/$(basename "$pglib")
+  standin_skeleton "$root"
+  standin_binaries "$root" /bin/dash
+  ln -s dash "$root/usr/bin/sh"
+  mkdir -p "$root$pglib" "$root$pgshare" "$root/usr/share/zoneinfo"
+  # The server, its tools and extensions (not the JIT's LLVM bitcode), its
+  # share/ (initdb's catalogs), and the time zones it is built to read.
+  tar -C "$pglib" --exclude=./lib/bitcode -cf - . | tar -C "$root$pglib" -xf -
+  cp -a "$pgshare/." "$root$pgshare/"
+  cp -a /usr/share/zoneinfo/. "$root/usr/share/zoneinfo/"
+  local file
+  for file in "$root$pglib"/bin/* "$root$pglib"/lib/*.so; do
+    # shellcheck disable=SC2046
+    standin_libs "$root" $(standin_needed_libs "${file#"$root"}")
+  done
+  standin_libs "$root" libnss_files.so.2 libnss_dns.so.2 libresolv.so.2
+  standin_datastore_users "$root" postgres
+  mkdir -p "$root/var/lib/postgresql/data" "$root/var/run/postgresql" "$root/docker-entrypoint-initdb.d" "$root/usr/local/bin"
+  chown -R 999:999 "$root/var/lib/postgresql" "$root/var/run/postgresql"
+  chmod 700 "$root/var/lib/postgresql/data"
+  chmod 2775 "$root/var/run/postgresql"
+  cat >"$root/usr/local/bin/docker-entrypoint.sh" <<'ENTRYPOINT'
+#!/bin/sh
+# Stand-in for the official postgres image's entrypoint: what docker-compose.yaml relies on.
+set -e
+case "$1" in -*) set -- postgres "$@" ;; esac
+if [ "$1" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
+  : "${POSTGRES_USER:=postgres}"
+  : "${POSTGRES_DB:=$POSTGRES_USER}"
+  printf '%s\n' "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}" |
+    initdb -D "$PGDATA" --username="$POSTGRES_USER" --pwfile=/dev/stdin \
+      --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C --no-instructions
+  printf "listen_addresses = '*'\n" >>"$PGDATA/postgresql.conf"
+  printf 'host all all all scram-sha-256\n' >>"$PGDATA/pg_hba.conf"
+  # Socket only, as the real one: a TCP health check is not fooled by it.
+  pg_ctl -D "$PGDATA" -w -o "-c listen_addresses=''" start
+  export PGUSER="$POSTGRES_USER"
+  if [ "$POSTGRES_DB" != postgres ]; then
+    psql -v ON_ERROR_STOP=1 --no-psqlrc --dbname postgres -c "create database \"$POSTGRES_DB\""
+  fi
+  for f in /docker-entrypoint-initdb.d/*; do
+    case "$f" in
+      *.sql) echo "running $f"; psql -v ON_ERROR_STOP=1 --no-psqlrc --dbname "$POSTGRES_DB" -f "$f" ;;
+      *.sh) echo "running $f"; . "$f" ;;
+    esac
+  done
+  pg_ctl -D "$PGDATA" -m fast -w stop
+fi
+exec "$@"
+ENTRYPOINT
+  chmod 755 "$root/usr/local/bin/docker-entrypoint.sh"
+  tar -C "$root" -cf "$WORK/rootfs-postgres.tar" .
+  pm import --quiet \
+    --change "ENV PATH=$pglib/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+    --change 'ENV PGDATA=/var/lib/postgresql/data' \
+    --change 'USER 999' \
+    --change 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' \
+    --change 'CMD ["postgres"]' \
+    --change 'STOPSIGNAL SIGINT' \
+    "$WORK/rootfs-postgres.tar" "$name" >/dev/null
+  rm -rf "$root" "$WORK/rootfs-postgres.tar"
+}
+
+standin_redis_image() {
+  local name=$1 root
+  root="$WORK/rootfs-redis"
+  standin_skeleton "$root"
+  standin_binaries "$root" /bin/dash "$(readlink -f /usr/bin/redis-server)" /usr/bin/redis-cli
+  ln -s dash "$root/usr/bin/sh"
+  [[ -e "$root/usr/bin/redis-server" ]] || ln -s "$(basename "$(readlink -f /usr/bin/redis-server)")" "$root/usr/bin/redis-server"
+  standin_libs "$root" libnss_files.so.2 libnss_dns.so.2 libresolv.so.2
+  standin_datastore_users "$root" redis
+  mkdir -p "$root/data" "$root/usr/local/bin"
+  chown 999:999 "$root/data"
+  cat >"$root/usr/local/bin/docker-entrypoint.sh" <<'ENTRYPOINT'
+#!/bin/sh
+# Stand-in for the official redis image's entrypoint: without a config file,
+# protected mode is off so that other containers may connect.
+set -e
+case "$1" in -*) set -- redis-server "$@" ;; esac
+if [ "$1" = redis-server ] && ! [ -f "$2" ]; then set -- "$@" --protected-mode no; fi
+exec "$@"
+ENTRYPOINT
+  chmod 755 "$root/usr/local/bin/docker-entrypoint.sh"
+  tar -C "$root" -cf "$WORK/rootfs-redis.tar" .
+  pm import --quiet \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'USER 999' \
+    --change 'WORKDIR /data' \
+    --change 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' \
+    --change 'CMD ["redis-server"]' \
+    "$WORK/rootfs-redis.tar" "$name" >/dev/null
+  rm -rf "$root" "$WORK/rootfs-redis.tar"
+}
+
+# The newest /usr/lib/postgresql/<major>/bin with a server (as tools/kit/pg-cluster.ts picks it).
+postgres_bin_dir() {
+  if [[ -n "${PG_BIN:-}" ]]; then echo "$PG_BIN"; return; fi
+  find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -exec test -x '{}/postgres' \; -print | sort -V | tail -1
+}

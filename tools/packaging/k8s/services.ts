@@ -19,7 +19,7 @@ export interface ServiceFacts {
   envVars: { HTTP_PORT: EnvVar<ListenAddress>; SHUTDOWN_DELAY_MS: EnvVar<number> } & Readonly<Record<string, EnvVar<unknown>>>;
   /** The service's own reader: throws ConfigError with one line per bad variable. */
   readConfig: (env: EnvRecord) => unknown;
-  /** RSS under the bench's load (README, `bun run bench`), the floor of a memory request. */
+  /** RSS under the bench's load (`bun run bench`, docs/performance.md), the floor of a memory request. */
   loadedRssMiB: number;
 }
 

@@ -228,7 +228,7 @@ function sizingProblems(s: ServiceWorkload): string[] {
   const { loadedRssMiB } = SERVICES[s.service];
   const memoryRequest = parseQuantity(asObj(resources.requests).memory);
   if (memoryRequest !== undefined && memoryRequest < loadedRssMiB * MiB) {
-    problems.push(`${where}: memory request ${String(asObj(resources.requests).memory)} is below the ${loadedRssMiB} MiB ${s.service} uses under load (README bench)`);
+    problems.push(`${where}: memory request ${String(asObj(resources.requests).memory)} is below the ${loadedRssMiB} MiB ${s.service} uses under load (bun run bench, docs/performance.md)`);
   }
   const memoryLimit = parseQuantity(asObj(resources.limits).memory);
   if (s.service === "booksvc" && memoryLimit !== undefined) {

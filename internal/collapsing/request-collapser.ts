@@ -21,7 +21,8 @@ export interface RequestCollapserOptions {
 
 /**
  * Request collapsing (Go's singleflight, nginx's proxy_cache_lock): while a call for a key is in
- * flight, a caller asking for the same key joins it instead of starting its own.
+ * flight, a caller asking for the same key joins it instead of starting its own. The one
+ * single-flight of the repository: booksvc's upstream calls per page, and RedisCache's reads per key.
  *
  * Each caller keeps its own cancellation: when its signal aborts, it stops waiting (rejecting
  * with the signal's reason) and the call goes on for the others; the call itself is aborted only

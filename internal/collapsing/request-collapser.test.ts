@@ -1,5 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import { rejectionOf } from "../../tools/kit/rejection.ts";
 import { RequestCollapser } from "./request-collapser.ts";
+
+// Rejections are awaited with rejectionOf, never `expect(p).rejects`: a regression that leaves a
+// waiter pending then fails at the test's timeout instead of hanging the run.
 
 /** A call that settles when the test says so, and records the signal it was given. */
 function controllableCall() {
@@ -58,7 +62,7 @@ describe("RequestCollapser", () => {
     const first = collapser.run("k", "r1", leaving.signal, start);
     const second = collapser.run("k", "r2", new AbortController().signal, start);
     leaving.abort(new Error("client left"));
-    await expect(first).rejects.toThrow("client left");
+    expect((await rejectionOf(first)).message).toBe("client left");
     expect(calls[0]!.signal.aborted).toBe(false);
     calls[0]!.resolve("books");
     expect(await second).toMatchObject({ value: "books", collapsed: true, owner: "r1" });
@@ -72,13 +76,13 @@ describe("RequestCollapser", () => {
     const first = collapser.run("k", "r1", a.signal, start);
     const second = collapser.run("k", "r2", b.signal, start);
     a.abort(new Error("timed out"));
-    await expect(first).rejects.toThrow("timed out");
+    expect((await rejectionOf(first)).message).toBe("timed out");
     expect(calls[0]!.signal.aborted).toBe(false);
     b.abort(new Error("client left"));
     expect(calls[0]!.signal.aborted).toBe(true);
     // The last waiter gets the call's own outcome, as it would have without collapsing.
     calls[0]!.reject(new Error("attempt aborted: client left"));
-    await expect(second).rejects.toThrow("attempt aborted: client left");
+    expect((await rejectionOf(second)).message).toBe("attempt aborted: client left");
     const third = collapser.run("k", "r3", new AbortController().signal, start);
     expect(calls).toHaveLength(2);
     calls[1]!.resolve("fresh");
@@ -90,7 +94,7 @@ describe("RequestCollapser", () => {
     const { calls, start } = controllableCall();
     const gone = new AbortController();
     gone.abort(new Error("gone"));
-    await expect(collapser.run("k", "r1", gone.signal, start)).rejects.toThrow("gone");
+    expect((await rejectionOf(collapser.run("k", "r1", gone.signal, start))).message).toBe("gone");
     expect(calls).toHaveLength(0);
   });
 
