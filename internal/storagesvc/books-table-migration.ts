@@ -1,6 +1,7 @@
 import type { Sql } from "postgres";
 import { SEED_BOOKS } from "./book.ts";
 import { DatabaseUnavailableError } from "./database-error.ts";
+import { withTimeLimit } from "./time-limit.ts";
 
 /**
  * What one migration attempt found: `created` (the table did not exist; it now holds the
@@ -51,16 +52,27 @@ export async function migrateBooksTable(sql: Sql): Promise<MigrationOutcome> {
 }
 
 /**
+ * How long one migration attempt may take. postgres.js never fails a query while no host of a
+ * multi-host URL is a primary (it keeps trying them), so without a limit `storagesvc migrate`
+ * would wait for ever; the keeper at start simply tries again.
+ */
+export const MIGRATION_TIME_LIMIT_MS = 10_000;
+
+/**
  * One migration attempt on a connection of its own, closed afterwards: a pooled connection keeps
  * the session settings it started with, so one opened while the database was read-only
  * (`ALTER DATABASE … SET default_transaction_read_only = on`) would refuse the DDL long after
  * the setting was lifted. `open` gives a one-connection pool.
  */
-export async function migrateOnFreshConnection(open: () => Sql): Promise<MigrationOutcome> {
+export async function migrateOnFreshConnection(open: () => Sql, timeLimitMs = MIGRATION_TIME_LIMIT_MS): Promise<MigrationOutcome> {
   const sql = open();
   try {
-    return await migrateBooksTable(sql);
+    return await withTimeLimit(
+      migrateBooksTable(sql),
+      timeLimitMs,
+      () => new DatabaseUnavailableError(`creating the books table failed: no answer within ${timeLimitMs} ms (no primary reachable?)`),
+    );
   } finally {
-    await sql.end({ timeout: 1 });
+    await sql.end({ timeout: 0 });
   }
 }
