@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import postgres from "postgres";
 import { migrateBooksTable } from "../internal/storagesvc/books-table-migration.ts";
-import { StreamingPair } from "../tools/kit/pg-standby.ts";
+import { streamingPairForFile } from "../tools/kit/streaming-pair-for-file.ts";
 import { runScript } from "../tools/kit/run-script.ts";
 import { startStoragesvcProcess } from "../tools/kit/storagesvc-process.ts";
 
@@ -12,13 +12,7 @@ import { startStoragesvcProcess } from "../tools/kit/storagesvc-process.ts";
 
 setDefaultTimeout(90_000);
 
-let pair: StreamingPair;
-beforeAll(async () => {
-  pair = await StreamingPair.start();
-});
-afterAll(async () => {
-  await pair.destroy();
-});
+const topology = streamingPairForFile();
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -26,6 +20,7 @@ afterEach(async () => {
 
 describe("storagesvc on a standby without the books table", () => {
   test("`storagesvc migrate` on the standby exits 1 naming it; with only a standby behind target_session_attrs=primary, within its time limit", async () => {
+    const { pair } = topology;
     const standby = await runScript("cmd/storagesvc/main.ts", ["migrate"], { DATABASE_URL: pair.standby.url() });
     expect(standby.code).toBe(1);
     expect(standby.stderr).toStartWith("storagesvc migrate: the database is a standby (pg_is_in_recovery())");
@@ -39,6 +34,7 @@ describe("storagesvc on a standby without the books table", () => {
   });
 
   test("DB_MIGRATE=auto: not ready and no DDL on the standby; ready without a restart once the primary's table is replayed", async () => {
+    const { pair } = topology;
     const service = await startStoragesvcProcess(pair.standby.url(), (stop) => cleanups.push(stop), { DB_MIGRATE: "auto", LOG_LEVEL: "info" });
     const waiting = await service.waitForLog((line) => String(line.msg).startsWith("the database is a standby without the books table"));
     expect(waiting.level).toBe("warn");
