@@ -124,7 +124,8 @@ describe("request collapsing", () => {
       ["none", 502],
       ["combined", 200],
     ] as const) {
-      const { svc, up } = await start({ RESILIENCE_STRATEGY: strategy, RETRY_MAX_RETRIES: "0" });
+      // Without STALE_AFTER_MS: its background probe, once the breaker is open, would be a second call.
+      const { svc, up } = await start({ RESILIENCE_STRATEGY: strategy, RETRY_MAX_RETRIES: "0", STALE_AFTER_MS: "0" });
       expect((await get(svc, "warm")).status).toBe(200); // a last good answer for combined
       up.status(500);
       const release = up.hold();

@@ -66,27 +66,39 @@ describe("a redirect from storagesvc", () => {
   });
 });
 
-describe("a body over UPSTREAM_MAX_BODY_BYTES", () => {
-  test("none: a 502, logged as a body over the cap", async () => {
+describe("a body over UPSTREAM_MAX_BODY_BYTES: a failure of its page only", () => {
+  test("none: a 502 naming the cause, logged as a body over the cap", async () => {
     const { up, h } = await setup({ RESILIENCE_STRATEGY: "none", UPSTREAM_MAX_BODY_BYTES: "1024" });
     // A valid (empty, padded) list: only its size is wrong, and the default 1 MiB cap would take it.
     up.huge(4096);
     const r = await h.get();
     expect(r.response.status).toBe(502);
-    expect(r.body).toBe('{"error":"upstream failed"}');
-    const [failed] = linesWith(h.logs(), "upstream failed");
-    expect(failed?.err).toMatchObject({ kind: "invalid", status: 200, message: "upstream body exceeds 1024 bytes (Content-Length 4096)" });
+    expect(r.body).toBe('{"error":"page too large"}');
+    const [failed] = linesWith(h.logs(), "page failed");
+    expect(failed?.err).toMatchObject({ kind: "too_large", status: 200, message: "upstream body exceeds 1024 bytes (Content-Length 4096)" });
   });
 
-  test("breaker: the line that opens the breaker names the body over the cap; the cache answers", async () => {
+  test("breaker: the cache answers and the breaker stays closed", async () => {
     const { up, h } = await setup({ RESILIENCE_STRATEGY: "breaker", UPSTREAM_MAX_BODY_BYTES: "1024" });
     await warm(h);
     up.huge(4096, { declareLength: false });
-    expect((await h.get()).response.status).toBe(502);
+    for (let i = 0; i < 2; i++) {
+      const r = await h.get();
+      expect(r.response.status).toBe(200);
+      expect(r.body).toBe(GOOD_JSON);
+    }
+    expect(up.attempts).toBe(3);
+    expect(h.booksvc.policies.breaker?.state()).toBe("closed");
+    expect(linesWith(h.logs(), "circuit breaker opened")).toEqual([]);
+  });
+
+  test("combined, a page never cached: a 502 naming the cause, at once, and the breaker stays closed", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "combined", UPSTREAM_MAX_BODY_BYTES: "1024" });
+    up.huge(4096);
     const r = await h.get();
-    expect(r.response.status).toBe(200);
-    expect(r.body).toBe(GOOD_JSON);
-    const [opened] = linesWith(h.logs(), "circuit breaker opened");
-    expect(opened).toMatchObject({ level: "warn", cause: { kind: "invalid", status: 200, message: "upstream body exceeds 1024 bytes" } });
+    expect(r.response.status).toBe(502);
+    expect(r.body).toBe('{"error":"page too large"}');
+    expect(up.attempts).toBe(1);
+    expect(h.booksvc.policies.breaker?.state()).toBe("closed");
   });
 });

@@ -34,9 +34,9 @@ describe("bun run drill (short faults)", () => {
     await database?.drop();
   });
 
-  test("runs the three faults, and combined answers books throughout each", () => {
+  test("runs the four faults, and combined answers books throughout each", () => {
     expect({ code: run.code, stderr: run.code === 0 ? "" : run.stderr }).toEqual({ code: 0, stderr: "" });
-    expect(scenarios.map((s) => s.name)).toEqual(["database-down", "storagesvc-down", "database-slow"]);
+    expect(scenarios.map((s) => s.name)).toEqual(["database-down", "storagesvc-down", "frozen-storagesvc", "database-slow"]);
     for (const s of scenarios) {
       const combined = s.rows.find((r) => r.strategy === "combined");
       expect({ scenario: s.name, booksPct: combined?.booksPct }).toEqual({ scenario: s.name, booksPct: 100 });

@@ -1,9 +1,10 @@
 /**
  * `bun run drill`: the article's experiment, measured. One fresh booksvc per strategy runs side by
  * side against the same storagesvc, each with its own clients, so every strategy lives through the
- * very same faults: database down, storagesvc down, database slow. Per strategy and fault: requests,
- * % answered with books, % errors by status, % client timeouts, latency during the fault, and the
- * time from the end of the fault to fresh data again. Service logs go to .data/drill-logs/.
+ * very same faults: database down, storagesvc down, storagesvc frozen, database slow. Per strategy
+ * and fault: requests, % answered with books, % errors by status, % client timeouts, latency during
+ * the fault (max included), and the time from the end of the fault to fresh data again. Service
+ * logs go to .data/drill-logs/.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -52,6 +53,13 @@ function faults(durationS: string, slowMs: number, upstreamTimeoutMs: number): F
       title: `storagesvc down for ${durationS} s, then back`,
       start: (s) => s.storagesvcProxy.cut(),
       end: (s) => s.storagesvcProxy.pass(),
+    },
+    {
+      // A hung process, not a refused connection: every call waits for UPSTREAM_TIMEOUT_MS.
+      name: "frozen-storagesvc",
+      title: `storagesvc frozen (SIGSTOP) for ${durationS} s, then SIGCONT`,
+      start: async (s) => s.storagesvc.signal("SIGSTOP"),
+      end: async (s) => s.storagesvc.signal("SIGCONT"),
     },
     {
       name: "database-slow",

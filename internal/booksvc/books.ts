@@ -44,8 +44,13 @@ export interface BooksPage {
   count: number;
   /** The last book's id; undefined for an empty page. */
   lastId: number | undefined;
+  /**
+   * storagesvc said a next page follows (its `Link`), which then starts after `lastId`. Not the
+   * same as a full page: storagesvc's byte budget (PAGE_MAX_BYTES) ends some pages early.
+   */
+  hasNext: boolean;
 }
 
-export function booksPageOf(books: readonly Book[]): BooksPage {
-  return { json: bookListJson(books), count: books.length, lastId: books.at(-1)?.id };
+export function booksPageOf(books: readonly Book[], hasNext: boolean): BooksPage {
+  return { json: bookListJson(books), count: books.length, lastId: books.at(-1)?.id, hasNext: hasNext && books.length > 0 };
 }

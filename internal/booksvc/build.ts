@@ -16,6 +16,7 @@ import { createBooksvcApp } from "./app.ts";
 import type { BooksvcConfig } from "./config.ts";
 import { LastGood } from "./last-good.ts";
 import { createBooksvcMetrics } from "./metrics.ts";
+import { PageProber } from "./page-prober.ts";
 import { observePolicies } from "./policy-events.ts";
 import { createUpstreamClient, type UpstreamBooks } from "./upstream.ts";
 import { isRetryableUpstreamError, isUpstreamError, isUpstreamFailure } from "./upstream-error.ts";
@@ -114,6 +115,10 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
     logger,
     now: deps.now,
   });
+  // STALE_AFTER_MS: only the strategies that serve the cache while the breaker protects storagesvc.
+  const prober = policies.breaker !== undefined && policies.strategy.usesCache && config.STALE_AFTER_MS > 0
+    ? new PageProber({ maxPages: config.CACHE_MAX_PAGES, now: deps.now })
+    : undefined;
   const readiness = new Readiness();
   const upstream = createUpstreamClient({
     url: config.STORAGESVC_URL,
@@ -130,9 +135,17 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
     registry,
     readiness,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    ...(prober !== undefined && policies.breaker !== undefined
+      ? { stale: { afterMs: config.STALE_AFTER_MS, breaker: policies.breaker, prober } }
+      : {}),
   });
   logger.info(
-    { strategy: config.RESILIENCE_STRATEGY, collapse_requests: config.COLLAPSE_REQUESTS, upstream: redactUrl(config.STORAGESVC_URL) },
+    {
+      strategy: config.RESILIENCE_STRATEGY,
+      collapse_requests: config.COLLAPSE_REQUESTS,
+      stale_after_ms: prober === undefined ? 0 : config.STALE_AFTER_MS,
+      upstream: redactUrl(config.STORAGESVC_URL),
+    },
     "booksvc configured",
   );
 
@@ -143,6 +156,7 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
     policies,
     lastGood,
     async close() {
+      await prober?.settled();
       await lastGood.settled();
       for (const s of subscriptions) s.dispose();
       await cache.close();

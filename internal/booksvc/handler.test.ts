@@ -16,9 +16,10 @@ afterEach(async () => {
   cleanups = [];
 });
 
+/** booksvc in front of a fake upstream; without STALE_AFTER_MS unless `env` sets it (stale-answers.test.ts has it on). */
 async function setup(env: Record<string, string>, options: { cache?: Cache } = {}): Promise<{ up: FakeUpstream; h: BooksvcHarness }> {
   const up = await startFakeUpstream();
-  const h = startBooksvcInProcess({ STORAGESVC_URL: up.url, ...env }, options);
+  const h = startBooksvcInProcess({ STORAGESVC_URL: up.url, STALE_AFTER_MS: "0", ...env }, options);
   cleanups.push(() => up.close(), () => h.close());
   // Held cache calls end before the service closes (cleanups run last first).
   const { cache } = options;

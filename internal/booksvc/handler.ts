@@ -2,14 +2,29 @@ import type { Context } from "hono";
 import type { UnofficialStatusCode } from "hono/utils/http-status";
 import type { ServiceEnv } from "../httpx/index.ts";
 import type { Logger } from "../logging/logger.ts";
-import { canonicalPageParams, nextPageLink, type PageQuery, parsePageQuery } from "../books/page-query.ts";
+import { canonicalPageParams, type PageQuery, parsePageQuery } from "../books/page-query.ts";
 import type { Collapsed, RequestCollapser } from "../collapsing/request-collapser.ts";
-import { type Outcome, type Strategy, startDeadline } from "../resilience/index.ts";
+import { type Breaker, type Outcome, type Strategy, startDeadline } from "../resilience/index.ts";
 import type { BooksPage } from "./books.ts";
 import { CACHE_BUDGET_MS } from "../recache/index.ts";
-import type { LastGood } from "./last-good.ts";
+import type { CachedBooks, LastGood } from "./last-good.ts";
 import type { BooksvcMetrics } from "./metrics.ts";
+import type { PageProber } from "./page-prober.ts";
+import { settledWithin } from "./settled-within.ts";
 import { type UpstreamBooks, type UpstreamClient, isUpstreamError, UpstreamError } from "./upstream.ts";
+import { pageOnlyCause } from "./upstream-error.ts";
+
+/**
+ * STALE_AFTER_MS for `breaker` and `combined`: a client of a page with a last good answer waits
+ * at most `afterMs` for the upstream; the call goes on without it and refreshes the cache. While
+ * the breaker keeps clients on the cache, `prober` probes each page they ask for in the
+ * background, through `breaker.probe`, so a recovered storagesvc is seen within about a second.
+ */
+export interface StaleAnswers {
+  afterMs: number;
+  breaker: Breaker;
+  prober: PageProber;
+}
 
 export interface BooksHandlerOptions {
   upstream: UpstreamClient;
@@ -21,7 +36,12 @@ export interface BooksHandlerOptions {
   logger: Logger;
   /** REQUEST_TIMEOUT_MS: the limit on one client request, retries and cache read included. */
   requestTimeoutMs: number;
+  /** Undefined: every client waits for its own upstream answer (`none`, `retry`, STALE_AFTER_MS=0). */
+  stale?: StaleAnswers;
 }
+
+/** A background probe's signal: nobody leaves it; its attempt's own timer (UPSTREAM_TIMEOUT_MS) bounds it. */
+const NEVER_ABORTED = new AbortController().signal;
 
 const JSON_TYPE = { "Content-Type": "application/json" };
 
@@ -31,10 +51,10 @@ const SLOW_CACHE_READ_MS = 1;
 /** nginx's "client closed request": logged and counted, never seen by the client, who is gone. */
 const CLIENT_CLOSED_REQUEST = 499;
 
-/** `Link` to the next page in booksvc's own URL space, when this page is full (the rule storagesvc follows). */
+/** storagesvc's `Link` to the next page, in booksvc's own URL space: when storagesvc sent one, after this page's last book. */
 function linkHeader(page: PageQuery, answer: BooksPage): { Link: string } | Record<string, never> {
-  const link = nextPageLink("/", page, answer.count, answer.lastId);
-  return link === undefined ? {} : { Link: link };
+  if (!answer.hasNext || answer.lastId === undefined) return {};
+  return { Link: `</?${canonicalPageParams({ limit: page.limit, after: BigInt(answer.lastId) })}>; rel="next"` };
 }
 
 /** The `outcome` label of one failed attempt in booksvc_upstream_attempts_total: its kind. */
@@ -73,6 +93,36 @@ export function booksHandler(o: BooksHandlerOptions) {
     }
   };
 
+  /** One upstream call for `page`, or a share in the call in flight for it (collapsing); `onJoin` gets the call's owner. */
+  const upstreamCall = async (page: PageQuery, requestId: string, signal: AbortSignal, onJoin: (owner: string) => void): Promise<UpstreamBooks> => {
+    if (o.collapser === undefined) return fetchPage(page, requestId, signal);
+    let shared: Collapsed<UpstreamBooks>;
+    try {
+      shared = await o.collapser.run(canonicalPageParams(page), requestId, signal, (callSignal) => fetchPage(page, requestId, callSignal));
+    } catch (error) {
+      // Left a shared call others still wait for: its own deadline or client, as an attempt would say.
+      if (isUpstreamError(error) || !signal.aborted) throw error;
+      throw new UpstreamError(UpstreamError.kindOfAbort(signal.reason), "request ended while waiting for a shared upstream call", {
+        cause: signal.reason,
+      });
+    }
+    if (shared.collapsed) onJoin(shared.owner);
+    return shared.value;
+  };
+
+  /** A probe of `page` in the background, unless its page was probed less than a second ago (see PageProber). */
+  const probeInBackground = (stale: StaleAnswers, page: PageQuery): void => {
+    stale.prober.request(canonicalPageParams(page), async () => {
+      const answer = await stale.breaker.probe((signal) => upstreamCall(page, `probe-${crypto.randomUUID()}`, signal, () => {}), NEVER_ABORTED);
+      o.lastGood.remember(answer, page);
+    });
+  };
+
+  const cacheAnswer = (c: Context<ServiceEnv>, page: PageQuery, cached: CachedBooks, cacheStatus: string): Response => {
+    o.metrics.answer("cache");
+    return c.body(cached.json, 200, { ...JSON_TYPE, "Cache-Status": cacheStatus, Age: String(cached.ageSeconds), ...linkHeader(page, cached) });
+  };
+
   return async function books(c: Context<ServiceEnv>): Promise<Response> {
     const parsed = parsePageQuery(c.req.queries());
     if (!parsed.ok) return c.json({ error: parsed.error }, 400);
@@ -80,38 +130,53 @@ export function booksHandler(o: BooksHandlerOptions) {
     const requestId = c.get("requestId");
     // The request this one's answer came from, when it joined another's upstream call.
     let collapsedInto: string | undefined;
-    const call = async (signal: AbortSignal): Promise<UpstreamBooks> => {
-      if (o.collapser === undefined) return fetchPage(page, requestId, signal);
-      let shared: Collapsed<UpstreamBooks>;
-      try {
-        shared = await o.collapser.run(canonicalPageParams(page), requestId, signal, (callSignal) =>
-          fetchPage(page, requestId, callSignal),
-        );
-      } catch (error) {
-        // Left a shared call others still wait for: its own deadline or client, as an attempt would say.
-        if (isUpstreamError(error) || !signal.aborted) throw error;
-        throw new UpstreamError(UpstreamError.kindOfAbort(signal.reason), "request ended while waiting for a shared upstream call", {
-          cause: signal.reason,
-        });
-      }
-      if (shared.collapsed) collapsedInto = shared.owner;
-      return shared.value;
-    };
+    const call = (signal: AbortSignal): Promise<UpstreamBooks> => upstreamCall(page, requestId, signal, (owner) => (collapsedInto = owner));
 
-    // The client's signal as the deadline reads it. Reading a Bun request's signal creates it, so
-    // answers that never call upstream skip it (keeps answers from the cache at their bench target).
-    let client: AbortSignal | undefined;
-    const deadline = startDeadline(o.requestTimeoutMs - reserveMs, () => (client = c.req.raw.signal));
     let outcome: Outcome<UpstreamBooks>;
-    try {
-      outcome = await o.strategy.execute(call, deadline);
-    } finally {
-      deadline.dispose();
+    if (o.stale === undefined) {
+      // The client's signal as the deadline reads it. Reading a Bun request's signal creates it, so
+      // answers that never call upstream skip it (keeps answers from the cache at their bench target).
+      let client: AbortSignal | undefined;
+      const deadline = startDeadline(o.requestTimeoutMs - reserveMs, () => (client = c.req.raw.signal));
+      try {
+        outcome = await o.strategy.execute(call, deadline);
+      } finally {
+        deadline.dispose();
+      }
+      if (collapsedInto !== undefined) c.set("logFields", { collapsed_into: collapsedInto });
+      if (outcome.kind === "fresh") o.lastGood.remember(outcome.value, page); // good, even if nobody waits for it
+      if (client?.aborted) return clientClosed(c);
+    } else {
+      // The client's leaving ends its part of the call, as without STALE_AFTER_MS, until it has its
+      // stale answer: from then on the call goes on without it, so it still refreshes the cache and
+      // the breaker still learns how it ended.
+      let client: AbortSignal | undefined;
+      const clientPart = new AbortController();
+      const leave = (): void => clientPart.abort(client?.reason);
+      const deadline = startDeadline(o.requestTimeoutMs - reserveMs, () => {
+        client = c.req.raw.signal;
+        if (client.aborted) leave();
+        else client.addEventListener("abort", leave, { once: true });
+        return clientPart.signal;
+      });
+      const execution = o.strategy.execute(call, deadline).then((done) => {
+        deadline.dispose();
+        if (done.kind === "fresh") o.lastGood.remember(done.value, page);
+        return done;
+      });
+      const first = await settledWithin(execution, o.stale.afterMs);
+      if (first === undefined) {
+        const cached = await o.lastGood.read(page);
+        if (cached !== undefined) {
+          client?.removeEventListener("abort", leave);
+          return cacheAnswer(c, page, cached, "booksvc; hit; detail=upstream-slow");
+        }
+      }
+      outcome = first ?? (await execution);
+      client?.removeEventListener("abort", leave);
+      if (collapsedInto !== undefined) c.set("logFields", { collapsed_into: collapsedInto });
+      if (client?.aborted) return clientClosed(c);
     }
-
-    if (collapsedInto !== undefined) c.set("logFields", { collapsed_into: collapsedInto });
-    if (outcome.kind === "fresh") o.lastGood.remember(outcome.value, page); // good, even if nobody waits for it
-    if (client?.aborted) return clientClosed(c);
 
     switch (outcome.kind) {
       case "fresh": {
@@ -126,13 +191,9 @@ export function booksHandler(o: BooksHandlerOptions) {
         // A slow cache read (Redis, up to its 250 ms budget) leaves a client time to go.
         if (performance.now() - readStarted > SLOW_CACHE_READ_MS && c.req.raw.signal.aborted) return clientClosed(c);
         if (cached !== undefined) {
-          o.metrics.answer("cache");
-          return c.body(cached.json, 200, {
-            ...JSON_TYPE,
-            "Cache-Status": "booksvc; hit",
-            Age: String(cached.ageSeconds),
-            ...linkHeader(page, cached),
-          });
+          // The probing is ours, in the background, not the next client's (pages with an answer to serve meanwhile).
+          if (o.stale?.breaker.isRejecting()) probeInBackground(o.stale, page);
+          return cacheAnswer(c, page, cached, "booksvc; hit");
         }
         o.metrics.answer("error");
         o.logger.debug({ request_id: requestId, err: outcome.cause }, "no cached answer to fall back to");
@@ -142,13 +203,23 @@ export function booksHandler(o: BooksHandlerOptions) {
         });
       }
 
-      case "failed":
+      case "failed": {
+        const pageCause = pageOnlyCause(outcome.error);
+        if (pageCause !== undefined) {
+          // This page alone failed (storagesvc is fine): its last good answer, or an error naming why.
+          const cached = o.strategy.usesCache ? await o.lastGood.read(page) : undefined;
+          if (cached !== undefined) return cacheAnswer(c, page, cached, "booksvc; hit");
+          o.metrics.answer("error");
+          o.logger.debug({ request_id: requestId, err: outcome.error }, "page failed");
+          return c.json({ error: pageCause }, 502);
+        }
         o.metrics.answer("error");
         // Detail stays in our log (debug: during an outage every request would log it).
         o.logger.debug({ request_id: requestId, err: outcome.error, status: outcome.status }, "upstream failed");
         return outcome.status === 504
           ? c.json({ error: "upstream did not answer in time" }, 504)
           : c.json({ error: "upstream failed" }, 502);
+      }
     }
   };
 }

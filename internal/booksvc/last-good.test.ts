@@ -9,7 +9,7 @@ const BOOKS = '[{"id":1,"title":"One book","author":"John Doe","desc":""}]';
 const OTHER = '[{"id":2,"title":"Second book","author":"Jane Doe","desc":""}]';
 const T0 = 1_700_000_000_000;
 /** A validated page, as the handler hands LastGood an upstream answer. */
-const pageOf = (json: string) => booksPageOf(parseBookList(json)!);
+const pageOf = (json: string) => booksPageOf(parseBookList(json)!, false);
 const page = (limit: number, after: bigint): PageQuery => ({ limit, after });
 
 function fakeClock(start = T0) {

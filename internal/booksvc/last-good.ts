@@ -3,8 +3,9 @@ import type { Logger } from "../logging/logger.ts";
 import { throttle } from "../logging/throttle.ts";
 import { canonicalPageParams, FIRST_PAGE, isFirstPage, type PageQuery } from "../books/page-query.ts";
 import type { Cache, KeyGroup } from "../recache/index.ts";
-import { type BooksPage, booksPageOf, parseBookList } from "./books.ts";
+import type { BooksPage } from "./books.ts";
 import type { BooksvcMetrics } from "./metrics.ts";
+import { pageOfStoredValue, storedPageValue } from "./stored-page.ts";
 
 /** A book list read back from the cache. */
 export interface CachedBooks extends BooksPage {
@@ -66,7 +67,7 @@ export class LastGood {
   readonly #pending = new Set<Promise<void>>();
   #failing = false;
   /** The last stored value validated, and its canonical JSON (undefined: not a book list): reads repeat the same one. */
-  #checked: { raw: string; page: BooksPage | undefined } | undefined;
+  #checked: { raw: string; limit: number; page: BooksPage | undefined } | undefined;
   readonly #notBookList: (key: string) => void;
 
   constructor(options: LastGoodOptions) {
@@ -92,7 +93,7 @@ export class LastGood {
    */
   async read(page: PageQuery = FIRST_PAGE): Promise<CachedBooks | undefined> {
     const key = this.keyOf(page);
-    const shared = await this.#readShared(key);
+    const shared = await this.#readShared(key, page);
     const held = this.#held(key);
     let newest = held;
     if (shared !== undefined && (held === undefined || shared.storedAt > held.storedAt)) {
@@ -100,8 +101,8 @@ export class LastGood {
       this.#hold(key, newest);
     }
     if (newest === undefined) return undefined;
-    const { json, count, lastId } = newest;
-    return { json, count, lastId, ageSeconds: Math.max(0, Math.floor((this.#o.now() - newest.storedAt) / 1000)) };
+    const { json, count, lastId, hasNext } = newest;
+    return { json, count, lastId, hasNext, ageSeconds: Math.max(0, Math.floor((this.#o.now() - newest.storedAt) / 1000)) };
   }
 
   /**
@@ -114,13 +115,13 @@ export class LastGood {
     const key = this.keyOf(page);
     const at = now();
     const held = this.#peek(key);
-    if (held?.saved && held.json === answer.json && at - held.storedAt < refreshMs) return;
+    if (held?.saved && held.json === answer.json && held.hasNext === answer.hasNext && at - held.storedAt < refreshMs) return;
     if (!isFirstPage(page) && this.#others === undefined) return; // CACHE_MAX_PAGES=1: the first page only
     // Held before the write, so concurrent answers do not all write.
-    const fresh: Held = { json: answer.json, count: answer.count, lastId: answer.lastId, storedAt: at, saved: true };
+    const fresh: Held = { json: answer.json, count: answer.count, lastId: answer.lastId, hasNext: answer.hasNext, storedAt: at, saved: true };
     this.#hold(key, fresh);
     const group = isFirstPage(page) ? undefined : this.#otherPages;
-    const write = cache.put(key, answer.json, ttlSeconds, group).then(
+    const write = cache.put(key, storedPageValue(answer, page), ttlSeconds, group).then(
       () => this.#recovered(),
       (error: unknown) => {
         fresh.saved = false;
@@ -162,7 +163,7 @@ export class LastGood {
   }
 
   /** The valid book list the shared cache holds under `key`; undefined when none, or when the cache failed. */
-  async #readShared(key: string): Promise<(BooksPage & { storedAt: number }) | undefined> {
+  async #readShared(key: string, query: PageQuery): Promise<(BooksPage & { storedAt: number }) | undefined> {
     let entry: Awaited<ReturnType<Cache["get"]>>;
     try {
       // No timer of our own: the cache already bounds its calls, and a second timer per read is paid by every answer from memory.
@@ -173,17 +174,17 @@ export class LastGood {
     }
     this.#recovered();
     if (entry === undefined) return undefined;
-    const page = this.#validPage(key, entry.value);
+    const page = this.#validPage(key, entry.value, query);
     return page === undefined ? undefined : { ...page, storedAt: entry.storedAt };
   }
 
   /** A stored value as a validated page; validated once per distinct value (reads repeat the same one). */
-  #validPage(key: string, raw: string): BooksPage | undefined {
+  #validPage(key: string, raw: string, query: PageQuery): BooksPage | undefined {
     const held = this.#peek(key);
-    if (raw === held?.json) return held;
-    if (this.#checked?.raw !== raw) {
-      const books = parseBookList(raw);
-      this.#checked = { raw, page: books === undefined ? undefined : booksPageOf(books) };
+    if (held !== undefined && raw === storedPageValue(held, query)) return held;
+    // The limit too: a stored book list says whether a next page follows by filling it.
+    if (this.#checked?.raw !== raw || this.#checked.limit !== query.limit) {
+      this.#checked = { raw, limit: query.limit, page: pageOfStoredValue(raw, query) };
     }
     if (this.#checked.page === undefined) this.#notBookList(key);
     return this.#checked.page;

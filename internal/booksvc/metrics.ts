@@ -42,7 +42,7 @@ export function createBooksvcMetrics({ registry, breakerState }: BooksvcMetricsO
   });
   const attempts = new Counter({
     name: "booksvc_upstream_attempts_total",
-    help: "Upstream attempts, by outcome (ok, network, timeout, server, throttled, client, invalid, deadline, client_closed).",
+    help: "Upstream attempts, by outcome (ok, network, timeout, server, throttled, client, invalid, too_large, deadline, client_closed).",
     labelNames: ["outcome"] as const,
     registers: [registry],
   });

@@ -90,6 +90,36 @@ describe("booksvc pages", () => {
     expect((await h.get("/?limit=2&after=6")).response.status).toBe(503);
   });
 
+  test("a page storagesvc's byte budget ended early links after its last row, fresh and from the cache", async () => {
+    const { up, h } = await setup();
+    // Asked for 10, storagesvc sent 3 rows and its Link after the third (PAGE_MAX_BYTES).
+    up.queue({ kind: "ok", books: books(6, 7, 8), link: '</books?limit=10&after=8>; rel="next"' });
+    const fresh = await h.get("/?limit=10&after=5");
+    expect(fresh.response.headers.get("Link")).toBe('</?limit=10&after=8>; rel="next"');
+    await h.booksvc.lastGood.settled();
+    up.status(503);
+    const cached = await h.get("/?limit=10&after=5");
+    expect(cached.response.headers.get("Cache-Status")).toBe("booksvc; hit");
+    expect(cached.response.headers.get("Link")).toBe('</?limit=10&after=8>; rel="next"');
+  });
+
+  test("a full page without storagesvc's Link is the last one: no Link, fresh or from the cache", async () => {
+    const { up, h } = await setup();
+    up.queue({ kind: "ok", books: books(6, 7), link: null });
+    expect((await h.get("/?limit=2&after=5")).response.headers.get("Link")).toBeNull();
+    await h.booksvc.lastGood.settled();
+    up.status(503);
+    const cached = await h.get("/?limit=2&after=5");
+    expect(cached.response.headers.get("Cache-Status")).toBe("booksvc; hit");
+    expect(cached.response.headers.get("Link")).toBeNull();
+  });
+
+  test("a Link that does not start after the page's last book is not the page asked for", async () => {
+    const { up, h } = await setup({ RESILIENCE_STRATEGY: "none" });
+    up.queue({ kind: "ok", books: books(6, 7), link: '</books?limit=2&after=99>; rel="next"' });
+    expect((await h.get("/?limit=2&after=5")).response.status).toBe(502);
+  });
+
   test("a client walking through random pages cannot make the cache hold more than CACHE_MAX_PAGES", async () => {
     const { up, h } = await setup({ CACHE_MAX_PAGES: "5" });
     up.ok(books(1, 2));

@@ -23,9 +23,11 @@ export function observePolicies(
   const subscriptions: IDisposable[] = [];
   if (breaker) {
     subscriptions.push(
-      breaker.policy.onBreak((reason) =>
-        logger.warn({ breaker: "open", open_ms: openMs, cause: describeFailure(reason) }, "circuit breaker opened"),
-      ),
+      breaker.policy.onBreak((reason) => {
+        // Held open by hand only for the instant a background probe closes it (Breaker.probe).
+        if (typeof reason === "object" && reason !== null && "isolated" in reason) return;
+        logger.warn({ breaker: "open", open_ms: openMs, cause: describeFailure(reason) }, "circuit breaker opened");
+      }),
       breaker.policy.onHalfOpen(() => logger.info({ breaker: "half-open" }, "circuit breaker half-open: probing upstream")),
       breaker.policy.onReset(() => logger.info({ breaker: "closed" }, "circuit breaker closed")),
     );

@@ -21,15 +21,25 @@ export type UpstreamErrorKind =
   | "client"
   /**
    * A 2xx answer whose body is not a valid book list (not JSON, not books, not JSON content,
-   * encoded, over the cap), or a status outside 2xx/4xx/5xx (a 3xx redirect is never followed).
+   * encoded), or a status outside 2xx/4xx/5xx (a 3xx redirect is never followed).
    */
-  | "invalid";
+  | "invalid"
+  /**
+   * A body over UPSTREAM_MAX_BODY_BYTES: rows too large for this page, a fault of the page and not
+   * of storagesvc, which answered. Asking again brings the same body.
+   */
+  | "too_large";
 
 export interface FailurePolicy {
   /** Worth another attempt (`retry`, `combined`). */
   retried: boolean;
   /** Counted by the circuit breaker as a sign that the upstream is unhealthy. */
   breakerFailure: boolean;
+  /**
+   * A failure of the page asked for only: answered with that page's last good answer (strategies
+   * that use the cache) or a 502 naming `cause`; every other page goes on as if nothing happened.
+   */
+  pageOnly?: { cause: string };
 }
 
 /**
@@ -47,6 +57,7 @@ export const UPSTREAM_FAILURES: Readonly<Record<UpstreamErrorKind, FailurePolicy
   client_closed: { retried: false, breakerFailure: false },
   throttled: { retried: true, breakerFailure: false },
   client: { retried: false, breakerFailure: false },
+  too_large: { retried: false, breakerFailure: false, pageOnly: { cause: "page too large" } },
 };
 
 export class UpstreamError extends Error {
@@ -92,6 +103,11 @@ export function isUpstreamError(err: unknown): err is UpstreamError {
  */
 export function isUpstreamFailure(err: unknown): boolean {
   return isUpstreamError(err) && UPSTREAM_FAILURES[err.kind].breakerFailure;
+}
+
+/** The cause to name when `err` failed only its own page (see `FailurePolicy.pageOnly`), else undefined. */
+export function pageOnlyCause(err: unknown): string | undefined {
+  return isUpstreamError(err) ? UPSTREAM_FAILURES[err.kind].pageOnly?.cause : undefined;
 }
 
 /** Worth another attempt. */

@@ -4,7 +4,7 @@ import { brotliCompressSync, deflateSync } from "node:zlib";
 import { DEFAULT_BOOKS, startFakeUpstream, type FakeUpstream } from "../../tools/kit/fake-upstream.ts";
 import type { ProbeOptions, ProbeResult } from "../../tools/kit/upstream-probe.ts";
 import { DeadlineExceededError } from "../resilience/index.ts";
-import { isRetryableUpstreamError } from "./upstream-error.ts";
+import { isRetryableUpstreamError, pageOnlyCause } from "./upstream-error.ts";
 import {
   createUpstreamClient,
   isUpstreamFailure,
@@ -261,7 +261,7 @@ describe("invalid answers", () => {
   test("a huge body with a Content-Length is rejected without reading it", async () => {
     const bytes = 64 * 1024 * 1024;
     upstream.huge(bytes);
-    await failure("invalid");
+    await failure("too_large");
     await eventually(() => upstream.abortedBodies >= 1);
     expect(upstream.hugeBytesSent).toBeLessThan(bytes / 2);
   });
@@ -271,7 +271,7 @@ describe("invalid answers", () => {
     const bytes = 64 * 1024 * 1024;
     upstream.huge(bytes, { declareLength: false });
     // Reads a MiB before it may stop: a longer attempt timeout, so a busy machine does not turn it into a timeout.
-    await failure("invalid", createUpstreamClient({ url: upstream.url, attemptTimeoutMs: 10_000 }));
+    await failure("too_large", createUpstreamClient({ url: upstream.url, attemptTimeoutMs: 10_000 }));
     await eventually(() => upstream.abortedBodies > before);
     expect(upstream.hugeBytesSent).toBeLessThan(bytes / 2);
   });
@@ -291,16 +291,20 @@ describe("invalid answers", () => {
     expect((await c.fetchBooks()).books).toEqual([{ id: 1, title: "Café €", author: "Zoë", desc: "" }]);
   });
 
-  test("a valid list just over a small cap is invalid, saying it exceeds the cap", async () => {
+  test("a valid list just over a small cap is too large, a failure of that page only", async () => {
     const small = createUpstreamClient({ url: upstream.url, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS, maxBodyBytes: 50 });
-    const err = await failure("invalid", small);
+    const err = await failure("too_large", small);
     expect(err.message).toStartWith("upstream body exceeds 50 bytes");
+    // storagesvc answered: nothing to tell the breaker, nothing another attempt would change.
+    expect(isUpstreamFailure(err)).toBe(false);
+    expect(isRetryableUpstreamError(err)).toBe(false);
+    expect(pageOnlyCause(err)).toBe("page too large");
   });
 
   test("a chunked body over the cap says it exceeds the cap", async () => {
     upstream.huge(4096, { declareLength: false });
     const small = createUpstreamClient({ url: upstream.url, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS, maxBodyBytes: 1024 });
-    expect((await failure("invalid", small)).message).toBe("upstream body exceeds 1024 bytes");
+    expect((await failure("too_large", small)).message).toBe("upstream body exceeds 1024 bytes");
   });
 });
 

@@ -1,6 +1,7 @@
 import { Bulkhead } from "../resilience/index.ts";
 import { canonicalPageParams, FIRST_PAGE, type PageQuery } from "../books/page-query.ts";
 import { type Book, type BooksPage, booksPageOf, parseBookList } from "./books.ts";
+import { nextPageAfter } from "./next-link.ts";
 import { UpstreamError } from "./upstream-error.ts";
 
 export { isUpstreamError, isUpstreamFailure, UpstreamError, type UpstreamErrorKind } from "./upstream-error.ts";
@@ -42,7 +43,7 @@ export interface UpstreamClientOptions {
    */
   attemptTimeoutMs: number;
   /**
-   * Largest accepted body (UPSTREAM_MAX_BODY_BYTES); a larger one is cancelled and is `invalid`.
+   * Largest accepted body (UPSTREAM_MAX_BODY_BYTES); a larger one is cancelled and is `too_large`.
    * Only identity-encoded bodies are accepted, so these are decoded bytes. Default 1 MiB.
    */
   maxBodyBytes?: number;
@@ -169,7 +170,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     const declaredLength = Number(response.headers.get("content-length") ?? NaN);
     if (declaredLength > maxBodyBytes) {
       cancelBody(response);
-      throw new UpstreamError("invalid", `upstream body exceeds ${maxBodyBytes} bytes (Content-Length ${declaredLength})`, { status });
+      throw new UpstreamError("too_large", `upstream body exceeds ${maxBodyBytes} bytes (Content-Length ${declaredLength})`, { status });
     }
 
     let text: string;
@@ -189,7 +190,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     if (notThePage !== undefined) {
       throw new UpstreamError("invalid", `upstream answered ${status} with books that are not the page asked for: ${notThePage}`, { status });
     }
-    return { books, ...booksPageOf(books) };
+    const nextAfter = nextPageAfter(response.headers.get("link"));
+    if (nextAfter !== undefined && (books.length === 0 || nextAfter !== BigInt(books.at(-1)!.id))) {
+      throw new UpstreamError("invalid", `upstream answered ${status} with a next link after ${nextAfter}, not after its last book`, { status });
+    }
+    return { books, ...booksPageOf(books, nextAfter !== undefined) };
   }
 
   // One URL per page, in canonical form; the first page's is built once.
@@ -270,7 +275,7 @@ function cancelBody(response: Response): void {
 
 /**
  * Reads the body up to `maxBytes` and decodes it as UTF-8. Over the cap, the
- * rest is cancelled and an `invalid` UpstreamError is thrown; a stream error
+ * rest is cancelled and a `too_large` UpstreamError is thrown; a stream error
  * (reset, abort) is rethrown for the caller to classify.
  */
 async function readBodyCapped(response: Response, maxBytes: number, utf8: TextDecoder): Promise<string> {
@@ -285,7 +290,7 @@ async function readBodyCapped(response: Response, maxBytes: number, utf8: TextDe
       if (done) break;
       total += value.byteLength;
       if (total > maxBytes) {
-        throw new UpstreamError("invalid", `upstream body exceeds ${maxBytes} bytes`, { status: response.status });
+        throw new UpstreamError("too_large", `upstream body exceeds ${maxBytes} bytes`, { status: response.status });
       }
       chunks.push(value);
     }

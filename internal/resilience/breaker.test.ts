@@ -121,3 +121,54 @@ describe("createBreaker", () => {
     expect(b.state()).toBe("open");
   });
 });
+
+describe("Breaker.probe: a background call that no client waits for", () => {
+  test("runs while the breaker is open, before the open period ends, and its success closes it", async () => {
+    at(0);
+    const b = createBreaker({ failureThreshold: 2, openMs: 5000, intervalMs: 10_000, isFailure });
+    await expect(b.execute(fail(), signal)).rejects.toThrow();
+    await expect(b.execute(fail(), signal)).rejects.toThrow();
+    at(1000);
+    expect(b.isRejecting()).toBe(true);
+    const resets: unknown[] = [];
+    b.policy.onReset(() => resets.push("closed"));
+    expect(await b.probe(ok, signal)).toBe("books");
+    expect(b.state()).toBe("closed");
+    expect(resets).toEqual(["closed"]);
+    // The failures from before count no more: one new failure does not reopen it (threshold 2).
+    await expect(b.execute(fail(), signal)).rejects.toThrow();
+    expect(b.state()).toBe("closed");
+  });
+
+  test("a failed probe leaves the breaker open, with the same open period", async () => {
+    at(0);
+    const b = createBreaker({ failureThreshold: 1, openMs: 5000, intervalMs: 10_000, isFailure });
+    await expect(b.execute(fail(), signal)).rejects.toThrow();
+    at(1000);
+    await expect(b.probe(fail(), signal)).rejects.toThrow("upstream down");
+    expect(b.state()).toBe("open");
+    expect(b.retryAfterMs()).toBe(4000);
+  });
+
+  test("a success while a client's half-open probe is in flight closes the breaker too", async () => {
+    at(0);
+    const b = createBreaker({ failureThreshold: 1, openMs: 5000, intervalMs: 10_000, isFailure });
+    await expect(b.execute(fail(), signal)).rejects.toThrow();
+    at(5000);
+    const hung = deferred<string>();
+    const clientProbe = b.execute(() => hung.promise, signal);
+    expect(b.isRejecting()).toBe(true);
+    expect(await b.probe(ok, signal)).toBe("books");
+    expect(b.isRejecting()).toBe(false);
+    hung.resolve("late");
+    expect(await clientProbe).toBe("late");
+    expect(b.state()).toBe("closed");
+  });
+
+  test("while closed it counts like any call", async () => {
+    at(0);
+    const b = createBreaker({ failureThreshold: 1, openMs: 5000, intervalMs: 10_000, isFailure });
+    await expect(b.probe(fail(), signal)).rejects.toThrow();
+    expect(b.state()).toBe("open");
+  });
+});

@@ -45,6 +45,12 @@ export interface Breaker {
    * when isRejecting(), never queues.
    */
   execute<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T>;
+  /**
+   * A background probe, which no client waits for: while the breaker is not closed, `fn` runs
+   * at once, without waiting for the open period to end, and its success closes the breaker; its
+   * failure leaves the breaker as it is. While closed it is an ordinary `execute`.
+   */
+  probe<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T>;
 }
 
 /**
@@ -53,8 +59,9 @@ export interface Breaker {
  * Built once and shared by every request: that is the point of a breaker.
  */
 export function createBreaker(options: BreakerOptions): Breaker {
+  const counts = new ConsecutiveWindowBreaker(options.failureThreshold, options.intervalMs);
   const policy = circuitBreaker(handleWhen(options.isFailure), {
-    breaker: new ConsecutiveWindowBreaker(options.failureThreshold, options.intervalMs),
+    breaker: counts,
     halfOpenAfter: options.openMs,
   });
   // cockatiel records the break time privately; keep our own copy (same clock, same tick).
@@ -99,6 +106,18 @@ export function createBreaker(options: BreakerOptions): Breaker {
       // period turns cockatiel's state to HalfOpen synchronously, so the next one
       // sees the probe in flight.
       return policy.execute(({ signal: s }) => fn(s), signal);
+    },
+    async probe(fn, signal) {
+      if (policy.state === CircuitState.Closed) return policy.execute(({ signal: s }) => fn(s), signal);
+      const value = await fn(signal);
+      // Read again: `fn` took time, and a client's probe may have closed it meanwhile.
+      if ((policy.state as CircuitState) !== CircuitState.Closed) {
+        counts.success(CircuitState.HalfOpen); // a new window: no failure from before the outage counts
+        // cockatiel closes a breaker only after its own half-open call; holding it open by hand and
+        // letting go is its one way to close it from outside (onBreak says `isolated` meanwhile).
+        policy.isolate().dispose();
+      }
+      return value;
     },
   };
   return breaker;

@@ -296,6 +296,9 @@ failure is a network error, a timeout, a \`5xx\`, a redirect, or a body that is 
 | \`combined\` | retries (at most \`RETRY_MAX_RETRIES\`) through the breaker; when they run out or the breaker is open, the last good answer |
 
 With no last good answer to give, the answer is \`503\` with \`Retry-After\`, never \`200\` with an empty body.
+With \`STALE_AFTER_MS\` (\`breaker\`, \`combined\`), a client of a page that has a last good answer waits at most
+that long for storagesvc, then gets the last good answer (\`Cache-Status: booksvc; hit; detail=upstream-slow\`).
+An answer over \`UPSTREAM_MAX_BODY_BYTES\` fails its page only: its last good answer, or \`502\` naming the cause.
 ${COMMON_RULES}`,
     },
     servers: [{ url: "http://localhost:8081", description: "`HTTP_PORT` at its default" }],
@@ -318,9 +321,9 @@ canonical form), or that page's last good answer when the strategy falls back to
               headers: withRequestId({
                 "Cache-Status": {
                   description:
-                    "`booksvc; fwd=miss`: fresh from storagesvc. `booksvc; fwd=miss; collapsed`: fresh, from an upstream call this request shared with concurrent ones for the same page. `booksvc; hit`: the last good answer, from the cache.",
+                    "`booksvc; fwd=miss`: fresh from storagesvc. `booksvc; fwd=miss; collapsed`: fresh, from an upstream call this request shared with concurrent ones for the same page. `booksvc; hit`: the last good answer, from the cache. `booksvc; hit; detail=upstream-slow`: the last good answer, because storagesvc had not answered within `STALE_AFTER_MS`.",
                   required: true,
-                  schema: { type: "string", enum: ["booksvc; fwd=miss", "booksvc; fwd=miss; collapsed", "booksvc; hit"] },
+                  schema: { type: "string", enum: ["booksvc; fwd=miss", "booksvc; fwd=miss; collapsed", "booksvc; hit", "booksvc; hit; detail=upstream-slow"] },
                 },
                 Age: {
                   description: "With `Cache-Status: booksvc; hit` only: seconds since the answer was stored.",
@@ -328,7 +331,7 @@ canonical form), or that page's last good answer when the strategy falls back to
                   schema: { type: "integer", minimum: 0 },
                 },
                 Link: {
-                  description: "On a full page only: the next page, in booksvc's own URL space.",
+                  description: "When storagesvc's answer linked to a next page: that page, in booksvc's own URL space.",
                   required: false,
                   schema: { type: "string", pattern: '^</\\?limit=[0-9]+&after=[0-9]+>; rel="next"$' },
                 },
@@ -337,7 +340,8 @@ canonical form), or that page's last good answer when the strategy falls back to
             },
             "400": ref("responses", "BadParameter"),
             "502": {
-              description: "storagesvc failed and the strategy does not fall back (`none`; `breaker` while closed).",
+              description:
+                "storagesvc failed and the strategy does not fall back (`none`; `breaker` while closed), or this page alone failed (`page too large`) and has no last good answer.",
               headers: withRequestId(),
               ...jsonContent(ref("schemas", "Error")),
             },

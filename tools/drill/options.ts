@@ -25,8 +25,9 @@ export interface DrillOptions {
 export const USAGE = `bun run drill [options]
 
 Starts the real services (embedded PGlite unless DATABASE_URL is set) with one fresh booksvc per
-strategy, side by side, each with its own clients, and runs three faults in turn through the fault
-proxies: database down, storagesvc down, database slow (answers later than UPSTREAM_TIMEOUT_MS).
+strategy, side by side, each with its own clients, and runs four faults in turn: database down,
+storagesvc down (through the fault proxies), storagesvc frozen (SIGSTOP, then SIGCONT), database
+slow (answers later than UPSTREAM_TIMEOUT_MS).
 
   --duration <s>         length of each fault (default 20)
   --rate <n>             requests per second to each strategy, at fixed times whether or not

@@ -35,6 +35,36 @@ describe("fake upstream", () => {
     }
   });
 
+  test("a page that fills its limit links onward, like storagesvc; `link` overrides it", async () => {
+    const upstream = await startFakeUpstream();
+    try {
+      const link = async (query: string) => (await fetch(`${upstream.url}?${query}`)).headers.get("link");
+      expect(await link("limit=2&after=0")).toBe('</books?limit=2&after=2>; rel="next"');
+      expect(await link("limit=3&after=0")).toBeNull();
+      upstream.queue({ kind: "ok", books: [DEFAULT_BOOKS[0]], link: '</books?limit=3&after=1>; rel="next"' }, { kind: "ok", link: null });
+      expect(await link("limit=3&after=0")).toBe('</books?limit=3&after=1>; rel="next"');
+      expect(await link("limit=2&after=0")).toBeNull();
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  test("forPath answers one path its own way, whatever the default and the queue", async () => {
+    const upstream = await startFakeUpstream();
+    try {
+      upstream.forPath("/books?limit=1&after=5", { kind: "status", code: 500 });
+      upstream.queue({ kind: "status", code: 503 });
+      const status = async (query: string) => (await fetch(`${upstream.url}?${query}`)).status;
+      expect(await status("limit=1&after=5")).toBe(500);
+      expect(await status("limit=1&after=6")).toBe(503);
+      expect(await status("limit=1&after=6")).toBe(200);
+      upstream.forPath("/books?limit=1&after=5", undefined);
+      expect(await status("limit=1&after=5")).toBe(200);
+    } finally {
+      await upstream.close();
+    }
+  });
+
   test("delay holds the answer back", async () => {
     const upstream = await startFakeUpstream();
     try {

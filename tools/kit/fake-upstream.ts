@@ -22,8 +22,12 @@ export const DEFAULT_BOOKS = [
 ] as const;
 
 export type FakeBehaviour =
-  /** 200 application/json with `books` (default: the article's two books). */
-  | { kind: "ok"; books?: unknown }
+  /**
+   * 200 application/json with `books` (default: the article's two books) and, like storagesvc, a
+   * `Link` to the next page when they fill the `limit` asked for; `link` sends that `Link`
+   * instead (a page storagesvc's byte budget ended early), `null` none.
+   */
+  | { kind: "ok"; books?: unknown; link?: string | null }
   /** Any status with a body (default `{"error":"..."}`) and extra headers. */
   | { kind: "status"; code: number; body?: string; headers?: Record<string, string> }
   /** Accepts the request and never answers. */
@@ -90,6 +94,11 @@ export interface FakeUpstream {
   resetMidBody(): void;
   stallMidBody(): void;
   closeImmediately(): void;
+  /**
+   * Answers requests whose path (with its query, e.g. `/books?limit=10&after=5`) is `path` with
+   * `behaviour` from now on, whatever the default and the queue say; `undefined` ends it.
+   */
+  forPath(path: string, behaviour: FakeBehaviour | undefined): void;
   /** Waits `ms` before every answer (on top of the behaviour). 0 turns it off. */
   delay(ms: number): void;
   /**
@@ -139,6 +148,7 @@ export interface FakeUpstreamOptions {
 export async function startFakeUpstream({ host = "127.0.0.1" }: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
   let defaultBehaviour: FakeBehaviour = { kind: "ok" };
   const pending: FakeBehaviour[] = [];
+  const byPath = new Map<string, FakeBehaviour>();
   let delayMs = 0;
   /** While set, answers wait for it (see `hold`). */
   let held: { released: Promise<void>; release: () => void } | undefined;
@@ -202,7 +212,7 @@ export async function startFakeUpstream({ host = "127.0.0.1" }: FakeUpstreamOpti
         attempts += 1;
         requests.push({ method, path, headers, connection: state.id });
         for (const wake of attemptWaiters) wake();
-        const behaviour = pending.shift() ?? defaultBehaviour;
+        const behaviour = byPath.get(path) ?? pending.shift() ?? defaultBehaviour;
         requestsInProgress += 1;
         maxConcurrentRequests = Math.max(maxConcurrentRequests, requestsInProgress);
         let keepGoing: boolean;
@@ -210,7 +220,7 @@ export async function startFakeUpstream({ host = "127.0.0.1" }: FakeUpstreamOpti
           if (delayMs > 0) await sleep(delayMs);
           if (held !== undefined) await held.released;
           if (state.closed) return;
-          keepGoing = await answer(state, behaviour, headers["connection"]?.toLowerCase() === "close");
+          keepGoing = await answer(state, behaviour, path, headers["connection"]?.toLowerCase() === "close");
         } finally {
           requestsInProgress -= 1;
         }
@@ -264,10 +274,13 @@ export async function startFakeUpstream({ host = "127.0.0.1" }: FakeUpstreamOpti
   }
 
   /** Answers one request; returns whether the connection may carry another one. */
-  async function answer(state: ConnectionState, behaviour: FakeBehaviour, clientWantsClose: boolean): Promise<boolean> {
+  async function answer(state: ConnectionState, behaviour: FakeBehaviour, path: string, clientWantsClose: boolean): Promise<boolean> {
     switch (behaviour.kind) {
-      case "ok":
-        return sendSimple(state, 200, "application/json", JSON.stringify(behaviour.books ?? DEFAULT_BOOKS), {}, clientWantsClose);
+      case "ok": {
+        const books = behaviour.books ?? DEFAULT_BOOKS;
+        const link = behaviour.link === undefined ? storagesvcLink(path, books) : behaviour.link;
+        return sendSimple(state, 200, "application/json", JSON.stringify(books), link === null ? {} : { Link: link }, clientWantsClose);
+      }
       case "status":
         return sendSimple(
           state,
@@ -395,6 +408,10 @@ export async function startFakeUpstream({ host = "127.0.0.1" }: FakeUpstreamOpti
     resetMidBody: () => setDefault({ kind: "resetMidBody" }),
     stallMidBody: () => setDefault({ kind: "stallMidBody" }),
     closeImmediately: () => setDefault({ kind: "closeImmediately" }),
+    forPath: (path, behaviour) => {
+      if (behaviour === undefined) byPath.delete(path);
+      else byPath.set(path, behaviour);
+    },
     delay: (ms) => {
       delayMs = ms;
     },
@@ -438,4 +455,13 @@ export async function startFakeUpstream({ host = "127.0.0.1" }: FakeUpstreamOpti
       await closed;
     },
   };
+}
+
+/** storagesvc's `Link` for `books` answered to `path`: a page that fills its `limit` links onward. */
+function storagesvcLink(path: string, books: unknown): string | null {
+  const limit = Number(new URL(path, "http://fake.invalid/").searchParams.get("limit") ?? 100);
+  if (!Array.isArray(books) || books.length === 0 || books.length !== limit) return null;
+  const last: unknown = books.at(-1);
+  const id = typeof last === "object" && last !== null && "id" in last ? last.id : undefined;
+  return typeof id === "number" ? `</books?limit=${limit}&after=${id}>; rel="next"` : null;
 }
