@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import postgres, { type Sql } from "postgres";
-import { createBooksRepository } from "../internal/storagesvc/books-repository.ts";
+import { migrateBooksTable } from "../internal/storagesvc/books-table-migration.ts";
 import { PgCluster } from "../tools/kit/pg-cluster.ts";
 import { REPO_ROOT } from "../tools/kit/service-process.ts";
 
@@ -42,9 +42,7 @@ describe("books_reader, from the init script", () => {
     expect(await runInitScript({ BOOKS_READER_PASSWORD: "local-only" })).toEqual({ code: 0, stderr: "" });
     // The migration, as the owner (what `storagesvc migrate` runs), after the role exists.
     const owner = postgres(cluster.url("crud"), { max: 1, onnotice: () => {} });
-    const repository = createBooksRepository(owner);
-    await repository.migrate();
-    await repository.seedIfEmpty();
+    await migrateBooksTable(owner);
     await owner.end();
     reader = postgres(`postgres://books_reader@127.0.0.1:${cluster.port}/crud`, { max: 1, onnotice: () => {} });
   });

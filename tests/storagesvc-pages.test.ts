@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import postgres, { type Sql } from "postgres";
 import { toBookList } from "../internal/booksvc/books.ts";
-import { createBooksRepository } from "../internal/storagesvc/index.ts";
 import { createFreshDatabase, type FreshDatabase } from "../tools/kit/postgres.ts";
-import { seedBooks } from "../tools/kit/seed-books.ts";
+import { createEmptyBooksTable, seedBooks } from "../tools/kit/seed-books.ts";
 import type { ServiceProcess } from "../tools/kit/service-process.ts";
 import { startStoragesvcProcess } from "../tools/kit/storagesvc-process.ts";
 
@@ -31,7 +30,7 @@ async function freshDatabase(prepare?: (sql: Sql) => Promise<void>): Promise<{ u
 
 /** Creates storagesvc's own table, then fills it with `rows` books (ids 1..rows). */
 const tableOf = (rows: number) => async (sql: Sql) => {
-  await createBooksRepository(sql).migrate();
+  await createEmptyBooksTable(sql);
   await seedBooks(sql, rows);
 };
 
@@ -143,7 +142,7 @@ test("books inserted anywhere while a client pages neither repeat nor hide the b
   // pager would see the rows behind it shift and answer some books twice.
   const rows = 20_000;
   const { url, sql } = await freshDatabase(async (sql) => {
-    await createBooksRepository(sql).migrate();
+    await createEmptyBooksTable(sql);
     await sql`insert into books (id, title, author) select 2 * n, 'Book ' || n, 'A' from generate_series(1, ${rows}::int) as n`;
   });
   const service = await startService(url);

@@ -8,10 +8,10 @@ describe("parsePageQuery", () => {
     expect(parse({})).toEqual({ ok: true, query: { limit: 100, after: 0n } });
   });
 
-  test("reads canonical integers, up to PostgreSQL's largest bigint for after", () => {
-    expect(parse({ limit: ["1000"], after: ["9223372036854775807"] })).toEqual({
+  test("reads canonical integers, up to 2^53-1 (the largest exact JSON number) for after", () => {
+    expect(parse({ limit: ["1000"], after: ["9007199254740991"] })).toEqual({
       ok: true,
-      query: { limit: 1000, after: 9_223_372_036_854_775_807n },
+      query: { limit: 1000, after: 9_007_199_254_740_991n },
     });
   });
 
@@ -21,7 +21,8 @@ describe("parsePageQuery", () => {
     [{ limit: ["010"] }, "limit"],
     [{ limit: ["1", "2"] }, "limit"],
     [{ after: ["-1"] }, "after"],
-    [{ after: ["9223372036854775808"] }, "after"],
+    [{ after: ["9007199254740992"] }, "after"],
+    [{ after: ["9223372036854775807"] }, "after"],
     [{ after: ["1e3"] }, "after"],
   ])("refuses %p, naming %s", (query, name) => {
     const result = parse(query);
@@ -46,5 +47,9 @@ describe("page helpers", () => {
     expect(nextPageLink("/books", query, 2, 7)).toBe('</books?limit=2&after=7>; rel="next"');
     expect(nextPageLink("/", query, 2, 7)).toBe('</?limit=2&after=7>; rel="next"');
     expect(nextPageLink("/", query, 1, 7)).toBeUndefined();
+  });
+
+  test("a page the byte budget ended links onward from its last book", () => {
+    expect(nextPageLink("/books", { limit: 1000, after: 0n }, 5, 5, true)).toBe('</books?limit=1000&after=5>; rel="next"');
   });
 });

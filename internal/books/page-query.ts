@@ -3,14 +3,17 @@ import { z } from "zod";
 /** One page of the books (storagesvc `GET /books`, booksvc `GET /`): at most `limit` books whose id is greater than `after`, by id. */
 export interface PageQuery {
   limit: number;
-  /** A bigint: the contract accepts any id up to PostgreSQL's bigint, beyond a JS number's exact range. */
+  /** A bigint, as PostgreSQL compares it with the id column; at most MAX_PAGE_AFTER. */
   after: bigint;
 }
 
 export const DEFAULT_PAGE_LIMIT = 100;
 export const MAX_PAGE_LIMIT = 1000;
-/** PostgreSQL's largest bigint: no id can be greater, so larger cursors are refused rather than sent to the database. */
-export const MAX_PAGE_AFTER = 9_223_372_036_854_775_807n;
+/**
+ * 2^53−1: the largest id a JSON number carries exactly, so the largest any page can end with.
+ * A larger cursor could only come from a rounded id, and would skip or repeat books.
+ */
+export const MAX_PAGE_AFTER = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * A canonical decimal integer: no sign, no leading zero, no spaces, no exponent, at most 19 digits
@@ -76,12 +79,13 @@ export function canonicalPageParams(query: PageQuery): string {
 
 /**
  * The `Link` header of a page whose `count` books end at id `lastId`, pointing at `path` in
- * canonical form, or `undefined` for a short page. A full page always links onward, even when it
+ * canonical form, or `undefined` for a short page. A page the byte budget ended (`cutShort`)
+ * links onward like a full one, from its last book. A full page always links onward, even when it
  * happens to hold the last book: the next page is then `[]`, one cheap index probe. Fetching
  * `limit + 1` rows instead would hide the link on a full last page (a full page carries it), and
  * a keyset cursor stays valid for books added later, so "maybe more" is the honest answer.
  */
-export function nextPageLink(path: string, query: PageQuery, count: number, lastId: number | bigint | undefined): string | undefined {
-  if (count < query.limit || lastId === undefined) return undefined;
+export function nextPageLink(path: string, query: PageQuery, count: number, lastId: number | bigint | undefined, cutShort = false): string | undefined {
+  if ((count < query.limit && !cutShort) || lastId === undefined) return undefined;
   return `<${path}?${canonicalPageParams({ limit: query.limit, after: BigInt(lastId) })}>; rel="next"`;
 }

@@ -2,6 +2,7 @@ import type { Hono } from "hono";
 import type { Logger } from "../logging/logger.ts";
 import type { Readiness } from "./readiness.ts";
 import { DEFAULT_GRACE_MS } from "../config/env.ts";
+import { withOriginFormUrls } from "./origin-form-url.ts";
 
 export interface StartServerOptions {
   // biome-ignore lint: any Hono app, whatever its env type
@@ -50,7 +51,9 @@ export function startServer({
   idleTimeoutS = 10,
   sleep = Bun.sleep,
 }: StartServerOptions): RunningServer {
-  const server = Bun.serve({ fetch: app.fetch, port, hostname, idleTimeout: idleTimeoutS });
+  // The origin only completes a Host-less request's URL for routing; nothing builds links from it.
+  const fetch = withOriginFormUrls(app.fetch, "http://localhost");
+  const server = Bun.serve({ fetch, port, hostname, idleTimeout: idleTimeoutS });
   const boundPort = server.port ?? port;
   logger.info({ port: boundPort }, "listening");
   return {

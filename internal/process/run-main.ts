@@ -1,6 +1,7 @@
 import { ConfigError, type EnvRecord, type ListenAddress } from "../config/env.ts";
 import type { LogLevel } from "../logging/levels.ts";
 import { probeHealth } from "../httpx/healthcheck.ts";
+import { describeError } from "../logging/describe-error.ts";
 import { createLogger, flushLogger, type Logger } from "../logging/logger.ts";
 
 /** What a service's `main.ts` hands to `runMain`. */
@@ -11,6 +12,11 @@ export interface ServiceMain<C extends { HTTP_PORT: ListenAddress; LOG_LEVEL: Lo
   readConfig(env: EnvRecord): C;
   /** Serves until `signal` aborts, then stops gracefully and resolves. */
   run(config: C, deps: { logger: Logger }, signal: AbortSignal): Promise<void>;
+  /**
+   * One-off commands by name (`storagesvc migrate`), run instead of serving when named as the
+   * first argument: resolving exits 0, throwing logs the error, says it on stderr and exits 1.
+   */
+  commands?: Record<string, (config: C, deps: { logger: Logger }) => Promise<void>>;
 }
 
 export const EXIT_OK = 0;
@@ -19,7 +25,7 @@ export const EXIT_BAD_CONFIG = 2;
 
 /**
  * The only place that decides how the process ends. `healthcheck` as first argument probes the
- * local `/healthz` instead of serving. Bad configuration: one line per problem on stderr, exit 2,
+ * local `/healthz` instead of serving; the name of one of `service.commands` runs that command. Bad configuration: one line per problem on stderr, exit 2,
  * nothing started. SIGTERM/SIGINT: graceful stop, exit 0.
  */
 export async function runMain<C extends { HTTP_PORT: ListenAddress; LOG_LEVEL: LogLevel }>(
@@ -39,6 +45,8 @@ export async function runMain<C extends { HTTP_PORT: ListenAddress; LOG_LEVEL: L
   if (argv[0] === "healthcheck") process.exit((await probeHealth(config.HTTP_PORT)) ? EXIT_OK : EXIT_FAILURE);
 
   const logger = createLogger({ app: service.app, level: config.LOG_LEVEL });
+  const command = argv[0] === undefined ? undefined : service.commands?.[argv[0]];
+  if (command !== undefined) process.exit(await runCommand(`${service.app} ${argv[0]}`, () => command(config, { logger }), logger));
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (stop.signal.aborted) return;
@@ -58,4 +66,18 @@ export async function runMain<C extends { HTTP_PORT: ListenAddress; LOG_LEVEL: L
   }
   await flushLogger(logger);
   process.exit(code);
+}
+
+/** Runs a one-off command: its exit code, with a failure both logged and said on stderr. */
+async function runCommand(name: string, command: () => Promise<void>, logger: Logger): Promise<number> {
+  let code = EXIT_OK;
+  try {
+    await command();
+  } catch (error) {
+    logger.fatal({ err: error }, `${name} failed`);
+    process.stderr.write(`${name}: ${describeError(error)}\n`);
+    code = EXIT_FAILURE;
+  }
+  await flushLogger(logger);
+  return code;
 }

@@ -2,7 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { Registry } from "prom-client";
 import { Readiness } from "../httpx/index.ts";
 import { createStoragesvcApp } from "./app.ts";
-import type { Book } from "./book.ts";
+import type { Book, BookPage } from "./book.ts";
+import { UnsendableIdError } from "./book-id.ts";
 import { DatabaseUnavailableError } from "./database-error.ts";
 import type { PageQuery } from "../books/page-query.ts";
 import type { BookSource } from "./ready-books.ts";
@@ -12,6 +13,8 @@ const BOOKS: Book[] = [
   { id: 1, title: "One book", author: "John Doe", desc: "" },
   { id: 2, title: "Second book", author: "Jane Doe", desc: "" },
 ];
+
+const pageOf = (books: Book[], cutShort = false): BookPage => ({ books, json: JSON.stringify(books), cutShort });
 
 function appWith(page: BookSource["page"]) {
   const { logger, lines } = captureLogger();
@@ -28,14 +31,14 @@ function numberedBooks(count: number) {
     for (let id = Number(query.after) + 1; id <= count && books.length < query.limit; id++) {
       books.push({ id, title: `Book ${id}`, author: "A", desc: "" });
     }
-    return books;
+    return pageOf(books);
   };
   return { asked, ...appWith(page) };
 }
 
 describe("GET /books", () => {
   test("answers 200 with the books as a JSON array", async () => {
-    const { app } = appWith(async () => BOOKS);
+    const { app } = appWith(async () => pageOf(BOOKS));
     const response = await app.request("/books");
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toStartWith("application/json");
@@ -84,11 +87,11 @@ describe("GET /books", () => {
     ["limit=1e2", "limit", "from 1 to 1000"],
     ["limit=%205", "limit", "from 1 to 1000"],
     ["limit=5&limit=6", "limit", "from 1 to 1000"],
-    ["after=-1", "after", "from 0 to 9223372036854775807"],
-    ["after=abc", "after", "from 0 to 9223372036854775807"],
-    ["after=", "after", "from 0 to 9223372036854775807"],
-    ["after=9223372036854775808", "after", "from 0 to 9223372036854775807"],
-    ["after=99999999999999999999999999", "after", "from 0 to 9223372036854775807"],
+    ["after=-1", "after", "from 0 to 9007199254740991"],
+    ["after=abc", "after", "from 0 to 9007199254740991"],
+    ["after=", "after", "from 0 to 9007199254740991"],
+    ["after=9223372036854775808", "after", "from 0 to 9007199254740991"],
+    ["after=99999999999999999999999999", "after", "from 0 to 9007199254740991"],
   ])("answers ?%s with 400 naming %s and its range, without reading books", async (search, name, range) => {
     const { app, asked } = numberedBooks(2);
     const response = await app.request(`/books?${search}`);
@@ -110,12 +113,40 @@ describe("GET /books", () => {
 
   test("accepts the largest cursor the contract allows", async () => {
     const { app, asked } = numberedBooks(2);
-    expect((await app.request("/books?after=9223372036854775807&limit=1000")).status).toBe(200);
-    expect(asked).toEqual([{ limit: 1000, after: 9_223_372_036_854_775_807n }]);
+    expect((await app.request("/books?after=9007199254740991&limit=1000")).status).toBe(200);
+    expect(asked).toEqual([{ limit: 1000, after: 9_007_199_254_740_991n }]);
+  });
+
+  test("a page the byte budget ended links onward from its last book", async () => {
+    const { app } = appWith(async () => pageOf(BOOKS, true));
+    const response = await app.request("/books?limit=1000");
+    expect(((await response.json()) as Book[]).map((book) => book.id)).toEqual([1, 2]);
+    expect(response.headers.get("link")).toBe('</books?limit=1000&after=2>; rel="next"');
+  });
+
+  test("an id JSON cannot carry exactly is a 500 naming the problem, logged as an error", async () => {
+    const { app, lines } = appWith(async () => {
+      throw new UnsendableIdError("9007199254740993");
+    });
+    const response = await app.request("/books");
+    expect(response.status).toBe(500);
+    expect(await response.json()).toEqual({ error: "book id 9007199254740993 is above 2^53-1 (9007199254740991), the largest a JSON number carries exactly" });
+    expect(lines.find((line) => line.level === "error")).toMatchObject({ id: "9007199254740993" });
+  });
+
+  test("a missing books table is a 503 like any outage, logged as an error", async () => {
+    const cause = Object.assign(new Error('relation "books" does not exist'), { code: "42P01" });
+    const { app, lines } = appWith(async () => {
+      throw new DatabaseUnavailableError("listing books failed", { cause });
+    });
+    const response = await app.request("/books");
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ error: "database unavailable" });
+    expect(lines.find((line) => line.level === "error")?.msg).toStartWith("books table missing");
   });
 
   test("answers an empty table as [] (never null)", async () => {
-    const { app } = appWith(async () => []);
+    const { app } = appWith(async () => pageOf([]));
     expect(await (await app.request("/books")).text()).toBe("[]");
   });
 
@@ -144,14 +175,14 @@ describe("GET /books", () => {
   });
 
   test("answers other methods with 405 JSON", async () => {
-    const { app } = appWith(async () => BOOKS);
+    const { app } = appWith(async () => pageOf(BOOKS));
     const response = await app.request("/books", { method: "DELETE" });
     expect(response.status).toBe(405);
     expect(response.headers.get("content-type")).toStartWith("application/json");
   });
 
   test("writes one request log line per request, with the request id", async () => {
-    const { app, lines } = appWith(async () => BOOKS);
+    const { app, lines } = appWith(async () => pageOf(BOOKS));
     await app.request("/books", { headers: { "X-Request-Id": "abc-123" } });
     const requests = lines.filter((line) => line.msg === "request");
     expect(requests).toHaveLength(1);

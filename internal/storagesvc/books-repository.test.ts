@@ -1,7 +1,10 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Sql } from "postgres";
+import { databasePerTest } from "../../tools/kit/database-per-test.ts";
 import { createFreshDatabase, type FreshDatabase } from "../../tools/kit/postgres.ts";
-import { seedBooks } from "../../tools/kit/seed-books.ts";
+import { createEmptyBooksTable, seedBooks } from "../../tools/kit/seed-books.ts";
+import type { BookPage } from "./book.ts";
+import { UnsendableIdError } from "./book-id.ts";
 import { BOOKS_PAGE_SQL, createBooksRepository } from "./books-repository.ts";
 import { DatabaseUnavailableError, isUndefinedTable } from "./database-error.ts";
 import { connectDatabase } from "./database.ts";
@@ -17,126 +20,132 @@ const ARTICLE_BOOKS = [
   { id: 2, title: "Second book", author: "Jane Doe", desc: "" },
 ];
 
+/** The budget of most tests here: the default's. */
+const BUDGET = 524_288;
+
+/** The exact bytes `GET /books` sends for `books`. */
+const bodyBytes = (books: unknown[]) => Buffer.byteLength(JSON.stringify(books));
+
 describe("BooksRepository on PostgreSQL", () => {
-  let database: FreshDatabase;
-  const pools: Sql[] = [];
-  const pool = (max = 4): Sql => {
-    const sql = connectDatabase({ url: database.url, poolMax: max });
-    pools.push(sql);
-    return sql;
-  };
-
-  beforeEach(async () => {
-    database = await createFreshDatabase("storagesvc_repo");
-  });
-  afterEach(async () => {
-    await Promise.all(pools.splice(0).map((sql) => sql.end({ timeout: 1 })));
-    await database.drop();
-  });
-
-  test("migrate creates the books table with a quoted desc column, and running it again changes nothing", async () => {
-    const books = createBooksRepository(pool());
-    await books.migrate();
-    await books.migrate();
-    const columns = await pool()`
-      select column_name, data_type, is_nullable, column_default
-      from information_schema.columns where table_name = 'books' order by ordinal_position`;
-    expect(columns.map((c) => [c.column_name, c.data_type, c.is_nullable])).toEqual([
-      ["id", "integer", "NO"],
-      ["title", "text", "NO"],
-      ["author", "text", "NO"],
-      ["desc", "text", "NO"],
-    ]);
-    expect(await books.page(ALL)).toEqual([]);
-  });
-
-  test("replicas migrating at the same moment all succeed", async () => {
-    const replicas = Array.from({ length: 4 }, () => createBooksRepository(pool(1)));
-    await Promise.all(replicas.map((books) => books.migrate()));
-    expect(await replicas[0]!.page(ALL)).toEqual([]);
-  });
-
-  test("seedIfEmpty inserts exactly the article's two books into an empty table", async () => {
-    const books = createBooksRepository(pool());
-    await books.migrate();
-    expect(await books.seedIfEmpty()).toBe(2);
-    expect([...(await books.page(ALL))]).toEqual(ARTICLE_BOOKS);
-  });
-
-  test("seeding a second time adds nothing", async () => {
-    const books = createBooksRepository(pool());
-    await books.migrate();
-    await books.seedIfEmpty();
-    expect(await books.seedIfEmpty()).toBe(0);
-    expect(await books.page(ALL)).toHaveLength(2);
-  });
-
-  test("seedIfEmpty leaves a table that already has rows alone, even without the article's books", async () => {
+  const fresh = databasePerTest("storagesvc_repo");
+  const pool = fresh.pool;
+  /** The repository over storagesvc's own empty table, and the pool it uses. */
+  async function emptyTable(pageMaxBytes = BUDGET) {
     const sql = pool();
-    const books = createBooksRepository(sql);
-    await books.migrate();
-    await sql`insert into books (title, author) values ('Mine', 'Me')`;
-    expect(await books.seedIfEmpty()).toBe(0);
-    expect([...(await books.page(ALL))]).toEqual([{ id: 1, title: "Mine", author: "Me", desc: "" }]);
-  });
+    await createEmptyBooksTable(sql);
+    return { sql, books: createBooksRepository(sql, { pageMaxBytes }) };
+  }
+  const ids = (page: BookPage) => page.books.map((book) => book.id);
 
-  test("replicas seeding at the same moment add two books in total", async () => {
-    const replicas = Array.from({ length: 6 }, () => createBooksRepository(pool(1)));
-    await replicas[0]!.migrate();
-    const added = await Promise.all(replicas.map((books) => books.seedIfEmpty()));
-    expect(added.reduce((a, b) => a + b, 0)).toBe(2);
-    expect([...(await replicas[0]!.page(ALL))]).toEqual(ARTICLE_BOOKS);
-  });
 
   test("page returns every book ordered by id when they fit", async () => {
-    const sql = pool();
-    const books = createBooksRepository(sql);
-    await books.migrate();
+    const { sql, books } = await emptyTable();
     await sql`insert into books (id, title, author, "desc") values (3, 'C', 'c', 'third'), (1, 'A', 'a', ''), (2, 'B', 'b', 'x')`;
-    expect((await books.page(ALL)).map((book) => book.id)).toEqual([1, 2, 3]);
-    expect((await books.page(ALL))[0]).toEqual({ id: 1, title: "A", author: "a", desc: "" });
-  });
-
-  test("ping resolves while the database answers", async () => {
-    await createBooksRepository(pool()).ping();
+    const page = await books.page(ALL);
+    expect(page.json).toBe(JSON.stringify(page.books));
+    expect(page).toMatchObject({
+      books: [
+        { id: 1, title: "A", author: "a", desc: "" },
+        { id: 2, title: "B", author: "b", desc: "x" },
+        { id: 3, title: "C", author: "c", desc: "third" },
+      ],
+      cutShort: false,
+    });
   });
 
   test("page returns at most limit books whose id is greater than after, in id order", async () => {
-    const sql = pool();
-    const books = createBooksRepository(sql);
-    await books.migrate();
+    const { sql, books } = await emptyTable();
     await sql`insert into books (id, title, author) select n, 'B' || n, 'a' from unnest(array[2, 3, 5, 7, 11, 13, 17]) as n`;
-    const ids = async (limit: number, after: bigint) => (await books.page({ limit, after })).map((book) => book.id);
-    expect(await ids(3, 0n)).toEqual([2, 3, 5]);
-    expect(await ids(3, 5n)).toEqual([7, 11, 13]);
-    expect(await ids(3, 6n)).toEqual([7, 11, 13]);
-    expect(await ids(3, 13n)).toEqual([17]);
-    expect(await ids(1000, 17n)).toEqual([]);
+    const idsOf = async (limit: number, after: bigint) => ids(await books.page({ limit, after }));
+    expect(await idsOf(3, 0n)).toEqual([2, 3, 5]);
+    expect(await idsOf(3, 5n)).toEqual([7, 11, 13]);
+    expect(await idsOf(3, 6n)).toEqual([7, 11, 13]);
+    expect(await idsOf(3, 13n)).toEqual([17]);
+    expect(await idsOf(1000, 17n)).toEqual([]);
+  });
+
+  test("the byte budget ends the page before the book that would pass it, and says it was cut", async () => {
+    const { sql } = await emptyTable();
+    await sql`insert into books (title, author, "desc") select 'Book ' || n, 'A', repeat('x', 1000) from generate_series(1, 50) as n`;
+    const all = (await createBooksRepository(sql, { pageMaxBytes: BUDGET }).page(ALL)).books;
+    // Budgets exactly at the size of the first k books' answer, and one byte below it.
+    for (const k of [1, 2, 7, 49]) {
+      const exact = bodyBytes(all.slice(0, k));
+      const atSize = await createBooksRepository(sql, { pageMaxBytes: exact }).page(ALL);
+      expect(ids(atSize)).toEqual(all.slice(0, k).map((book) => book.id));
+      expect(atSize.cutShort).toBe(true);
+      const below = await createBooksRepository(sql, { pageMaxBytes: exact - 1 }).page(ALL);
+      expect(below.books).toHaveLength(Math.max(1, k - 1));
+      expect(below.cutShort).toBe(true);
+    }
+    // All fifty fit exactly: nothing was left out.
+    expect(await createBooksRepository(sql, { pageMaxBytes: bodyBytes(all) }).page(ALL)).toMatchObject({ books: all, cutShort: false });
+  });
+
+  test("a book larger than the budget is sent alone, and the page says more may follow", async () => {
+    const { sql, books } = await emptyTable(1024);
+    await sql`insert into books (title, author, "desc") values ('Huge', 'A', repeat('y', 5000)), ('Small', 'B', '')`;
+    const first = await books.page(ALL);
+    expect(first.books.map((book) => [book.id, book.desc.length])).toEqual([[1, 5000]]);
+    expect(first.cutShort).toBe(true);
+    expect(await books.page({ limit: 1000, after: 1n })).toMatchObject({ books: [{ id: 2, title: "Small", author: "B", desc: "" }], cutShort: false });
+    // A lone book on a page of one is a full page, not a cut one.
+    expect((await books.page({ limit: 1000, after: 1n })).cutShort).toBe(false);
+    expect(await createBooksRepository(sql, { pageMaxBytes: 1024 }).page({ limit: 1, after: 0n })).toMatchObject({ cutShort: false });
+  });
+
+  test("the budget counts bytes as JSON sends them: escapes, multi-byte characters, long ids", async () => {
+    const sql = pool();
+    await sql`create table books (id bigserial primary key, title text, author text, "desc" text)`;
+    await sql`insert into books (id, title, author, "desc") values
+      (1, 'quote" back\\slash', E'tab\tnewline\nbell\x07', 'ünïcödé € 😀'),
+      (9007199254740990, 'B', null, E'\x01\x1f'),
+      (9007199254740991, 'C', 'c', '')`;
+    const all = (await createBooksRepository(sql, { pageMaxBytes: BUDGET }).page(ALL)).books;
+    expect(all.map((book) => book.id)).toEqual([1, 9_007_199_254_740_990, 9_007_199_254_740_991]);
+    expect(all[0]?.author).toBe("tab\tnewline\nbell\x07");
+    for (const k of [1, 2, 3]) {
+      const exact = bodyBytes(all.slice(0, k));
+      expect((await createBooksRepository(sql, { pageMaxBytes: exact }).page(ALL)).books).toHaveLength(k);
+      expect((await createBooksRepository(sql, { pageMaxBytes: exact - 1 }).page(ALL)).books).toHaveLength(Math.max(1, k - 1));
+    }
+  });
+
+  test("a bigserial table's ids are JSON numbers; an id above 2^53-1 fails its page, naming it", async () => {
+    const sql = pool();
+    await sql`create table books (id bigserial primary key, title text not null, author text not null, "desc" text not null default '')`;
+    await sql`insert into books (title, author) values ('One book', 'John Doe'), ('Second book', 'Jane Doe')`;
+    const books = createBooksRepository(sql, { pageMaxBytes: BUDGET });
+    const page = await books.page(ALL);
+    expect(page.books).toEqual(ARTICLE_BOOKS);
+    expect(JSON.stringify(page.books)).toBe(JSON.stringify(ARTICLE_BOOKS));
+
+    await sql`insert into books (id, title, author) values (9007199254740993, 'Far', 'F')`;
+    const error = await books.page(ALL).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnsendableIdError);
+    expect((error as Error).message).toContain("9007199254740993");
+    // Pages before it are still served.
+    expect(ids(await books.page({ limit: 2, after: 0n }))).toEqual([1, 2]);
   });
 
   test("a cursor beyond the id column's integer range answers no books instead of failing", async () => {
-    const books = createBooksRepository(pool());
-    await books.migrate();
-    await books.seedIfEmpty();
-    expect(await books.page({ limit: 10, after: 2_147_483_648n })).toEqual([]);
-    expect(await books.page({ limit: 10, after: 9_223_372_036_854_775_807n })).toEqual([]);
+    const { books } = await emptyTable();
+    expect(await books.page({ limit: 10, after: 2_147_483_648n })).toEqual({ books: [], json: "[]", cutShort: false });
+    expect(await books.page({ limit: 10, after: 9_007_199_254_740_991n })).toEqual({ books: [], json: "[]", cutShort: false });
   });
 
   test("a books table made elsewhere with nullable text columns: NULL is read as an empty string", async () => {
     const sql = pool();
     await sql`create table books (id serial primary key, title text, author text, "desc" text)`;
     await sql`insert into books (title, author, "desc") values ('Anonymous', null, null), (null, 'Someone', 'x')`;
-    const books = createBooksRepository(sql);
-    await books.migrate();
-    expect(await books.seedIfEmpty()).toBe(0);
-    expect([...(await books.page(ALL))]).toEqual([
+    expect((await createBooksRepository(sql, { pageMaxBytes: BUDGET }).page(ALL)).books).toEqual([
       { id: 1, title: "Anonymous", author: "", desc: "" },
       { id: 2, title: "", author: "Someone", desc: "x" },
     ]);
   });
 
-  test("page before migrate fails as DatabaseUnavailableError recognisable as a missing table", async () => {
-    const error = await createBooksRepository(pool()).page(ALL).catch((e: unknown) => e);
+  test("page without the table fails as DatabaseUnavailableError recognisable as a missing table", async () => {
+    const error = await createBooksRepository(pool(), { pageMaxBytes: BUDGET }).page(ALL).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DatabaseUnavailableError);
     expect(isUndefinedTable(error)).toBe(true);
   });
@@ -164,7 +173,7 @@ describe("BooksRepository page query plan", () => {
   beforeAll(async () => {
     database = await createFreshDatabase("storagesvc_plan");
     sql = connectDatabase({ url: database.url, poolMax: 1 });
-    await createBooksRepository(sql).migrate();
+    await createEmptyBooksTable(sql);
     await seedBooks(sql, 50_000);
   });
   afterAll(async () => {
@@ -174,13 +183,17 @@ describe("BooksRepository page query plan", () => {
 
   /** The plan PostgreSQL picks for BOOKS_PAGE_SQL, as a flat list of nodes from the top. */
   async function planOf(parameters: [string, number]): Promise<PlanNode[]> {
-    return planNodes(await sql.unsafe(`explain (format json) ${BOOKS_PAGE_SQL}`, parameters));
+    return planNodes(await sql.unsafe(`explain (format json) ${BOOKS_PAGE_SQL}`, [...parameters, BUDGET]));
   }
 
-  /** A limit over a forward walk of the primary key's index: no sequential scan, no sort. */
+  /**
+   * A limit over a forward walk of the primary key's index, with only the byte budget's running
+   * sum (a window aggregate over rows already in id order) above it: no sequential scan, no sort.
+   * The two `Result` nodes are the init plans that hand `after` and `limit` to the plan.
+   */
   function expectIndexWalk(nodes: PlanNode[]): void {
-    expect(nodes.map((node) => node["Node Type"])).toEqual(["Limit", "Index Scan"]);
-    expect(nodes[1]).toMatchObject({ "Index Name": "books_pkey", "Scan Direction": "Forward" });
+    expect(nodes.map((node) => node["Node Type"])).toEqual(["Subquery Scan", "WindowAgg", "Limit", "Result", "Result", "Index Scan"]);
+    expect(nodes[5]).toMatchObject({ "Index Name": "books_pkey", "Scan Direction": "Forward" });
   }
 
   test.each([
@@ -197,17 +210,32 @@ describe("BooksRepository page query plan", () => {
     const nodes = await sql.begin(async (tx) => {
       await tx`set local plan_cache_mode = force_generic_plan`;
       await tx.unsafe(`prepare books_page as ${BOOKS_PAGE_SQL}`);
-      const explained = await tx.unsafe("explain (format json) execute books_page('45000', 100)");
+      const explained = await tx.unsafe(`explain (format json) execute books_page('45000', 100, ${BUDGET})`);
       await tx.unsafe("deallocate books_page");
       return planNodes(explained);
     });
     expectIndexWalk(nodes);
   });
 
+  test("the prepared statement settles on its generic plan instead of being planned on every run", async () => {
+    // One connection, so the statement and its counters are those of the same session.
+    const books = createBooksRepository(sql, { pageMaxBytes: BUDGET });
+    for (let run = 0; run < 20; run++) await books.page({ limit: 100, after: BigInt(run * 1000) });
+    const [counts] = await sql<{ generic: number; custom: number }[]>`
+      select generic_plans::int as generic, custom_plans::int as custom
+      from pg_prepared_statements where statement = ${BOOKS_PAGE_SQL}`;
+    // PostgreSQL tries five custom plans, then keeps the generic one when it is no dearer.
+    expect(counts).toEqual({ generic: 15, custom: 5 });
+  });
+
   test("a deep page reads only its own rows from the table", async () => {
-    const nodes = planNodes(await sql.unsafe(`explain (analyze, format json) ${BOOKS_PAGE_SQL}`, ["45000", 100]));
+    const nodes = planNodes(await sql.unsafe(`explain (analyze, format json) ${BOOKS_PAGE_SQL}`, ["45000", 100, BUDGET]));
     expect(nodes.map((node) => [node["Node Type"], node["Actual Rows"]])).toEqual([
+      ["Subquery Scan", 100],
+      ["WindowAgg", 100],
       ["Limit", 100],
+      ["Result", 1],
+      ["Result", 1],
       ["Index Scan", 100],
     ]);
   });
@@ -223,8 +251,8 @@ describe("BooksRepository with the database unreachable", () => {
     await sql.end({ timeout: 1 });
   });
 
-  test.each(["migrate", "seedIfEmpty", "page", "ping"] as const)("%s fails as DatabaseUnavailableError with the driver error as cause", async (method) => {
-    const error = await createBooksRepository(sql)[method](ALL).catch((e: unknown) => e);
+  test("page fails as DatabaseUnavailableError with the driver error as cause", async () => {
+    const error = await createBooksRepository(sql, { pageMaxBytes: BUDGET }).page(ALL).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DatabaseUnavailableError);
     expect((error as Error).cause).toMatchObject({ code: "ECONNREFUSED" });
     expect(isUndefinedTable(error)).toBe(false);

@@ -1,6 +1,6 @@
-import type { Book } from "./book.ts";
+import type { BookPage } from "./book.ts";
 import type { BooksRepository } from "./books-repository.ts";
-import { DatabaseUnavailableError, isUndefinedTable } from "./database-error.ts";
+import { DatabaseUnavailableError } from "./database-error.ts";
 import type { PageQuery } from "../books/page-query.ts";
 import type { SchemaKeeper } from "./schema-keeper.ts";
 import { withTimeLimit } from "./time-limit.ts";
@@ -14,31 +14,27 @@ import { withTimeLimit } from "./time-limit.ts";
  */
 export const LIST_TIME_LIMIT_MS = 1_000;
 
-/** What `GET /books` reads from. */
+/** What `GET /books` and `/readyz` read from. */
 export interface BookSource {
-  /** One page of books ordered by id; `DatabaseUnavailableError` when the database cannot answer. */
-  page(query: PageQuery): Promise<Book[]>;
+  /** One page of books ordered by id; `DatabaseUnavailableError` when the database cannot answer in time. */
+  page(query: PageQuery, timeLimitMs?: number): Promise<BookPage>;
 }
 
 /**
- * The repository's `page()`, refused at once (no query) until the schema is ready, and given up
- * after `timeLimitMs` (a frozen database must not hang requests). A missing table (the database
- * came back empty) hands the schema back to the keeper.
+ * The repository's `page()`, refused at once (no query) until the start-up migration has found or
+ * created the table, and given up after `timeLimitMs` (a frozen or locked database must not hang
+ * requests).
  */
 export function readyBooks(
   repository: Pick<BooksRepository, "page">,
-  schema: Pick<SchemaKeeper, "ready" | "markStale">,
-  timeLimitMs = LIST_TIME_LIMIT_MS,
+  schema: Pick<SchemaKeeper, "ready">,
+  defaultTimeLimitMs = LIST_TIME_LIMIT_MS,
 ): BookSource {
   return {
-    page(query) {
+    page(query, timeLimitMs = defaultTimeLimitMs) {
       if (!schema.ready) return Promise.reject(new DatabaseUnavailableError("books schema not ready yet"));
-      const listed = repository.page(query).catch((error: unknown) => {
-        if (isUndefinedTable(error)) schema.markStale();
-        throw error;
-      });
       return withTimeLimit(
-        listed,
+        repository.page(query),
         timeLimitMs,
         () => new DatabaseUnavailableError(`the database did not answer within ${timeLimitMs} ms`),
       );

@@ -1,24 +1,20 @@
 import { describe, expect, test } from "bun:test";
+import type { MigrationOutcome } from "./books-table-migration.ts";
 import { DatabaseUnavailableError } from "./database-error.ts";
 import { SchemaKeeper } from "./schema-keeper.ts";
 import { captureLogger, type CapturedLine } from "../../tools/kit/capture-logger.ts";
 
-/** A repository whose migrate() fails `failures` times, then succeeds. */
-function flakyRepository(failures: number, error: unknown = new DatabaseUnavailableError("down", { cause: new Error("connect ECONNREFUSED") })) {
-  const calls = { migrate: 0, seed: 0 };
-  return {
-    calls,
-    repository: {
-      async migrate() {
-        calls.migrate++;
-        if (calls.migrate <= failures) throw error;
-      },
-      async seedIfEmpty() {
-        calls.seed++;
-        return calls.seed === 1 ? 2 : 0;
-      },
-    },
+const refused = new DatabaseUnavailableError("down", { cause: new Error("connect ECONNREFUSED") });
+
+/** A migration that answers `steps` in turn (an Error is thrown), then `final` for ever. */
+function scriptedMigration(steps: (MigrationOutcome | Error)[], final: MigrationOutcome | Error = "present") {
+  const calls = { migrate: 0 };
+  const migrate = async (): Promise<MigrationOutcome> => {
+    const step = steps[calls.migrate++] ?? final;
+    if (step instanceof Error) throw step;
+    return step;
   };
+  return { calls, migrate };
 }
 
 /**
@@ -37,60 +33,68 @@ function paperPauses(onPause: (count: number) => void = () => {}) {
 const schemaReady = (line: CapturedLine) => line.msg === "books schema ready";
 
 describe("SchemaKeeper", () => {
-  test("is not ready before it has run, and ready once migrate and seed succeeded", async () => {
-    const { repository, calls } = flakyRepository(0);
-    const { logger, lines, untilLine } = captureLogger();
-    const keeper = new SchemaKeeper({ repository, logger });
+  test("is not ready before it has run, and ready once the migration found or created the table", async () => {
+    const { migrate, calls } = scriptedMigration(["created"]);
+    const { logger, lines } = captureLogger();
+    const keeper = new SchemaKeeper({ migrate, logger });
     expect(keeper.ready).toBe(false);
-    const stop = new AbortController();
-    const running = keeper.run(stop.signal);
-    await untilLine(schemaReady);
+    await keeper.run(new AbortController().signal);
     expect(keeper.ready).toBe(true);
-    expect(calls).toEqual({ migrate: 1, seed: 1 });
-    expect(lines.find(schemaReady)).toMatchObject({ level: "info", attempts: 1, seeded: 2 });
-    stop.abort();
-    await running;
+    expect(calls.migrate).toBe(1);
+    expect(lines.find(schemaReady)).toMatchObject({ level: "info", attempts: 1, table: "created" });
+  });
+
+  test("runs the migration once: after the table was found, run() is over and never migrates again", async () => {
+    const { migrate, calls } = scriptedMigration([], "present");
+    const keeper = new SchemaKeeper({ migrate, logger: captureLogger().logger });
+    await keeper.run(new AbortController().signal);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls.migrate).toBe(1);
+    expect(keeper.ready).toBe(true);
   });
 
   test("keeps retrying with growing, capped pauses until the database answers", async () => {
-    const { repository, calls } = flakyRepository(5);
-    const { logger, untilLine } = captureLogger();
+    const { migrate, calls } = scriptedMigration([refused, refused, refused, refused, refused]);
     const pauses = paperPauses();
-    const keeper = new SchemaKeeper({ repository, logger, initialDelayMs: 10, maxDelayMs: 40, sleep: pauses.sleep });
-    const stop = new AbortController();
-    const running = keeper.run(stop.signal);
-    await untilLine(schemaReady);
+    const keeper = new SchemaKeeper({ migrate, logger: captureLogger().logger, initialDelayMs: 10, maxDelayMs: 40, sleep: pauses.sleep });
+    await keeper.run(new AbortController().signal);
     expect(keeper.ready).toBe(true);
-    stop.abort();
-    await running;
     expect(calls.migrate).toBe(6);
     // Doubling from 10 ms, capped at 40; without the cap the last would be 160.
     expect(pauses.asked).toEqual([10, 20, 40, 40, 40]);
   });
 
+  test("on a standby without the table it waits, without DDL, until the table arrives", async () => {
+    const { migrate, calls } = scriptedMigration(["standby", "standby", "standby"], "present");
+    const { logger, lines } = captureLogger();
+    const keeper = new SchemaKeeper({ migrate, logger, sleep: paperPauses().sleep });
+    await keeper.run(new AbortController().signal);
+    expect(calls.migrate).toBe(4);
+    expect(keeper.ready).toBe(true);
+    const warnings = lines.filter((line) => line.level === "warn");
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.msg).toContain("standby");
+  });
+
   test("logs one warning per distinct problem, not one per attempt", async () => {
-    const { repository } = flakyRepository(6);
-    const { logger, lines, untilLine } = captureLogger();
-    const keeper = new SchemaKeeper({ repository, logger, initialDelayMs: 1, maxDelayMs: 2, sleep: paperPauses().sleep });
-    const stop = new AbortController();
-    const running = keeper.run(stop.signal);
-    await untilLine(schemaReady);
-    stop.abort();
-    await running;
+    const { migrate } = scriptedMigration(Array.from({ length: 6 }, () => refused));
+    const { logger, lines } = captureLogger();
+    const keeper = new SchemaKeeper({ migrate, logger, initialDelayMs: 1, maxDelayMs: 2, sleep: paperPauses().sleep });
+    await keeper.run(new AbortController().signal);
     const warnings = lines.filter((line) => line.level === "warn");
     expect(warnings).toHaveLength(1);
     expect(String((warnings[0]?.err as { message?: string }).message)).toContain("ECONNREFUSED");
   });
 
-  test("never throws, whatever the repository throws, and stops retrying when aborted", async () => {
-    const { repository, calls } = flakyRepository(Number.POSITIVE_INFINITY, new TypeError("unexpected"));
+  test("never throws, whatever the migration throws, and stops retrying when aborted", async () => {
+    const { migrate, calls } = scriptedMigration([], new TypeError("unexpected"));
     const stop = new AbortController();
     // The stop comes during the third pause.
     const pauses = paperPauses((count) => count === 3 && stop.abort());
-    const keeper = new SchemaKeeper({ repository, logger: captureLogger().logger, initialDelayMs: 5, maxDelayMs: 5, sleep: pauses.sleep });
+    const keeper = new SchemaKeeper({ migrate, logger: captureLogger().logger, initialDelayMs: 5, maxDelayMs: 5, sleep: pauses.sleep });
     await keeper.run(stop.signal);
-    // Pauses are over at once: a loop still running after the stop would have called migrate
-    // again before the event loop turns.
+    // Pauses are over at once: a loop still running after the stop would have migrated again
+    // before the event loop turns.
     await new Promise((resolve) => setImmediate(resolve));
     expect(calls.migrate).toBe(3);
     expect(pauses.asked).toHaveLength(3);
@@ -98,10 +102,10 @@ describe("SchemaKeeper", () => {
   });
 
   test("an abort during a long pause ends run() at once", async () => {
-    const { repository } = flakyRepository(Number.POSITIVE_INFINITY);
+    const { migrate } = scriptedMigration([], refused);
     const { logger, untilLine } = captureLogger();
     // The keeper's own timer: that it gives way to the stop is what this test is about.
-    const keeper = new SchemaKeeper({ repository, logger, initialDelayMs: 60_000 });
+    const keeper = new SchemaKeeper({ migrate, logger, initialDelayMs: 60_000 });
     const stop = new AbortController();
     let ended = false;
     const running = keeper.run(stop.signal).then(() => {
@@ -114,23 +118,5 @@ describe("SchemaKeeper", () => {
     stop.abort();
     await running;
     expect(performance.now() - started).toBeLessThan(100);
-  });
-
-  test("prepares the schema again after markStale()", async () => {
-    const { repository, calls } = flakyRepository(0);
-    const { logger, lines, untilLine } = captureLogger();
-    const keeper = new SchemaKeeper({ repository, logger });
-    const stop = new AbortController();
-    const running = keeper.run(stop.signal);
-    await untilLine(schemaReady);
-    const before = lines.length;
-    keeper.markStale();
-    expect(keeper.ready).toBe(false);
-    await untilLine(schemaReady, before);
-    expect(keeper.ready).toBe(true);
-    expect(calls.migrate).toBe(2);
-    expect(calls.seed).toBe(2);
-    stop.abort();
-    await running;
   });
 });

@@ -1,10 +1,11 @@
 import { setTimeout } from "node:timers/promises";
 import type { Logger } from "../logging/logger.ts";
-import type { BooksRepository } from "./books-repository.ts";
 import { describeError } from "../logging/describe-error.ts";
+import type { MigrationOutcome } from "./books-table-migration.ts";
 
 export interface SchemaKeeperOptions {
-  repository: Pick<BooksRepository, "migrate" | "seedIfEmpty">;
+  /** One migration attempt (DB_MIGRATE=auto): creates the table when missing, never alters one. */
+  migrate: () => Promise<MigrationOutcome>;
   logger: Logger;
   /** First pause between attempts; doubles after each failure up to `maxDelayMs`. */
   initialDelayMs?: number;
@@ -21,85 +22,59 @@ export interface SchemaKeeperOptions {
 }
 
 /**
- * Makes the books schema ready in the background: `migrate()` then `seedIfEmpty()`, retried with
- * capped exponential backoff while the database is unreachable. It never throws, so a database
- * outage at start never stops the service from starting. `markStale()` (the table vanished, e.g.
- * a fresh database came back) sends it to work again.
+ * The start-up migration (DB_MIGRATE=auto), in the background: retried with capped exponential
+ * backoff while the database is unreachable, read-only, or a standby without the table yet, and
+ * over for good once the table exists. It never throws, so a database outage at start never stops
+ * the service from starting. It never runs again: a table that vanishes later is an outage that
+ * `GET /books` and `/readyz` report, never a reason to create (and seed) a new one.
  */
 export class SchemaKeeper {
   #ready = false;
-  #wake: (() => void) | undefined;
-  readonly #repository: SchemaKeeperOptions["repository"];
+  readonly #migrate: () => Promise<MigrationOutcome>;
   readonly #logger: Logger;
   readonly #initialDelayMs: number;
   readonly #maxDelayMs: number;
   readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 
-  constructor({ repository, logger, initialDelayMs = 100, maxDelayMs = 500, sleep = abortableSleep }: SchemaKeeperOptions) {
-    this.#repository = repository;
+  constructor({ migrate, logger, initialDelayMs = 100, maxDelayMs = 500, sleep = abortableSleep }: SchemaKeeperOptions) {
+    this.#migrate = migrate;
     this.#logger = logger;
     this.#initialDelayMs = initialDelayMs;
     this.#maxDelayMs = maxDelayMs;
     this.#sleep = sleep;
   }
 
-  /** True once the table exists and is seeded, until `markStale()`. */
+  /** True once the start-up migration found or created the table; it stays true. */
   get ready(): boolean {
     return this.#ready;
   }
 
-  /** The schema can no longer be trusted (the table is missing): prepare it again. */
-  markStale(): void {
-    if (!this.#ready) return;
-    this.#ready = false;
-    this.#logger.warn("books table missing; preparing the schema again");
-    this.#wake?.();
-  }
-
-  /** Keeps the schema ready until `signal` aborts; resolves once the current attempt has ended. */
+  /** Attempts the migration until it has found or created the table, or `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      if (this.#ready) await this.#untilStaleOrAborted(signal);
-      else await this.#prepare(signal);
-    }
-  }
-
-  async #prepare(signal: AbortSignal): Promise<void> {
     const started = Date.now();
     let delayMs = this.#initialDelayMs;
     let lastProblem: string | undefined;
     for (let attempt = 1; !signal.aborted; attempt++) {
+      let problem: string;
       try {
-        await this.#repository.migrate();
-        const seeded = await this.#repository.seedIfEmpty();
-        this.#ready = true;
-        this.#logger.info({ attempts: attempt, waited_ms: Date.now() - started, seeded }, "books schema ready");
-        return;
-      } catch (error) {
-        const problem = describeError(error);
-        // One warning per distinct problem, not one per attempt: an outage must not flood the log.
-        if (problem !== lastProblem) {
-          this.#logger.warn({ err: error, attempt, retry_in_ms: delayMs }, "database not ready; retrying");
-          lastProblem = problem;
-        } else {
-          this.#logger.debug({ attempt, retry_in_ms: delayMs, error: problem }, "database still not ready");
+        const outcome = await this.#migrate();
+        if (outcome !== "standby") {
+          this.#ready = true;
+          this.#logger.info({ attempts: attempt, waited_ms: Date.now() - started, table: outcome }, "books schema ready");
+          return;
         }
+        problem = "the database is a standby without the books table: waiting for it to arrive from the primary (no DDL on a standby)";
+        if (problem !== lastProblem) this.#logger.warn({ attempt, retry_in_ms: delayMs }, problem);
+      } catch (error) {
+        problem = describeError(error);
+        // One warning per distinct problem, not one per attempt: an outage must not flood the log.
+        if (problem !== lastProblem) this.#logger.warn({ err: error, attempt, retry_in_ms: delayMs }, "database not ready; retrying");
       }
+      if (problem === lastProblem) this.#logger.debug({ attempt, retry_in_ms: delayMs, error: problem }, "database still not ready");
+      lastProblem = problem;
       await this.#sleep(delayMs, signal);
       delayMs = Math.min(delayMs * 2, this.#maxDelayMs);
     }
-  }
-
-  #untilStaleOrAborted(signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        this.#wake = undefined;
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      this.#wake = done;
-      signal.addEventListener("abort", done, { once: true });
-    });
   }
 }
 

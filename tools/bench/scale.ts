@@ -10,10 +10,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { createBooksRepository, SEED_BOOKS } from "../../internal/storagesvc/index.ts";
+import { SEED_BOOKS } from "../../internal/storagesvc/index.ts";
 import { binaryPath, ensureBinaries } from "../kit/binaries.ts";
 import { createFreshDatabase } from "../kit/postgres.ts";
-import { seedBooks } from "../kit/seed-books.ts";
+import { createEmptyBooksTable, seedBooks } from "../kit/seed-books.ts";
 import { runTool } from "../kit/run-tool.ts";
 import { formatTable } from "../kit/table.ts";
 import type { LoadResult } from "./load.ts";
@@ -107,7 +107,7 @@ export async function prepareTable(options: {
     if (rows !== SEED_BOOKS.length) {
       const sql = postgres(database.url, { max: 1, onnotice: () => {} });
       try {
-        await createBooksRepository(sql).migrate();
+        await createEmptyBooksTable(sql);
         seedMs = await seedBooks(sql, rows);
       } finally {
         await sql.end();

@@ -10,6 +10,8 @@ import { Registry } from "prom-client";
 import { createBooksvcMetrics } from "../../internal/booksvc/metrics.ts";
 import { createHttpMetrics } from "../../internal/httpx/http-metrics.ts";
 import { ACCEPTED_REQUEST_ID } from "../../internal/httpx/request-context.ts";
+import { MAX_PAGE_AFTER } from "../../internal/books/page-query.ts";
+import { READINESS_TIME_LIMIT_MS } from "../../internal/storagesvc/database-readiness.ts";
 
 export type OpenApiDocument = Record<string, unknown>;
 type Json = Record<string, unknown>;
@@ -104,7 +106,8 @@ function sharedComponents(): Json {
         in: "query",
         required: false,
         description: "Keyset cursor: only books whose id is greater than this. The next page's is the last id of this one.",
-        schema: { type: "integer", format: "int64", minimum: 0, default: 0 },
+        // 2^53−1: the largest id a JSON number carries exactly.
+        schema: { type: "integer", format: "int64", minimum: 0, maximum: Number(MAX_PAGE_AFTER), default: 0 },
       },
     },
     headers: {
@@ -256,7 +259,9 @@ ${COMMON_RULES}`,
           description: `At most \`limit\` books whose id is greater than \`after\`, ordered by id (keyset pagination).
 With the article's two books and no parameters the answer is
 \`[{"id":1,"title":"One book","author":"John Doe","desc":""},{"id":2,"title":"Second book","author":"Jane Doe","desc":""}]\`.
-Text fields are always strings: a \`NULL\` in the table is sent as \`""\`.`,
+Text fields are always strings: a \`NULL\` in the table is sent as \`""\`.
+The answer stays within \`PAGE_MAX_BYTES\`: a page ends before the book that would pass it (at least
+one book per page) and then still carries \`Link\`. Ids are JSON numbers (\`integer\` and \`bigint\` columns).`,
           parameters: [ref("parameters", "RequestId"), ref("parameters", "Traceparent"), ref("parameters", "IfNoneMatch"), ref("parameters", "Limit"), ref("parameters", "After")],
           responses: {
             "200": {
@@ -265,7 +270,7 @@ Text fields are always strings: a \`NULL\` in the table is sent as \`""\`.`,
                 ETag: ref("headers", "ETag"),
                 Link: {
                   description:
-                    "On a full page only (even one that holds the last book: the next page is then `[]`): the next page, in canonical form.",
+                    "On a full page (even one that holds the last book: the next page is then `[]`) and on a page `PAGE_MAX_BYTES` ended: the page after its last book, in canonical form.",
                   required: false,
                   schema: { type: "string", pattern: '^</books\\?limit=[0-9]+&after=[0-9]+>; rel="next"$' },
                 },
@@ -278,15 +283,20 @@ Text fields are always strings: a \`NULL\` in the table is sent as \`""\`.`,
             },
             "400": ref("responses", "BadParameter"),
             "503": {
-              description: "The database is unavailable (down, not answering in time, or the table not ready yet).",
+              description: "The database is unavailable (down, not answering in time, the table locked, missing or not created yet).",
               headers: withRequestId(),
               ...jsonContent(ref("schemas", "Error")),
             },
-            "500": ref("responses", "InternalError"),
+            "500": {
+              description: "A book's id is above 2^53−1, which a JSON number cannot carry exactly (`error` names it), or an unexpected error (`error` without detail).",
+              headers: withRequestId(),
+              ...jsonContent(ref("schemas", "Error")),
+            },
           },
         },
       },
-      ...operationalPaths("`200` when the database answers `select 1`, else `503`.", (registry) => createHttpMetrics(registry)),
+      ...operationalPaths(
+        `\`200\` when the books query itself (one book) answers within ${READINESS_TIME_LIMIT_MS} ms, else \`503\` (database down, table locked or missing).`, (registry) => createHttpMetrics(registry)),
     },
     components: sharedComponents(),
   };

@@ -3,7 +3,7 @@
  * streaming standby, and storagesvc through PgBouncer's transaction pooling with every answer checked.
  */
 import postgres from "postgres";
-import { createBooksRepository } from "../../internal/storagesvc/books-repository.ts";
+import { migrateBooksTable } from "../../internal/storagesvc/books-table-migration.ts";
 import { type RequestRecord, startLoadWorker } from "../drill/load-worker.ts";
 import { PgCluster } from "../kit/pg-cluster.ts";
 import { StreamingPair } from "../kit/pg-standby.ts";
@@ -145,9 +145,7 @@ export const pgbouncer: HaScenario = {
       const owner = postgres(cluster.url(), { max: 1, onnotice: () => {} });
       try {
         // storagesvc's own migration and seed, then more rows: ids 1..bookCount, no gaps.
-        const repository = createBooksRepository(owner);
-        await repository.migrate();
-        await repository.seedIfEmpty();
+        await migrateBooksTable(owner);
         await seedBooks(owner, bookCount - 2);
       } finally {
         await owner.end({ timeout: 1 });

@@ -25,6 +25,23 @@ export class RawConnection {
     return `GET ${path} HTTP/1.1\r\n${lines.join("")}\r\n`;
   }
 
+  /**
+   * Sends `request` (raw bytes, e.g. `GET /readyz HTTP/1.0\r\n\r\n`) on a new connection and
+   * resolves with everything received once the server has closed it (as it does after an HTTP/1.0
+   * answer or `Connection: close`).
+   */
+  static async exchange(port: number, request: string): Promise<{ status: number; body: string; received: string }> {
+    const connection = new RawConnection(port);
+    try {
+      connection.send(request);
+      await connection.until((c) => c.ended !== "open");
+      const received = connection.received;
+      return { status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(received)?.[1] ?? 0), body: received.slice(received.indexOf("\r\n\r\n") + 4), received };
+    } finally {
+      connection.destroy();
+    }
+  }
+
   /** Writes `requests` in one write. */
   send(...requests: string[]): void {
     this.#socket.write(requests.join(""));

@@ -1,4 +1,14 @@
 import type { Sql } from "postgres";
+import { migrateBooksTable } from "../../internal/storagesvc/books-table-migration.ts";
+
+/**
+ * storagesvc's own `books` table, empty, its ids starting at 1: its migration (which seeds the
+ * article's two books as it creates the table), then those two removed.
+ */
+export async function createEmptyBooksTable(sql: Sql): Promise<void> {
+  await migrateBooksTable(sql);
+  await sql`truncate books restart identity`;
+}
 
 /**
  * Appends `count` books to an existing `books` table in one statement (`generate_series` inside
