@@ -7,6 +7,8 @@ import { OpenApiResponses } from "./openapi-responses.ts";
 
 const BOOKS = JSON.stringify([{ id: 1, title: "One book", author: "John Doe", desc: "" }]);
 const JSON_TYPE = "application/json";
+/** What every answer with books from `/` carries for caches in front. */
+const VALIDATORS = { ETag: '"1a-x1"', "Cache-Control": "max-age=0, stale-if-error=600" };
 
 let booksvc: OpenApiResponses;
 beforeAll(async () => {
@@ -17,49 +19,54 @@ function answer(status: number, body: string, headers: Record<string, string>): 
   return new Response(body, { status, headers: { "X-Request-Id": "abc-1", ...headers } });
 }
 
+/** An answer with books from `/`, with the validators it always carries. */
+function books(headers: Record<string, string>, body = BOOKS): Response {
+  return answer(200, body, { ...VALIDATORS, ...headers });
+}
+
 async function problemsOf(response: Response, path = "/", method = "GET"): Promise<string[]> {
   return (await booksvc.check(response, { method, path })).problems;
 }
 
 describe("OpenApiResponses", () => {
   test("a fresh answer and a cached one as the document describes them conform", async () => {
-    expect(await problemsOf(answer(200, BOOKS, { "Content-Type": JSON_TYPE, "Cache-Status": "booksvc; fwd=miss" }))).toEqual([]);
-    expect(await problemsOf(answer(200, BOOKS, { "Content-Type": JSON_TYPE, "Cache-Status": "booksvc; hit", Age: "12" }))).toEqual([]);
+    expect(await problemsOf(books({ "Content-Type": JSON_TYPE, "Cache-Status": "booksvc; fwd=miss" }))).toEqual([]);
+    expect(await problemsOf(books({ "Content-Type": JSON_TYPE, "Cache-Status": "booksvc; hit", Age: "12" }))).toEqual([]);
   });
 
   test("reports a missing required header and a header value outside its schema", async () => {
-    const noCacheStatus = await problemsOf(answer(200, BOOKS, { "Content-Type": JSON_TYPE }));
+    const noCacheStatus = await problemsOf(books({ "Content-Type": JSON_TYPE }));
     expect(noCacheStatus).toEqual(["GET / → 200: missing required header cache-status"]);
-    const badAge = await problemsOf(answer(200, BOOKS, { "Content-Type": JSON_TYPE, "Cache-Status": "booksvc; hit", Age: "soon" }));
+    const badAge = await problemsOf(books({ "Content-Type": JSON_TYPE, "Cache-Status": "booksvc; hit", Age: "soon" }));
     expect(badAge.join("\n")).toContain('header age: "soon" does not match');
-    const badStatus = await problemsOf(answer(200, BOOKS, { "Content-Type": JSON_TYPE, "Cache-Status": "HIT" }));
+    const badStatus = await problemsOf(books({ "Content-Type": JSON_TYPE, "Cache-Status": "HIT" }));
     expect(badStatus.join("\n")).toContain("header cache-status");
     const noRetryAfter = await problemsOf(answer(503, '{"error":"x"}', { "Content-Type": JSON_TYPE }));
     expect(noRetryAfter).toEqual(["GET / → 503: missing required header retry-after"]);
   });
 
   test("reports a response without X-Request-Id", async () => {
-    const response = new Response(BOOKS, { headers: { "Content-Type": JSON_TYPE, "Cache-Status": "booksvc; fwd=miss" } });
+    const response = new Response(BOOKS, { headers: { "Content-Type": JSON_TYPE, "Cache-Status": "booksvc; fwd=miss", ...VALIDATORS } });
     expect(await problemsOf(response)).toEqual(["GET / → 200: missing required header x-request-id"]);
   });
 
   test("reports a header the document does not name", async () => {
-    const problems = await problemsOf(answer(200, BOOKS, { "Content-Type": JSON_TYPE, "Cache-Status": "booksvc; fwd=miss", "X-Cache": "HIT" }));
+    const problems = await problemsOf(books({ "Content-Type": JSON_TYPE, "Cache-Status": "booksvc; fwd=miss", "X-Cache": "HIT" }));
     expect(problems).toEqual(["GET / → 200: header x-cache is not in the document"]);
   });
 
   test("reports a status the operation does not document", async () => {
     expect(await problemsOf(answer(418, "{}", { "Content-Type": JSON_TYPE }))).toEqual([
-      "GET / → 418: status 418 is not documented (documented: 200, 400, 500, 502, 503, 504)",
+      "GET / → 418: status 418 is not documented (documented: 200, 304, 400, 500, 502, 503, 504)",
     ]);
   });
 
   test("reports a body outside the schema: null, a book with a field missing or one too many", async () => {
     const headers = { "Content-Type": JSON_TYPE, "Cache-Status": "booksvc; fwd=miss" };
-    expect((await problemsOf(answer(200, "null", headers))).join("\n")).toContain("body must be array");
-    const missing = await problemsOf(answer(200, '[{"id":1,"title":"t","author":"a"}]', headers));
+    expect((await problemsOf(books(headers, "null"))).join("\n")).toContain("body must be array");
+    const missing = await problemsOf(books(headers, '[{"id":1,"title":"t","author":"a"}]'));
     expect(missing.join("\n")).toContain("body/0 must have required property 'desc'");
-    const extra = await problemsOf(answer(200, '[{"id":1,"title":"t","author":"a","desc":"","isbn":"x"}]', headers));
+    const extra = await problemsOf(books(headers, '[{"id":1,"title":"t","author":"a","desc":"","isbn":"x"}]'));
     expect(extra.join("\n")).toContain("body/0 must NOT have additional properties");
     expect((await problemsOf(answer(502, "upstream failed", { "Content-Type": JSON_TYPE }))).join("\n")).toContain("body is not JSON");
   });
@@ -72,7 +79,7 @@ describe("OpenApiResponses", () => {
   test("holds an unknown path to NotFound and another method to MethodNotAllowed", async () => {
     const notFound = answer(404, '{"error":"not found"}', { "Content-Type": JSON_TYPE });
     expect(await problemsOf(notFound, "/nope")).toEqual([]);
-    expect(await problemsOf(answer(200, BOOKS, { "Content-Type": JSON_TYPE }), "/nope")).toEqual([
+    expect(await problemsOf(books({ "Content-Type": JSON_TYPE }), "/nope")).toEqual([
       "GET /nope → 200: no such path in the document, so 404 (NotFound) was expected",
     ]);
     const withAllow = answer(405, '{"error":"method not allowed"}', { "Content-Type": JSON_TYPE, Allow: "GET, HEAD" });
