@@ -142,7 +142,7 @@ describe.skipIf(skip)("RedisCache on the machine's Redis", () => {
   test("a key group keeps at most maxKeys keys in Redis, whatever is put, atomically with the put", async () => {
     const group = { name: key(), maxKeys: 3 };
     const pages = Array.from({ length: 10 }, () => key());
-    for (const page of pages) await cache.put(page, `value of ${page}`, 60, group);
+    for (const page of pages) await cache.put(page, `value of ${page}`, 60, { group });
     expect(await client.zcard(group.name)).toBe(3);
     expect(await client.exists(...pages)).toBe(3);
     for (const page of pages.slice(-3)) expect((await cache.get(page))?.value).toBe(`value of ${page}`);
