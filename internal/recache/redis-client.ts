@@ -137,8 +137,10 @@ export interface RedisClusterClientOptions extends ClientTuning {
 }
 
 /**
- * Builds an ioredis `Cluster` client with the same fail-fast options on every node connection
- * (`serverOptions`), no offline queue of its own, reads and writes on masters only. It follows
+ * Builds an ioredis `Cluster` client with no offline queue of its own (a command while the cluster
+ * is not ready fails at once), the command and connect timeouts of `serverOptions` on every node
+ * connection (ioredis keeps its own lazy connect, offline queue and reconnection for those), reads
+ * and writes on masters only. It follows
  * `MOVED`/`ASK` and refreshes its slot map after a failover. Its own retries (after a node's
  * connection closed, `CLUSTERDOWN`, `TRYAGAIN`) can outlast one command's timeout: give
  * `RedisCache` a `callBudgetMs` to keep each call within the budget.
@@ -148,6 +150,9 @@ export function createRedisClusterClient(options: RedisClusterClientOptions): Cl
   if (nodes.length === 0) throw new TypeError("nodes must list at least one host:port");
   const clusterOptions: ClusterOptions = {
     enableOfflineQueue: false,
+    // The ready check's CLUSTER INFO goes to a random node; one still connecting refuses it (no
+    // offline queue) and the client reconnects, for seconds at a time. Ready once the slots are known.
+    enableReadyCheck: false,
     scaleReads: "master",
     clusterRetryStrategy: reconnectDelay(maxReconnectDelayMs),
     // A call is abandoned at its budget anyway: a few redirections are plenty.
