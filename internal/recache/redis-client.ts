@@ -155,8 +155,12 @@ export function createRedisClusterClient(options: RedisClusterClientOptions): Cl
     enableReadyCheck: false,
     scaleReads: "master",
     clusterRetryStrategy: reconnectDelay(maxReconnectDelayMs),
-    // A call is abandoned at its budget anyway: a few redirections are plenty.
+    // A call is abandoned at its budget anyway: a few redirections are plenty, and waiting to try
+    // again after a node's connection closed or CLUSTERDOWN (100 ms each by default) only spends
+    // the budget while a failover takes seconds: such a call fails at once, the cache misses.
     maxRedirections: 6,
+    retryDelayOnFailover: 0,
+    retryDelayOnClusterDown: 0,
     slotsRefreshTimeout: 1000,
     redisOptions: { ...serverOptions(options), ...(password !== undefined ? { password } : {}) },
   };
@@ -165,6 +169,12 @@ export function createRedisClusterClient(options: RedisClusterClientOptions): Cl
   // A node's own errors come as `node error`; without a listener they are lost, with one they
   // count as the outage's first error like the cluster's.
   client.on("node error", (err: Error) => client.emit("error", err));
+  // ioredis connects to a node at its first command, and without an offline queue refuses the
+  // commands sent while that connection is being made: a new replica's first burst of reads
+  // missed. Each node is connected as soon as the client learns of it.
+  client.on("+node", (node: Redis) => {
+    if (node.status === "wait") node.connect().catch(() => {}); // a failure is the node's `error`, reported above
+  });
   return client;
 }
 
