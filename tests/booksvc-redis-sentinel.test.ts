@@ -101,3 +101,24 @@ describe("booksvc on Redis Sentinel", () => {
     expect(JSON.stringify(h.logs())).not.toContain(PASSWORD);
   });
 });
+
+describe("booksvc on Redis Sentinel with a wrong REDIS_PASSWORD", () => {
+  test("the password appears in no log line, while the line says what failed", async () => {
+    const wrong = "Wr0ng-sentinel-password";
+    const other = startBooksvcInProcess(
+      { STORAGESVC_URL: up.url, REDIS_SENTINELS: topology.sentinelList, REDIS_SENTINEL_NAME: topology.name, REDIS_PASSWORD: wrong },
+      { cache: "from-config" },
+    );
+    try {
+      const refused = await other.waitForLog((l) => l.msg === "redis connection failed; serving without the cache", 15_000);
+      up.ok();
+      expect((await other.get()).response.status).toBe(200); // the write fails: logged with its error
+      await other.booksvc.lastGood.settled();
+      expect(JSON.stringify(refused.err)).toMatch(/WRONGPASS|NOAUTH/);
+      expect(refused.redis_sentinels).toBe(topology.sentinelList);
+      expect(JSON.stringify(other.logs())).not.toContain(wrong);
+    } finally {
+      await other.close();
+    }
+  });
+});
