@@ -34,10 +34,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const h of harnesses) await h.close();
+  await Promise.all(harnesses.map((h) => h.close()));
   admin?.disconnect();
-  await up?.close();
-  await cluster?.close();
+  await Promise.all([up?.close(), cluster?.close()]);
 });
 
 async function replica(env: Record<string, string> = {}): Promise<BooksvcHarness> {

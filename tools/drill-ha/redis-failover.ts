@@ -193,7 +193,7 @@ export async function runRedisFailover(options: RedisFailoverOptions, ctx: HaSce
         of(MEMORY),
         storagesvcBackAt,
         loadTo,
-        freshAfter === undefined ? undefined : freshAfter.startedAt + freshAfter.latencyMs - storagesvcBackAt,
+        freshAfter === undefined ? undefined : Math.round(freshAfter.startedAt + freshAfter.latencyMs - storagesvcBackAt),
       ),
     ];
     const [memory, redisOnly] = rows as [HaRow, HaRow];

@@ -1,5 +1,6 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { Child, definedEnv } from "./child.ts";
+import { RedisAdmins } from "./redis-admin.ts";
 import { startThrowawayRedis, type ThrowawayRedis } from "./redis-server.ts";
 import { waitUntil } from "./wait.ts";
 
@@ -40,19 +41,12 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const { masters = 3, nodeTimeoutMs = 1000, password } = options;
   const auth = password === undefined ? [] : ["--requirepass", password, "--masterauth", password];
   const nodes: ThrowawayRedis[] = [];
-  const admins = new Map<ThrowawayRedis, Redis>();
+  const admins = new RedisAdmins();
   const close = async () => {
-    for (const client of admins.values()) client.disconnect();
+    admins.closeAll();
     await Promise.all(nodes.map((n) => n.close()));
   };
-  const admin = (node: ThrowawayRedis): Redis => {
-    const known = admins.get(node);
-    if (known) return known;
-    const client = new Redis({ host: "127.0.0.1", port: node.port, ...(password !== undefined ? { password } : {}), maxRetriesPerRequest: 1, retryStrategy: () => 200 });
-    client.on("error", () => {}); // a killed node: callers see the failed commands
-    admins.set(node, client);
-    return client;
-  };
+  const admin = (node: ThrowawayRedis): Redis => admins.get(node.port, password);
   const live = () => nodes.filter((n) => n.running);
   const askLive = async <T>(ask: (client: Redis) => Promise<T>): Promise<T> => {
     const node = live()[0];

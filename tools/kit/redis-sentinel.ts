@@ -1,4 +1,5 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { RedisAdmins } from "./redis-admin.ts";
 import { startThrowawayRedis, type ThrowawayRedis } from "./redis-server.ts";
 import { waitUntil } from "./wait.ts";
 
@@ -48,20 +49,14 @@ export async function startSentinelTopology(options: SentinelTopologyOptions = {
   const { replicas = 1, sentinels: sentinelCount = 3, downAfterMs = 1000, password, name = "mymaster" } = options;
   const auth = password === undefined ? [] : ["--requirepass", password, "--masterauth", password];
   const started: ThrowawayRedis[] = [];
-  const admins = new Map<string, Redis>();
+  const admins = new RedisAdmins();
   const close = async () => {
-    for (const client of admins.values()) client.disconnect();
+    admins.closeAll();
     await Promise.all(started.map((r) => r.close()));
   };
-  const admin = (addr: string, forSentinel = false): Redis => {
-    const known = admins.get(addr);
-    if (known) return known;
-    const [host, port] = [addr.slice(0, addr.lastIndexOf(":")), Number(addr.slice(addr.lastIndexOf(":") + 1))];
-    const client = new Redis({ host, port, ...(password !== undefined && !forSentinel ? { password } : {}), maxRetriesPerRequest: 1, retryStrategy: () => 200 });
-    client.on("error", () => {}); // a killed server: callers see the failed commands
-    admins.set(addr, client);
-    return client;
-  };
+  // Every server listens on 127.0.0.1 (see startThrowawayRedis): the port names it.
+  const admin = (addr: string, forSentinel = false): Redis =>
+    admins.get(Number(addr.slice(addr.lastIndexOf(":") + 1)), forSentinel ? undefined : password);
 
   try {
     const master = await startThrowawayRedis({ args: auth });
