@@ -56,6 +56,33 @@ describe("booksvc on Redis Sentinel", () => {
     expect(await cacheErrors()).toBe(0);
   });
 
+  test("a failover with the old master still running (it turns replica under open connections): writes follow, no READONLY for good", async () => {
+    const oldMaster = await topology.currentMaster();
+    await topology.admin(topology.sentinels[0]!.addr).call("SENTINEL", "FAILOVER", topology.name);
+    const { addr: newMaster } = await topology.waitForNewMaster(oldMaster);
+    let n = 0;
+    await waitUntil(
+      "a new answer did not reach the new master",
+      async () => {
+        up.ok(books(`after the switch ${++n}`));
+        expect((await h.get()).response.status).toBe(200);
+        await h.booksvc.lastGood.settled();
+        return (await storedOn(newMaster))?.includes(`after the switch ${n}`) || "not there yet";
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    // The old master is still up and becomes a replica of the new one: a client left on it would get READONLY.
+    await waitUntil(
+      "the old master did not turn replica",
+      async () => ((await topology.admin(oldMaster).call("ROLE")) as string[])[0] === "slave" || "still master",
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    up.ok(books(`after the switch ${++n}`));
+    expect((await h.get()).response.status).toBe(200);
+    await h.booksvc.lastGood.settled();
+    expect(await storedOn(newMaster)).toContain(`after the switch ${n}`);
+  });
+
   test("master killed: answers keep coming within the cache budget, and writes resume on the new master", async () => {
     const oldMaster = await topology.currentMaster();
     await topology.server(oldMaster).kill();
