@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { type BooksvcHarness, startBooksvcInProcess } from "../tools/kit/booksvc-harness.ts";
 import { type FakeUpstream, startFakeUpstream } from "../tools/kit/fake-upstream.ts";
+import { sumCounter } from "../tools/kit/metrics.ts";
 import { startThrowawayRedis, type ThrowawayRedis } from "../tools/kit/redis-server.ts";
 
 // Starts real processes and servers: a busy 2-core machine needs more than the default 5 s.
@@ -39,10 +40,7 @@ async function setup(strategy: string): Promise<{ redis: ThrowawayRedis; up: Fak
 }
 
 async function cacheErrors(h: BooksvcHarness): Promise<number> {
-  const text = await h.booksvc.registry.metrics();
-  let total = 0;
-  for (const m of text.matchAll(/^booksvc_cache_errors_total\{[^}]*\} (\d+)$/gm)) total += Number(m[1]);
-  return total;
+  return sumCounter(await h.booksvc.registry.metrics(), "booksvc_cache_errors_total");
 }
 
 describe("booksvc with Redis down", () => {

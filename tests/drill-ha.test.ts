@@ -20,12 +20,12 @@ interface Scenario {
 }
 
 describe("bun run drill:ha --quick", () => {
-  test("every scenario runs, prints its table, and holds its targets", async () => {
+  test("every scenario (PostgreSQL failover, PgBouncer, Redis Sentinel and Cluster) runs, prints its table, and holds its targets", async () => {
     const run = await runScript("tools/drill-ha.ts", ["--quick", "--json"]);
     expect({ code: run.code, stderr: run.code === 0 ? "" : run.stderr }).toEqual({ code: 0, stderr: "" });
     const { scenarios } = JSON.parse(run.stdout) as { scenarios: Scenario[] };
     const names = scenarios.map((s) => s.name);
-    expect(names).toEqual(expect.arrayContaining(["pg-failover", "pgbouncer"]));
+    expect(names).toEqual(["pg-failover", "pgbouncer", "redis-sentinel", "redis-cluster"]);
     for (const scenario of scenarios) {
       expect(run.stderr).toContain(`(${scenario.name})\n`);
       expect(scenario.checks.length).toBeGreaterThan(0);

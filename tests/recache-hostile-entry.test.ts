@@ -148,7 +148,7 @@ describe("booksvc with a hostile value under its cache key while the breaker is 
   test("a value that is not a book list: 503s and one log line, not one per request", async () => {
     const b = await openBreaker();
     try {
-      await admin.set(b.key, encodeEntry({ value: '{"books":"no"}', storedAt: T0 }));
+      await admin.set(b.key, encodeEntry({ value: '{"books":"no"}', storedAt: T0, name: "limit=100&after=0" }));
       for (let i = 0; i < 20; i++) expect(await burst(b.h, 20)).toEqual([503]);
       expect(b.notBooksLines()).toEqual([expect.objectContaining({ key: b.key, count: 1 })]);
       expect(b.ignoredLines()).toEqual([]);
@@ -164,7 +164,7 @@ describe("booksvc with a hostile value under its cache key while the breaker is 
   ])("an entry stamped %s is a miss, not an answer with an absurd Age", async (_name, storedAt) => {
     const b = await openBreaker();
     try {
-      await admin.set(b.key, encodeEntry({ value: '[{"id":1,"title":"T","author":"A","desc":""}]', storedAt }));
+      await admin.set(b.key, encodeEntry({ value: '[{"id":1,"title":"T","author":"A","desc":""}]', storedAt, name: "limit=100&after=0" }));
       for (let i = 0; i < 10; i++) expect(await burst(b.h, 10)).toEqual([503]);
       expect(b.ignoredLines()).toEqual([expect.objectContaining({ key: b.key, problem: "impossible-time", storedAt, count: 1 })]);
     } finally {

@@ -8,12 +8,12 @@ import { join } from "node:path";
 import { Progress } from "./drill/progress.ts";
 import { type HaDrillOptions, parseHaDrillOptions, usage } from "./drill-ha/options.ts";
 import { pgScenarios } from "./drill-ha/pg-scenarios.ts";
+import { redisScenarios } from "./drill-ha/redis-scenarios.ts";
 import { haScenarioJson, renderHaScenario } from "./drill-ha/report.ts";
 import type { HaScenario, HaScenarioResult } from "./drill-ha/scenario.ts";
 import { runTool } from "./kit/run-tool.ts";
 
-// The Redis scenarios (Sentinel, Cluster) join here: [...pgScenarios, ...redisScenarios].
-const SCENARIOS: readonly HaScenario[] = [...pgScenarios];
+const SCENARIOS: readonly HaScenario[] = [...pgScenarios, ...redisScenarios];
 const NAMES = SCENARIOS.map((s) => s.name);
 
 async function run(options: HaDrillOptions, signal: AbortSignal): Promise<number> {

@@ -4,11 +4,14 @@ import type { Logger } from "../logging/logger.ts";
 import { redactUrl } from "../logging/redact.ts";
 import { throttle } from "../logging/throttle.ts";
 import {
+  CACHE_BUDGET_MS,
   type Cache,
   createRedisClient,
+  createRedisClusterClient,
   type IgnoredEntry,
   MemoryCache,
   RedisCache,
+  type RedisNode,
 } from "../recache/index.ts";
 import { RequestCollapser } from "../collapsing/request-collapser.ts";
 import { type BuiltStrategy, buildStrategy } from "../resilience/index.ts";
@@ -27,7 +30,7 @@ export interface BooksvcDeps {
   logger: Logger;
   /** Default: a new registry with the process metrics. */
   registry?: Registry;
-  /** Default: from REDIS_URL / REDIS_ADDR, else in memory. */
+  /** Default: from REDIS_URL, REDIS_ADDR, REDIS_SENTINELS or REDIS_CLUSTER_NODES, else in memory. */
   cache?: Cache;
   /** Jitter source for the backoff, for tests. */
   random?: () => number;
@@ -59,7 +62,13 @@ function ignoredEntryLog(logger: Logger, now: () => number): (ignored: IgnoredEn
   );
 }
 
-/** The cache the configuration asks for: Redis when REDIS_URL or REDIS_ADDR is set, else in memory. */
+/** `host:port,host:port`, for a log line. */
+const nodeList = (nodes: readonly RedisNode[]): string => nodes.map(({ host, port }) => `${host}:${port}`).join(",");
+
+/**
+ * The cache the configuration asks for: Redis (one server by REDIS_URL or REDIS_ADDR, the master
+ * Redis Sentinel names by REDIS_SENTINELS, or a Redis Cluster by REDIS_CLUSTER_NODES), else in memory.
+ */
 export function createCache(config: BooksvcConfig, logger: Logger, options: { now?: () => number } = {}): Cache {
   const now = options.now ?? Date.now;
   const cacheOptions = {
@@ -68,17 +77,38 @@ export function createCache(config: BooksvcConfig, logger: Logger, options: { no
     maxValueBytes: config.UPSTREAM_MAX_BODY_BYTES,
     onIgnoredEntry: ignoredEntryLog(logger, now),
   };
-  if (config.REDIS_URL === undefined && config.REDIS_ADDR === undefined) {
+  const { REDIS_URL, REDIS_ADDR, REDIS_SENTINELS, REDIS_SENTINEL_NAME, REDIS_CLUSTER_NODES, REDIS_PASSWORD } = config;
+  const where =
+    REDIS_URL !== undefined
+      ? { redis: redactUrl(REDIS_URL) }
+      : REDIS_ADDR !== undefined
+        ? { redis: REDIS_ADDR }
+        : REDIS_SENTINELS !== undefined
+          ? { redis_sentinels: nodeList(REDIS_SENTINELS), redis_sentinel_name: REDIS_SENTINEL_NAME }
+          : REDIS_CLUSTER_NODES !== undefined
+            ? { redis_cluster_nodes: nodeList(REDIS_CLUSTER_NODES) }
+            : undefined;
+  if (where === undefined) {
     logger.info("using an in-memory cache");
     return new MemoryCache(cacheOptions);
   }
-  const where = config.REDIS_URL !== undefined ? redactUrl(config.REDIS_URL) : config.REDIS_ADDR;
-  logger.info({ redis: where }, "using Redis as the cache");
-  const client = createRedisClient({
-    ...(config.REDIS_URL !== undefined ? { url: config.REDIS_URL } : { addr: config.REDIS_ADDR }),
-    onError: (err) => logger.warn({ err, redis: where }, "redis connection failed; serving without the cache"),
-    onReady: () => logger.info({ redis: where }, "redis connection ready again"),
-  });
+  logger.info(where, "using Redis as the cache");
+  const events = {
+    ...(REDIS_PASSWORD !== undefined ? { password: REDIS_PASSWORD } : {}),
+    onError: (err: Error) => logger.warn({ err, ...where }, "redis connection failed; serving without the cache"),
+    onReady: () => logger.info(where, "redis connection ready again"),
+  };
+  if (REDIS_CLUSTER_NODES !== undefined) {
+    // A Cluster client retries on its own after a failover: the budget is kept by the cache.
+    return new RedisCache(createRedisClusterClient({ nodes: REDIS_CLUSTER_NODES, ...events }), { ...cacheOptions, callBudgetMs: CACHE_BUDGET_MS });
+  }
+  const client = createRedisClient(
+    REDIS_URL !== undefined
+      ? { url: REDIS_URL, ...events }
+      : REDIS_ADDR !== undefined
+        ? { addr: REDIS_ADDR, ...events }
+        : { sentinels: REDIS_SENTINELS, sentinelName: REDIS_SENTINEL_NAME, ...events },
+  );
   return new RedisCache(client, cacheOptions);
 }
 

@@ -118,7 +118,7 @@ export const booksvcEnvVars = {
   CACHE_TTL_S: setting(intVar(600, 1, 365 * 86_400), "Lifetime of a last good answer in the cache, in seconds."),
   CACHE_KEY: setting(
     keyVar("booksvc:books"),
-    "Redis key of the last good answer (the article used `item`); other pages use it as a prefix. Replicas that share it share the fallback and `CACHE_MAX_PAGES`.",
+    "Redis key of the last good answer (the article used `item`). Other pages and their index use `{CACHE_KEY}` as a prefix (a Redis Cluster hash tag: one slot for all), or `CACHE_KEY` itself when it has a tag already. Replicas that share it share the fallback and `CACHE_MAX_PAGES`, and must agree on `CACHE_TTL_S`.",
   ),
   // "[]" (2 bytes) is the smallest valid answer.
   UPSTREAM_MAX_BODY_BYTES: setting(

@@ -1,10 +1,12 @@
 import { afterEach, describe, expect, setSystemTime, test } from "bun:test";
 import { type BooksvcHarness, startBooksvcInProcess } from "../../tools/kit/booksvc-harness.ts";
 import { DEFAULT_BOOKS, type FakeUpstream, startFakeUpstream } from "../../tools/kit/fake-upstream.ts";
-import { type Cache, type CacheEntry, CacheError, MemoryCache } from "../recache/index.ts";
+import { type Cache, type CacheEntry, CacheError, type GetOptions, MemoryCache, type PutOptions } from "../recache/index.ts";
 
 const BOOKS_JSON = JSON.stringify(DEFAULT_BOOKS);
 const KEY = "booksvc:books";
+/** The first page, as LastGood names its entries: what a planted entry must say to be read. */
+const FIRST_PAGE_ENTRY = { name: "limit=100&after=0" };
 
 /** Moves the clock the breaker reads (Date.now, as cockatiel does) past its open period, instead of waiting. */
 const passTime = (ms: number) => setSystemTime(new Date(Date.now() + ms));
@@ -66,14 +68,14 @@ class ScriptedCache implements Cache {
       check();
     });
   }
-  async get(key: string): Promise<CacheEntry | undefined> {
+  async get(key: string, options?: GetOptions): Promise<CacheEntry | undefined> {
     this.gets++;
     for (const check of [...this.#getWaiters]) check();
-    return this.#run("get", () => this.inner.get(key));
+    return this.#run("get", () => this.inner.get(key, options));
   }
-  async put(key: string, value: string, ttl: number): Promise<void> {
+  async put(key: string, value: string, ttl: number, options?: PutOptions): Promise<void> {
     this.puts++;
-    return this.#run("put", () => this.inner.put(key, value, ttl));
+    return this.#run("put", () => this.inner.put(key, value, ttl, options));
   }
   close(): Promise<void> {
     return this.inner.close();
@@ -94,7 +96,7 @@ describe("answers from the cache", () => {
   test("carries Cache-Status hit and the Age since the answer was stored", async () => {
     let skewMs = 42_000;
     const cache = new MemoryCache({ now: () => Date.now() - skewMs });
-    await cache.put(KEY, BOOKS_JSON, 600);
+    await cache.put(KEY, BOOKS_JSON, 600, FIRST_PAGE_ENTRY);
     skewMs = 0;
     const { up, h } = await setup({ RESILIENCE_STRATEGY: "breaker" }, { cache });
     up.status(500);
@@ -129,7 +131,7 @@ describe("answers from the cache", () => {
 
   test("a cached entry that is not a book list is a miss, not an answer", async () => {
     const cache = new MemoryCache();
-    await cache.put(KEY, '{"error":"not books"}', 600);
+    await cache.put(KEY, '{"error":"not books"}', 600, FIRST_PAGE_ENTRY);
     const { up, h } = await setup({ RESILIENCE_STRATEGY: "combined" }, { cache });
     up.status(500);
     expect((await h.get()).response.status).toBe(503);

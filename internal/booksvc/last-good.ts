@@ -2,7 +2,7 @@ import { LRUCache } from "lru-cache";
 import type { Logger } from "../logging/logger.ts";
 import { throttle } from "../logging/throttle.ts";
 import { canonicalPageParams, FIRST_PAGE, isFirstPage, type PageQuery } from "../books/page-query.ts";
-import type { Cache, KeyGroup } from "../recache/index.ts";
+import { type Cache, type KeyGroup, sameSlotPrefix } from "../recache/index.ts";
 import type { BooksPage } from "./books.ts";
 import type { BooksvcMetrics } from "./metrics.ts";
 import { pageOfStoredValue, storedPageValue } from "./stored-page.ts";
@@ -21,7 +21,10 @@ export const DEFAULT_MAX_PAGES = 100;
 export interface LastGoodOptions {
   /** The shared tier: Redis, or a `MemoryCache` when no Redis is configured. */
   cache: Cache;
-  /** CACHE_KEY: the first page's key, and the prefix of the other pages' keys. */
+  /**
+   * CACHE_KEY: the first page's key. The other pages' keys and their index start with a prefix in
+   * its Redis Cluster hash slot (`{booksvc:books}?limit=10&after=5`, see `sameSlotPrefix`).
+   */
   key: string;
   ttlSeconds: number;
   /**
@@ -48,6 +51,11 @@ interface Held extends BooksPage {
   saved: boolean;
 }
 
+/** Whether `books` can be an answer to `page`: at most `limit` books, the last one after `after`. */
+function fitsPage(books: BooksPage, page: PageQuery): boolean {
+  return books.count <= page.limit && (books.lastId === undefined || BigInt(books.lastId) > page.after);
+}
+
 /**
  * The article's "last good answer": the newest valid book list, for the strategies that fall back
  * to it, kept in two tiers. The shared cache (Redis) lets every replica answer with what any of
@@ -64,6 +72,8 @@ export class LastGood {
   readonly #others: LRUCache<string, Held> | undefined;
   /** The shared cache's bounded group of the other pages' keys. */
   readonly #otherPages: KeyGroup;
+  /** Starts the other pages' keys: CACHE_KEY's hash slot. */
+  readonly #pagePrefix: string;
   readonly #pending = new Set<Promise<void>>();
   #failing = false;
   /** The last stored value validated, and its canonical JSON (undefined: not a book list): reads repeat the same one. */
@@ -79,7 +89,8 @@ export class LastGood {
     };
     const otherPages = this.#o.maxPages - 1;
     this.#others = otherPages > 0 ? new LRUCache({ max: otherPages }) : undefined;
-    this.#otherPages = { name: `${this.#o.key}?pages`, maxKeys: otherPages };
+    this.#pagePrefix = sameSlotPrefix(this.#o.key);
+    this.#otherPages = { name: `${this.#pagePrefix}?pages`, maxKeys: otherPages };
     this.#notBookList = throttle(
       (key: string, count: number) =>
         this.#o.logger.warn({ key, count }, "cached answer is not a book list; treated as a miss"),
@@ -121,7 +132,7 @@ export class LastGood {
     const fresh: Held = { json: answer.json, count: answer.count, lastId: answer.lastId, hasNext: answer.hasNext, storedAt: at, saved: true };
     this.#hold(key, fresh);
     const group = isFirstPage(page) ? undefined : this.#otherPages;
-    const write = cache.put(key, storedPageValue(answer, page), ttlSeconds, group).then(
+    const write = cache.put(key, storedPageValue(answer, page), ttlSeconds, { group, name: canonicalPageParams(page) }).then(
       () => this.#recovered(),
       (error: unknown) => {
         fresh.saved = false;
@@ -133,9 +144,12 @@ export class LastGood {
     void write.finally(() => this.#pending.delete(write));
   }
 
-  /** The cache key of `page`: CACHE_KEY for the first, CACHE_KEY?limit=N&after=ID for the others. */
+  /**
+   * The cache key of `page`: CACHE_KEY for the first, `{CACHE_KEY}?limit=N&after=ID` for the others
+   * (CACHE_KEY itself as the prefix when it has a hash tag already, see `sameSlotPrefix`).
+   */
   keyOf(page: PageQuery): string {
-    return isFirstPage(page) ? this.#o.key : `${this.#o.key}?${canonicalPageParams(page)}`;
+    return isFirstPage(page) ? this.#o.key : `${this.#pagePrefix}?${canonicalPageParams(page)}`;
   }
 
   /** Resolves when the writes started so far have finished (for shutdown and tests). */
@@ -162,20 +176,29 @@ export class LastGood {
     else this.#others?.set(key, held);
   }
 
-  /** The valid book list the shared cache holds under `key`; undefined when none, or when the cache failed. */
-  async #readShared(key: string, query: PageQuery): Promise<(BooksPage & { storedAt: number }) | undefined> {
+  /**
+   * The valid book list the shared cache holds for `page` under `key`; undefined when none, when the
+   * cache failed, or when the entry names another page (another replica's key layout, a planted
+   * entry: the cache reports it as ignored) or holds books that cannot be that page.
+   */
+  async #readShared(key: string, page: PageQuery): Promise<(BooksPage & { storedAt: number }) | undefined> {
     let entry: Awaited<ReturnType<Cache["get"]>>;
     try {
       // No timer of our own: the cache already bounds its calls, and a second timer per read is paid by every answer from memory.
-      entry = await this.#o.cache.get(key);
+      entry = await this.#o.cache.get(key, { name: canonicalPageParams(page) });
     } catch (error) {
       this.#failed("get", error);
       return undefined;
     }
     this.#recovered();
     if (entry === undefined) return undefined;
-    const page = this.#validPage(key, entry.value, query);
-    return page === undefined ? undefined : { ...page, storedAt: entry.storedAt };
+    const books = this.#validPage(key, entry.value, page);
+    if (books === undefined) return undefined;
+    if (!fitsPage(books, page)) {
+      this.#notBookList(key);
+      return undefined;
+    }
+    return { ...books, storedAt: entry.storedAt };
   }
 
   /** A stored value as a validated page; validated once per distinct value (reads repeat the same one). */

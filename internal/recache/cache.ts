@@ -5,7 +5,8 @@
  * Implementations: `MemoryCache` (in-process, for tests and `bun run start`)
  * and `RedisCache` (ioredis). Both throw `CacheError` on any failure; the
  * caller decides to count and swallow it. A stored entry that is malformed,
- * larger than the value cap, or stamped at an impossible time reads as a miss
+ * larger than the value cap, stamped at an impossible time, or named otherwise than the reader
+ * asked (`GetOptions.name`) reads as a miss
  * (`undefined`), never as data; implementations report it through an
  * `onIgnoredEntry` option. A read never brings back more than the value cap
  * plus the envelope (`ENVELOPE_MAX_BYTES`).
@@ -23,6 +24,8 @@ export interface CacheEntry {
   value: string;
   /** When it was put, epoch milliseconds (of the writer's clock). */
   storedAt: number;
+  /** What the value is, as the writer named it (booksvc: the page's canonical parameters); absent when unnamed. */
+  name?: string;
 }
 
 /**
@@ -36,15 +39,29 @@ export interface KeyGroup {
   maxKeys: number;
 }
 
+export interface PutOptions {
+  /** The key joins this bounded group, and the group's least recently put keys beyond its size are deleted in the same step. */
+  group?: KeyGroup;
+  /**
+   * Names what the value is (1–100 printable ASCII characters, no space; see `isEntryName`), so a
+   * reader can tell an entry put for something else under the same key (another writer's key layout).
+   */
+  name?: string;
+}
+
+export interface GetOptions {
+  /** Serve the entry only when it was put with exactly this name; any other entry, unnamed ones too, is ignored. */
+  name?: string;
+}
+
 export interface Cache {
   /** The entry under `key`, or `undefined` when absent, expired or ignored (see above). Throws `CacheError`. */
-  get(key: string): Promise<CacheEntry | undefined>;
+  get(key: string, options?: GetOptions): Promise<CacheEntry | undefined>;
   /**
    * Stores `value` under `key` for `ttlSeconds` (> 0), stamped with the current time. Throws
-   * `CacheError`, also for a value larger than the cap. With `group`, the key joins that bounded
-   * group, and the group's least recently put keys beyond its size are deleted in the same step.
+   * `CacheError`, also for a value larger than the cap or a name that cannot be stored.
    */
-  put(key: string, value: string, ttlSeconds: number, group?: KeyGroup): Promise<void>;
+  put(key: string, value: string, ttlSeconds: number, options?: PutOptions): Promise<void>;
   /** Releases connections. Idempotent. */
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import type { CacheEntry } from "./cache.ts";
 import { CacheError } from "./cache-error.ts";
-import { decodeEntry, ENVELOPE_MAX_BYTES } from "./entry.ts";
+import { decodeEntry, ENVELOPE_MAX_BYTES, isEntryName } from "./entry.ts";
 
 /** The default cap on a stored value (1 MiB, booksvc's default upstream body cap). */
 export const DEFAULT_MAX_VALUE_BYTES = 1_048_576;
@@ -15,7 +15,7 @@ export const EARLIEST_STORED_AT = Date.UTC(2000, 0, 1);
 export const MAX_CLOCK_AHEAD_MS = 5_000;
 
 /** Why a stored entry was ignored (read as a miss). */
-export type EntryProblem = "malformed" | "oversized" | "impossible-time";
+export type EntryProblem = "malformed" | "oversized" | "impossible-time" | "wrong-name";
 
 /** A stored entry that was read as a miss, for the caller to count or log. Never holds the value. */
 export interface IgnoredEntry {
@@ -25,6 +25,9 @@ export interface IgnoredEntry {
   bytes?: number;
   /** The stored time, for `impossible-time`. */
   storedAt?: number;
+  /** For `wrong-name`: the name the entry carries (absent: unnamed) and the one the reader asked for. */
+  name?: string;
+  expected?: string;
 }
 
 /** Why a stored entry is ignored, before the cache names the key it was under. */
@@ -42,8 +45,8 @@ export interface EntryRulesOptions {
   /** Largest value stored or read back, in bytes. Default `DEFAULT_MAX_VALUE_BYTES` (1 MiB). */
   maxValueBytes?: number;
   /**
-   * Called for each stored entry read as a miss because it is malformed, oversized or has an
-   * impossible time. Every read of such an entry calls it: throttle before logging.
+   * Called for each stored entry read as a miss because it is malformed, oversized, has an
+   * impossible time or another name than the reader asked for. Every read of such an entry calls it: throttle before logging.
    */
   onIgnoredEntry?: (ignored: IgnoredEntry) => void;
 }
@@ -68,8 +71,14 @@ export class EntryRules {
     this.#onIgnoredEntry = options.onIgnoredEntry ?? (() => {});
   }
 
-  /** Throws a put's `CacheError` for a TTL that is not a positive number or a value over the cap (in UTF-8 bytes). */
-  checkPut(value: string, ttlSeconds: number): void {
+  /**
+   * Throws a put's `CacheError` for a TTL that is not a positive number, a value over the cap (in
+   * UTF-8 bytes) or a name the envelope cannot hold.
+   */
+  checkPut(value: string, ttlSeconds: number, name?: string): void {
+    if (name !== undefined && !isEntryName(name)) {
+      throw new CacheError("put", { cause: new RangeError(`name must be 1 to 100 printable ASCII characters without spaces, got ${JSON.stringify(name.slice(0, 120))}`) });
+    }
     if (!(ttlSeconds > 0) || !Number.isFinite(ttlSeconds)) {
       throw new CacheError("put", { cause: new RangeError(`ttlSeconds must be a positive number, got ${ttlSeconds}`) });
     }
@@ -86,16 +95,26 @@ export class EntryRules {
    */
   decode(stored: string | number): CacheEntry | IgnoreReason {
     if (typeof stored === "number") return { problem: "oversized", bytes: stored };
-    return decodeEntry(stored) ?? { problem: "malformed", bytes: Buffer.byteLength(stored) };
+    const entry = decodeEntry(stored);
+    if (entry === undefined) return { problem: "malformed", bytes: Buffer.byteLength(stored) };
+    // The envelope's room for a name lets a value a little over the cap through the size bound of the read.
+    if (entry.value.length > this.maxValueBytes / 3 && Buffer.byteLength(entry.value) > this.maxValueBytes) {
+      return { problem: "oversized", bytes: Buffer.byteLength(stored) };
+    }
+    return entry;
   }
 
   /**
-   * What a read of `key` answers with a decoded entry: the entry when its time is possible at `now`;
-   * otherwise `undefined` (a miss), after reporting why it was ignored.
+   * What a read of `key` answers with a decoded entry: the entry when its time is possible at `now`
+   * and, when the reader asked for a name (`expected`), it carries that name; otherwise `undefined`
+   * (a miss), after reporting why it was ignored.
    */
-  serve(key: string, decoded: CacheEntry | IgnoreReason, now: number): CacheEntry | undefined {
+  serve(key: string, decoded: CacheEntry | IgnoreReason, now: number, expected?: string): CacheEntry | undefined {
     if ("problem" in decoded) return this.#ignore({ key, ...decoded });
     if (!isPossibleTime(decoded.storedAt, now)) return this.#ignore({ key, problem: "impossible-time", storedAt: decoded.storedAt });
+    if (expected !== undefined && decoded.name !== expected) {
+      return this.#ignore({ key, problem: "wrong-name", expected, ...(decoded.name === undefined ? {} : { name: decoded.name }) });
+    }
     return decoded;
   }
 

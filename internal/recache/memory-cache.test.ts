@@ -112,13 +112,34 @@ describe("MemoryCache", () => {
     const cache = new MemoryCache();
     const group = { name: "pages", maxKeys: 2 };
     await cache.put("outside", "kept", 60);
-    await cache.put("p1", "1", 60, group);
-    await cache.put("p2", "2", 60, group);
-    await cache.put("p1", "1 again", 60, group); // p1 is now the most recent
-    await cache.put("p3", "3", 60, group);
+    await cache.put("p1", "1", 60, { group });
+    await cache.put("p2", "2", 60, { group });
+    await cache.put("p1", "1 again", 60, { group }); // p1 is now the most recent
+    await cache.put("p3", "3", 60, { group });
     expect(await cache.get("p2")).toBeUndefined();
     expect((await cache.get("p1"))?.value).toBe("1 again");
     expect((await cache.get("p3"))?.value).toBe("3");
     expect((await cache.get("outside"))?.value).toBe("kept");
+  });
+});
+
+describe("MemoryCache names", () => {
+  test("an entry is served to a reader asking for its name, and read as a miss under any other name", async () => {
+    const ignored: IgnoredEntry[] = [];
+    const cache = new MemoryCache({ onIgnoredEntry: (i) => ignored.push(i) });
+    await cache.put("k", "v", 60, { name: "limit=100&after=0" });
+    expect((await cache.get("k", { name: "limit=100&after=0" }))?.value).toBe("v");
+    expect((await cache.get("k"))?.name).toBe("limit=100&after=0");
+    expect(await cache.get("k", { name: "limit=10&after=5" })).toBeUndefined();
+    await cache.put("unnamed", "v", 60);
+    expect(await cache.get("unnamed", { name: "limit=10&after=5" })).toBeUndefined();
+    expect(ignored).toEqual([
+      { key: "k", problem: "wrong-name", name: "limit=100&after=0", expected: "limit=10&after=5" },
+      { key: "unnamed", problem: "wrong-name", expected: "limit=10&after=5" },
+    ]);
+  });
+
+  test.each(["", "has space", "new\nline", "é", "x".repeat(101)])("a put named %p is refused", async (name) => {
+    await expect(new MemoryCache().put("k", "v", 60, { name })).rejects.toBeInstanceOf(CacheError);
   });
 });

@@ -1,4 +1,4 @@
-import type { Cache, CacheEntry, KeyGroup } from "./cache.ts";
+import type { Cache, CacheEntry, GetOptions, KeyGroup, PutOptions } from "./cache.ts";
 import { CacheError } from "./cache-error.ts";
 import { EntryRules, type EntryRulesOptions, type IgnoreReason } from "./entry-rules.ts";
 
@@ -28,15 +28,17 @@ export class MemoryCache implements Cache {
     this.#rules = new EntryRules(options);
   }
 
-  async get(key: string): Promise<CacheEntry | undefined> {
-    return this.#read(key);
+  async get(key: string, options: GetOptions = {}): Promise<CacheEntry | undefined> {
+    return this.#read(key, options.name);
   }
 
-  async put(key: string, value: string, ttlSeconds: number, group?: KeyGroup): Promise<void> {
+  async put(key: string, value: string, ttlSeconds: number, options: PutOptions = {}): Promise<void> {
+    const { group, name } = options;
     this.#assertOpen("put");
-    this.#rules.checkPut(value, ttlSeconds);
+    this.#rules.checkPut(value, ttlSeconds, name);
     const now = this.#rules.now();
-    this.#slots.set(key, { entry: { value, storedAt: now }, expiresAt: now + ttlSeconds * 1000 });
+    const entry: CacheEntry = name === undefined ? { value, storedAt: now } : { value, storedAt: now, name };
+    this.#slots.set(key, { entry, expiresAt: now + ttlSeconds * 1000 });
     if (group !== undefined) this.#join(group, key);
   }
 
@@ -69,7 +71,7 @@ export class MemoryCache implements Cache {
     this.#groups.clear();
   }
 
-  #read(key: string): CacheEntry | undefined {
+  #read(key: string, expectedName: string | undefined): CacheEntry | undefined {
     this.#assertOpen("get");
     const slot = this.#slots.get(key);
     if (slot === undefined) return undefined;
@@ -78,7 +80,7 @@ export class MemoryCache implements Cache {
       this.#slots.delete(key);
       return undefined;
     }
-    return this.#rules.serve(key, slot.entry, now);
+    return this.#rules.serve(key, slot.entry, now, expectedName);
   }
 
   #assertOpen(operation: "get" | "put"): void {

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Redis } from "ioredis";
-import { SHARED_REDIS_ADDR, skipWithoutSharedRedis } from "../../tools/kit/redis-server.ts";
+import { SHARED_REDIS_ADDR, skipWithoutSharedRedis, startThrowawayRedis } from "../../tools/kit/redis-server.ts";
 import { waitUntil } from "../../tools/kit/wait.ts";
 import type { Cache } from "./cache.ts";
 import { CacheError } from "./cache-error.ts";
@@ -8,6 +8,9 @@ import { ENVELOPE_MAX_BYTES, encodeEntry } from "./entry.ts";
 import type { IgnoredEntry } from "./entry-rules.ts";
 import { RedisCache } from "./redis-cache.ts";
 import { createRedisClient } from "./redis-client.ts";
+
+// Starts a redis-server of its own for the budget test: more than the default 5 s on a busy machine.
+setDefaultTimeout(30_000);
 
 // Against the machine's Redis; every key is unique to this run. Under CI an unreachable Redis fails these tests.
 const skip = await skipWithoutSharedRedis();
@@ -142,7 +145,7 @@ describe.skipIf(skip)("RedisCache on the machine's Redis", () => {
   test("a key group keeps at most maxKeys keys in Redis, whatever is put, atomically with the put", async () => {
     const group = { name: key(), maxKeys: 3 };
     const pages = Array.from({ length: 10 }, () => key());
-    for (const page of pages) await cache.put(page, `value of ${page}`, 60, group);
+    for (const page of pages) await cache.put(page, `value of ${page}`, 60, { group });
     expect(await client.zcard(group.name)).toBe(3);
     expect(await client.exists(...pages)).toBe(3);
     for (const page of pages.slice(-3)) expect((await cache.get(page))?.value).toBe(`value of ${page}`);
@@ -152,5 +155,30 @@ describe.skipIf(skip)("RedisCache on the machine's Redis", () => {
 
   test("no connection error was reported while Redis was up", () => {
     expect(errors).toEqual([]);
+  });
+});
+
+describe("RedisCache's call budget (for Cluster clients, whose retries can outlast a command)", () => {
+  test("a call still unanswered at callBudgetMs fails with a CacheError, whatever the client's own timeout", async () => {
+    const frozen = await startThrowawayRedis();
+    const client = createRedisClient({ addr: frozen.addr, commandTimeoutMs: 10_000, onError: () => {} });
+    const cache = new RedisCache(client, { callBudgetMs: 50 });
+    try {
+      await waitUntil("client ready", async () => client.status === "ready" || client.status, { timeoutMs: 5_000, intervalMs: 10 });
+      frozen.freeze();
+      const started = performance.now();
+      const err = await cache.get("k").then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(CacheError);
+      expect(String((err as CacheError).cause)).toContain("cache budget of 50 ms");
+      expect(performance.now() - started).toBeLessThan(5_000); // not the client's 10 s timeout
+      await expect(cache.put("k", "v", 60)).rejects.toBeInstanceOf(CacheError);
+    } finally {
+      frozen.thaw();
+      client.disconnect();
+      await frozen.close();
+    }
   });
 });

@@ -36,3 +36,12 @@ export async function untilMetric(url: string, name: string, value: number, time
     { timeoutMs, intervalMs: 10 },
   );
 }
+
+/** The sum over every label set of counter `name` in Prometheus text `text` (e.g. `booksvc_cache_errors_total`). */
+export function sumCounter(text: string, name: string): number {
+  let total = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) total += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return total;
+}

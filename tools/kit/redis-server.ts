@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -77,10 +77,17 @@ const READY_TIMEOUT_MS = 5000;
  * `afterAll`/`finally`. `port` pins the port (e.g. one a client already
  * points at); otherwise a free one is picked. `args` are more server options,
  * e.g. `["--requirepass", "pw"]` (then `-NOAUTH` counts as an answer) or
- * `["--client-output-buffer-limit", "normal 64mb 64mb 0"]`.
+ * `["--client-output-buffer-limit", "normal 64mb 64mb 0"]`. `config` lines go to a config file
+ * in its directory, read first (a sentinel needs one it can rewrite); `sentinel` starts it as
+ * Redis Sentinel (`redis-server <config> --sentinel`).
  */
-export async function startThrowawayRedis(options: { port?: number; args?: string[] } = {}): Promise<ThrowawayRedis> {
+export async function startThrowawayRedis(
+  options: { port?: number; args?: string[]; config?: string[]; sentinel?: boolean } = {},
+): Promise<ThrowawayRedis> {
   const dir = await mkdtemp(join(tmpdir(), "throwaway-redis-"));
+  const configFile = join(dir, "redis.conf");
+  const configArgs = options.config === undefined && !options.sentinel ? [] : [configFile, ...(options.sentinel ? ["--sentinel"] : [])];
+  if (configArgs.length > 0) await writeFile(configFile, `${(options.config ?? []).join("\n")}\n`);
   let port = options.port ?? 0;
   let proc: Child | undefined;
   let closed = false;
@@ -88,7 +95,7 @@ export async function startThrowawayRedis(options: { port?: number; args?: strin
   const spawn = async (): Promise<void> => {
     const child = Child.start({
       name: `redis-server:${port}`,
-      command: ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, ...(options.args ?? [])],
+      command: ["redis-server", ...configArgs, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, ...(options.args ?? [])],
       env: definedEnv({ PATH: process.env.PATH, HOME: process.env.HOME }),
     });
     proc = child;
