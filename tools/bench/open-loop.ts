@@ -9,6 +9,7 @@
  * its next request as soon as its answer arrives (2,000 impatient clients).
  */
 import type { Socket } from "bun";
+import { sendAtFixedRate } from "../kit/fixed-rate.ts";
 import { type HistogramJson, LatencyHistogram } from "../kit/latency-histogram.ts";
 import { parseResponse } from "./load.ts";
 
@@ -194,28 +195,20 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     statuses = {};
   }
 
-  // The schedule: request i is due at start + i / rate; each tick sends every request now due.
-  const start = performance.now();
   const rate = options.ratePerS ?? 0;
-  const total = Math.floor((rate * options.durationMs) / 1000);
-  let due = 0;
   let maxSendLagMs = 0;
   if (options.clients !== undefined) {
     for (let i = 0; i < options.clients; i++) send(performance.now());
     await Bun.sleep(options.durationMs);
   }
   sending = false;
-  if (options.clients === undefined) await new Promise<void>((resolve) => {
-    const tick = (): void => {
-      const now = performance.now();
-      const dueNow = Math.min(total, Math.floor(((now - start) * rate) / 1000));
-      if (due < dueNow) maxSendLagMs = Math.max(maxSendLagMs, now - (start + (due * 1000) / rate));
-      for (; due < dueNow; due++) send(start + (due * 1000) / rate);
-      if (due >= total) resolve();
-      else setTimeout(tick, 1);
-    };
-    tick();
-  });
+  if (options.clients === undefined) {
+    const start = performance.now();
+    await sendAtFixedRate({ ratePerSecond: rate, startAt: start, stopAt: start + options.durationMs }, (dueAt) => {
+      maxSendLagMs = Math.max(maxSendLagMs, performance.now() - dueAt);
+      send(dueAt);
+    });
+  }
   const graceEnds = performance.now() + (options.graceMs ?? 5_000);
   while (answered + broken < sent && performance.now() < graceEnds) await Bun.sleep(20);
   probing = false;
