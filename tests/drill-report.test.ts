@@ -15,7 +15,7 @@ import { REPO_ROOT } from "../tools/kit/service-process.ts";
 setDefaultTimeout(180_000);
 
 const SCREENSHOT = join(REPO_ROOT, ".artifacts", "drill-report", "drill-report.png");
-const FAULTS = ["database down", "storagesvc down", "database slow"];
+const FAULTS = ["database down", "storagesvc down", "frozen storagesvc", "database slow"];
 
 describe("bun run drill --report (short faults), in a headless browser", () => {
   let database: FreshDatabase | undefined;
@@ -47,7 +47,7 @@ describe("bun run drill --report (short faults), in a headless browser", () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  test("the drill ran, and --json holds each strategy's per-second timeline with the three faults", () => {
+  test("the drill ran, and --json holds each strategy's per-second timeline with the four faults", () => {
     expect({ code: run.code, stderr: run.code === 0 ? "" : run.stderr }).toEqual({ code: 0, stderr: "" });
     expect(timeline?.windows.map((w) => w.label)).toEqual(FAULTS);
     expect(timeline?.groups.map((g) => g.name)).toEqual(["none", "combined"]);
