@@ -17,6 +17,9 @@ function scriptedMigration(steps: (MigrationOutcome | Error)[], final: Migration
   return { calls, migrate };
 }
 
+/** More pauses than any test here asks for: a keeper that never stops fails its test instead of spinning. */
+const MAX_PAUSES = 1_000;
+
 /**
  * The keeper's pauses, on paper: each is recorded and over at once, so no test waits for time.
  * `onPause` sees how many pauses were asked for so far.
@@ -24,6 +27,7 @@ function scriptedMigration(steps: (MigrationOutcome | Error)[], final: Migration
 function paperPauses(onPause: (count: number) => void = () => {}) {
   const asked: number[] = [];
   const sleep = async (ms: number): Promise<void> => {
+    if (asked.length >= MAX_PAUSES) throw new Error(`the keeper asked for more than ${MAX_PAUSES} pauses`);
     asked.push(ms);
     onPause(asked.length);
   };
