@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /** One page of the books (storagesvc `GET /books`, booksvc `GET /`): at most `limit` books whose id is greater than `after`, by id. */
 export interface PageQuery {
@@ -24,12 +24,16 @@ const CANONICAL_INTEGER = /^(0|[1-9]\d{0,18})$/;
 /** One query parameter given exactly once as a canonical integer within [min, max]. */
 function integerParameter(name: string, min: bigint, max: bigint, fallback: bigint) {
   const accepts = `${name} must be one decimal integer from ${min} to ${max} (default ${fallback})`;
-  return z
-    .string({ error: accepts })
-    .regex(CANONICAL_INTEGER, { error: accepts })
-    .transform((raw) => BigInt(raw))
-    .refine((value) => value >= min && value <= max, { error: accepts })
-    .default(fallback);
+  return z._default(
+    z.pipe(
+      z.string({ error: accepts }).check(z.regex(CANONICAL_INTEGER, { error: accepts })),
+      z.pipe(
+        z.transform((raw: string) => BigInt(raw)),
+        z.bigint().check(z.refine((value) => value >= min && value <= max, { error: accepts })),
+      ),
+    ),
+    fallback,
+  );
 }
 
 const pageQuerySchema = z.object({

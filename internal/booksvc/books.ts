@@ -1,8 +1,10 @@
-import { z } from "zod";
+// zod/mini: the same checks as zod's classic API at a fifth of the bundle, which the compiled
+// binaries (and the 140 MB image limit) pay for.
+import * as z from "zod/mini";
 
 /** One book as storagesvc serves it. Unknown fields are dropped. */
 export const bookSchema = z.object({
-  id: z.number().int(),
+  id: z.int(),
   title: z.string(),
   author: z.string(),
   desc: z.string(),

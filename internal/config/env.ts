@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { LOG_LEVELS, type LogLevel } from "../logging/levels.ts";
 import { redactUrl, redactUrlsInText } from "../logging/redact.ts";
 
@@ -22,7 +22,7 @@ export interface EnvVar<T> {
   readonly accepts: string;
   /** The value used when the variable is unset or empty, as written in the environment; `undefined`: none. */
   readonly fallback: string | undefined;
-  readonly schema: z.ZodType<T, string | undefined>;
+  readonly schema: z.ZodMiniType<T, string | undefined>;
   /** How a rejected raw value is shown in the problem line (default: any URL in it redacted); secrets must not be echoed. */
   readonly show?: (raw: string) => string;
 }
@@ -83,18 +83,18 @@ export function envVar<T>(
   parse: (raw: string) => T | undefined,
   shownFallback: string | undefined = fallback === undefined ? undefined : String(fallback),
 ): EnvVar<T> {
-  const schema = z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
+  const schema = z.pipe(
+    z.optional(z.string()),
+    z.transform((raw: string | undefined, ctx) => {
       if (raw === undefined) return fallback;
       const value = parse(raw.trim());
       if (value === undefined) {
-        ctx.addIssue({ code: "custom", message: accepts });
+        ctx.issues.push({ code: "custom", message: accepts, input: raw });
         return z.NEVER;
       }
       return value;
-    });
+    }),
+  );
   return { accepts, fallback: shownFallback, schema };
 }
 

@@ -4,7 +4,7 @@
 // booksvc validates storagesvc's answers with, so what one sends and the other accepts cannot
 // drift apart; end-to-end tests check real answers against the rest.
 
-import { z } from "zod";
+import * as z from "zod/mini";
 import { bookListSchema, bookSchema } from "../../internal/booksvc/books.ts";
 import { Registry } from "prom-client";
 import { createBooksvcMetrics } from "../../internal/booksvc/metrics.ts";
