@@ -1,6 +1,7 @@
 import pino from "pino";
 import type { LogLevel } from "./levels.ts";
 import { serializeError } from "./serialize-error.ts";
+import { ensureTracingChannelHasSubscribers } from "./tracing-channel-subscribers.ts";
 
 export type Logger = pino.Logger;
 
@@ -20,6 +21,7 @@ export interface LoggerOptions {
  * binary cannot load from node_modules. `flushLogger` writes out what is left before an exit.
  */
 export function createLogger({ app, level, destination }: LoggerOptions): Logger {
+  ensureTracingChannelHasSubscribers(); // pino's lines skip traceSync when nobody listens (see there)
   return pino(
     {
       level,

@@ -12,12 +12,19 @@ describe("bench:ab report", () => {
 
   test("ratios are paired round by round, not taken between medians", () => {
     const [direct, a, b] = summarizeAb(rounds, ["a", "b"]);
-    expect(direct).toEqual({ name: "storagesvc direct", medianRps: 8_000, ratios: undefined, medianCpuUsPerRequest: 100, errors: 0 });
+    expect(direct).toEqual({ name: "storagesvc direct", medianRps: 8_000, ratios: undefined, medianCpuUsPerRequest: 100, cpuUsPerRequest: [100, 100, 100], cpuRatios: undefined, errors: 0 });
     expect(a!.ratios).toEqual([1.5, 1.6, 1.25]);
     expect(a!.medianRps).toBe(10_000);
     expect(a!.medianCpuUsPerRequest).toBe(50);
     expect(b!.ratios).toEqual([0.5, 0.6, 0.5]);
     expect(b!.errors).toBe(3);
+  });
+
+  test("CPU per request is paired round by round with the first variant's", () => {
+    const [, a, b] = summarizeAb(rounds, ["a", "b"]);
+    expect(a!.cpuRatios).toBeUndefined();
+    expect(b!.cpuUsPerRequest).toEqual([100, 100, 100]);
+    expect(b!.cpuRatios).toEqual([2, 2, 2]);
   });
 
   test("the table gives each variant's median ratio and its range", () => {
