@@ -19,7 +19,7 @@ export const MAX_PAGE_AFTER = BigInt(Number.MAX_SAFE_INTEGER);
  * A canonical decimal integer: no sign, no leading zero, no spaces, no exponent, at most 19 digits
  * (so a long string is refused by the pattern before any conversion).
  */
-const CANONICAL_INTEGER = /^(0|[1-9]\d{0,18})$/;
+export const CANONICAL_INTEGER = /^(0|[1-9]\d{0,18})$/;
 
 /** One query parameter given exactly once as a canonical integer within [min, max]. */
 function integerParameter(name: string, min: bigint, max: bigint, fallback: bigint) {
@@ -91,5 +91,10 @@ export function canonicalPageParams(query: PageQuery): string {
  */
 export function nextPageLink(path: string, query: PageQuery, count: number, lastId: number | bigint | undefined, cutShort = false): string | undefined {
   if ((count < query.limit && !cutShort) || lastId === undefined) return undefined;
-  return `<${path}?${canonicalPageParams({ limit: query.limit, after: BigInt(lastId) })}>; rel="next"`;
+  return pageLink(path, query.limit, lastId);
+}
+
+/** `Link` to the page of `limit` books after `lastId` under `path`: `</books?limit=N&after=ID>; rel="next"`. */
+export function pageLink(path: string, limit: number, lastId: number | bigint): string {
+  return `<${path}?${canonicalPageParams({ limit, after: BigInt(lastId) })}>; rel="next"`;
 }

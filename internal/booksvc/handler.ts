@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import type { UnofficialStatusCode } from "hono/utils/http-status";
 import { type CacheableAnswers, cacheableAnswers, type ServiceEnv } from "../httpx/index.ts";
 import type { Logger } from "../logging/logger.ts";
-import { canonicalPageParams, type PageQuery, parsePageQuery } from "../books/page-query.ts";
+import { canonicalPageParams, type PageQuery, pageLink, parsePageQuery } from "../books/page-query.ts";
 import type { Collapsed, RequestCollapser } from "../collapsing/request-collapser.ts";
 import { type Breaker, type Outcome, type Strategy, startDeadline } from "../resilience/index.ts";
 import type { BooksPage } from "./books.ts";
@@ -59,7 +59,7 @@ const CLIENT_CLOSED_REQUEST = 499;
 /** storagesvc's `Link` to the next page, in booksvc's own URL space: when storagesvc sent one, after this page's last book. */
 function linkHeader(page: PageQuery, answer: BooksPage): { Link: string } | Record<string, never> {
   if (!answer.hasNext || answer.lastId === undefined) return {};
-  return { Link: `</?${canonicalPageParams({ limit: page.limit, after: BigInt(answer.lastId) })}>; rel="next"` };
+  return { Link: pageLink("/", page.limit, answer.lastId) };
 }
 
 /** The `outcome` label of one failed attempt in booksvc_upstream_attempts_total: its kind. */

@@ -1,3 +1,5 @@
+import { CANONICAL_INTEGER } from "../books/page-query.ts";
+
 /**
  * Where storagesvc's `Link: </books?limit=N&after=ID>; rel="next"` says the next page starts: its
  * `after`, or undefined when the header is absent or names no next page (then there is none). A
@@ -15,7 +17,7 @@ export function nextPageAfter(link: string | null): bigint | undefined {
     } catch {
       return undefined;
     }
-    return after !== null && /^(0|[1-9]\d{0,18})$/.test(after) ? BigInt(after) : undefined;
+    return after !== null && CANONICAL_INTEGER.test(after) ? BigInt(after) : undefined;
   }
   return undefined;
 }

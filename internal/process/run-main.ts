@@ -25,8 +25,9 @@ export const EXIT_BAD_CONFIG = 2;
 
 /**
  * The only place that decides how the process ends. `healthcheck` as first argument probes the
- * local `/healthz` instead of serving; the name of one of `service.commands` runs that command. Bad configuration: one line per problem on stderr, exit 2,
- * nothing started. SIGTERM/SIGINT: graceful stop, exit 0.
+ * local `/healthz` instead of serving; the name of one of `service.commands` runs that command.
+ * Bad configuration: one line per problem on stderr, exit 2, nothing started. SIGTERM/SIGINT:
+ * graceful stop, exit 0.
  */
 export async function runMain<C extends { HTTP_PORT: ListenAddress; LOG_LEVEL: LogLevel }>(
   service: ServiceMain<C>,

@@ -8,7 +8,7 @@ import { freePort } from "../kit/free-port.ts";
 import { createFreshDatabase } from "../kit/postgres.ts";
 import { seedBooks } from "../kit/seed-books.ts";
 import { REPO_ROOT } from "../kit/service-process.ts";
-import { percentileOfSorted } from "../kit/stats.ts";
+import { haRow } from "./rows.ts";
 import { waitUntil } from "../kit/wait.ts";
 import type { HaCheck, HaRow, HaScenarioContext, HaScenarioResult } from "./scenario.ts";
 
@@ -43,17 +43,7 @@ const REDIS_ONLY = "booksvc-2";
 /** A table row from the requests that started in [from, to). */
 function row(label: string, records: readonly RequestRecord[], from: number, to: number, timeToFreshMs?: number): HaRow {
   const picked = records.filter((r) => r.startedAt >= from && r.startedAt < to);
-  const latencies = picked.map((r) => r.latencyMs).sort((a, b) => a - b);
-  const share = (n: number) => (picked.length === 0 ? 0 : n / picked.length);
-  return {
-    label,
-    requests: picked.length,
-    booksShare: share(picked.filter((r) => r.books).length),
-    errorShare: share(picked.filter((r) => r.outcome !== "200").length),
-    p99Ms: percentileOfSorted(latencies, 0.99),
-    maxMs: latencies.at(-1) ?? 0,
-    ...(timeToFreshMs === undefined ? {} : { timeToFreshMs }),
-  };
+  return { ...haRow(label, picked), ...(timeToFreshMs === undefined ? {} : { timeToFreshMs }) };
 }
 
 const pct = (share: number) => `${(share * 100).toFixed(2)} %`;
