@@ -11,7 +11,7 @@ export async function run(config: BooksvcConfig, { logger }: { logger: Logger },
   let server: ReturnType<typeof startServer>;
   try {
     server = startServer({
-      app: booksvc.app,
+      fetch: booksvc.fetch,
       port: config.HTTP_PORT.port,
       hostname: config.HTTP_PORT.hostname,
       logger,

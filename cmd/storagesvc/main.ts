@@ -37,7 +37,7 @@ export async function run(config: StoragesvcConfig, { logger }: { logger: Logger
 
   let server: ReturnType<typeof startServer>;
   try {
-    server = startServer({ app, port: config.HTTP_PORT.port, hostname: config.HTTP_PORT.hostname, logger, readiness });
+    server = startServer({ fetch: app.fetch, port: config.HTTP_PORT.port, hostname: config.HTTP_PORT.hostname, logger, readiness });
   } catch (error) {
     await sql.end({ timeout: 1 });
     await tracer.shutdown();

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Registry } from "prom-client";
-import { cacheableAnswers, Readiness, type ServiceApp } from "../httpx/index.ts";
+import { cacheableAnswers, createHttpMetrics, type FetchHandler, Readiness, type ServiceApp, shedOverload } from "../httpx/index.ts";
 import type { Logger } from "../logging/logger.ts";
 import { redactUrl } from "../logging/redact.ts";
 import { throttle } from "../logging/throttle.ts";
@@ -42,6 +42,8 @@ export interface BooksvcDeps {
 
 export interface Booksvc {
   app: ServiceApp;
+  /** What the server calls: the app, behind MAX_IN_FLIGHT's shedding when it is on. */
+  fetch: FetchHandler;
   readiness: Readiness;
   registry: Registry;
   policies: BuiltStrategy;
@@ -164,6 +166,7 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
     }),
     tracer,
   );
+  const httpMetrics = createHttpMetrics(registry);
   const app = createBooksvcApp({
     upstream,
     ...(config.COLLAPSE_REQUESTS ? { collapser: new RequestCollapser<UpstreamBooks>({ onJoin: () => metrics.collapsed() }) } : {}),
@@ -178,7 +181,7 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
       ? { stale: { afterMs: config.STALE_AFTER_MS, breaker: policies.breaker, prober } }
       : {}),
     tracer,
-    maxInFlight: config.MAX_IN_FLIGHT,
+    httpMetrics,
     answers: cacheableAnswers({ cacheControl: `max-age=${config.CACHE_MAX_AGE_S}, stale-if-error=${config.CACHE_TTL_S}` }),
   });
   logger.info(
@@ -191,8 +194,22 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
     "booksvc configured",
   );
 
+  const fetch: FetchHandler =
+    config.MAX_IN_FLIGHT > 0
+      ? shedOverload(app.fetch, {
+          maxInFlight: config.MAX_IN_FLIGHT,
+          workPath: "/",
+          logger,
+          httpMetrics,
+          tracer,
+          readiness,
+          onShed: () => metrics.answer("shed"),
+        })
+      : app.fetch;
+
   return {
     app,
+    fetch,
     readiness,
     registry,
     policies,

@@ -49,7 +49,7 @@ function drainableServer() {
   const delay = gate();
   const delays: number[] = [];
   const server = startServer({
-    app,
+    fetch: app.fetch,
     port: 0,
     hostname: "127.0.0.1",
     logger: quietLogger(),
@@ -66,7 +66,7 @@ describe("startServer", () => {
   test("lets an in-flight request finish, then refuses new connections", async () => {
     const readiness = new Readiness();
     const slow = slowApp();
-    const server = startServer({ app: slow.app, port: 0, logger: quietLogger(), readiness });
+    const server = startServer({ fetch: slow.app.fetch, port: 0, logger: quietLogger(), readiness });
     const inFlight = fetch(`${server.url}/slow`);
     await slow.arrived;
     const stopped = server.stop({ graceMs: 5_000 });
@@ -81,7 +81,7 @@ describe("startServer", () => {
 
   test("closes requests still running when the grace period ends", async () => {
     const slow = slowApp(); // never finished
-    const server = startServer({ app: slow.app, port: 0, logger: quietLogger(), readiness: new Readiness() });
+    const server = startServer({ fetch: slow.app.fetch, port: 0, logger: quietLogger(), readiness: new Readiness() });
     const inFlight = fetch(`${server.url}/slow`).then(
       (response) => response.status,
       () => "closed",
@@ -146,7 +146,7 @@ describe("startServer", () => {
 
 describe("probeHealth", () => {
   test("is true while /healthz answers 200 and false once the server is gone", async () => {
-    const server = startServer({ app: slowApp().app, port: 0, logger: quietLogger(), readiness: new Readiness() });
+    const server = startServer({ fetch: slowApp().app.fetch, port: 0, logger: quietLogger(), readiness: new Readiness() });
     expect(await probeHealth({ hostname: undefined, port: server.port })).toBe(true);
     await server.stop();
     expect(await probeHealth({ hostname: undefined, port: server.port }, 500)).toBe(false);

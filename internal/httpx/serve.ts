@@ -1,12 +1,11 @@
-import type { Hono } from "hono";
 import type { Logger } from "../logging/logger.ts";
 import type { Readiness } from "./readiness.ts";
 import { DEFAULT_GRACE_MS } from "../config/env.ts";
-import { withOriginFormUrls } from "./origin-form-url.ts";
+import { type FetchHandler, withOriginFormUrls } from "./origin-form-url.ts";
 
 export interface StartServerOptions {
-  // biome-ignore lint: any Hono app, whatever its env type
-  app: Hono<any>;
+  /** What answers each request: a Hono app's `fetch`, or booksvc's shedding in front of it. */
+  fetch: FetchHandler;
   port: number;
   hostname?: string;
   logger: Logger;
@@ -43,7 +42,7 @@ export interface RunningServer {
 
 
 export function startServer({
-  app,
+  fetch: handler,
   port,
   hostname = "0.0.0.0",
   logger,
@@ -52,7 +51,7 @@ export function startServer({
   sleep = Bun.sleep,
 }: StartServerOptions): RunningServer {
   // The origin only completes a Host-less request's URL for routing; nothing builds links from it.
-  const fetch = withOriginFormUrls(app.fetch, "http://localhost");
+  const fetch = withOriginFormUrls(handler, "http://localhost");
   const server = Bun.serve({ fetch, port, hostname, idleTimeout: idleTimeoutS });
   const boundPort = server.port ?? port;
   logger.info({ port: boundPort }, "listening");

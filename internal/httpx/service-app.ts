@@ -3,7 +3,7 @@ import { requestId } from "hono/request-id";
 import type { Registry } from "prom-client";
 import type { Logger } from "../logging/logger.ts";
 import { allowedMethodsOf } from "./allowed-methods.ts";
-import { createHttpMetrics } from "./http-metrics.ts";
+import { createHttpMetrics, type HttpMetrics } from "./http-metrics.ts";
 import type { Readiness } from "./readiness.ts";
 import { requestContext, type RequestContextVariables } from "./request-context.ts";
 import { traceRequests } from "./trace-requests.ts";
@@ -18,6 +18,8 @@ export interface ServiceAppOptions {
   readiness: Readiness;
   /** Spans of each request (W3C Trace Context); default: ids only, nothing exported. */
   tracer?: Tracer;
+  /** Default: created on `registry`. Passed in when something outside the app answers too (shedding). */
+  httpMetrics?: HttpMetrics;
 }
 
 /**
@@ -25,11 +27,17 @@ export interface ServiceAppOptions {
  * `/healthz`, `/readyz`, `/metrics`, and JSON answers for 404, 405 and unexpected errors.
  * The caller adds its own routes to the returned app.
  */
-export function createServiceApp({ logger, registry, readiness, tracer = idOnlyTracer() }: ServiceAppOptions): ServiceApp {
+export function createServiceApp({
+  logger,
+  registry,
+  readiness,
+  tracer = idOnlyTracer(),
+  httpMetrics = createHttpMetrics(registry),
+}: ServiceAppOptions): ServiceApp {
   const app = new Hono<ServiceEnv>();
   app.use(requestId());
   app.use(traceRequests({ tracer }));
-  app.use(requestContext({ logger, metrics: createHttpMetrics(registry), readiness }));
+  app.use(requestContext({ logger, metrics: httpMetrics, readiness }));
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) =>

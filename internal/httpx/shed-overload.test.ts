@@ -1,56 +1,120 @@
 import { describe, expect, test } from "bun:test";
 import { Hono } from "hono";
-import { shedOverload } from "./shed-overload.ts";
+import { Registry } from "prom-client";
+import { captureLogger } from "../../tools/kit/capture-logger.ts";
+import { idOnlyTracer } from "../tracing/index.ts";
+import { createHttpMetrics } from "./http-metrics.ts";
+import { pathOf, shedOverload } from "./shed-overload.ts";
 
-/** An app whose `/work` requests wait until released, behind the shedding middleware. */
-function setup(maxInFlight: number) {
+/** An app whose `/` requests wait until released, behind shedding in front of `/`. */
+function setup(maxInFlight: number, { draining = false } = {}) {
   let shed = 0;
-  const waiting: (() => void)[] = [];
+  const waiting: ((outcome: "answer" | "throw") => void)[] = [];
   const app = new Hono();
-  app.use("/work", shedOverload({ maxInFlight, onShed: () => shed++ }));
-  app.get("/work", async (c) => {
-    await new Promise<void>((resolve) => waiting.push(resolve));
+  app.get("/", async (c) => {
+    const outcome = await new Promise<"answer" | "throw">((resolve) => waiting.push(resolve));
+    if (outcome === "throw") throw new Error("handler failed");
     return c.json({ done: true });
   });
   app.get("/healthz", (c) => c.json({ status: "ok" }));
-  const releaseAll = () => {
-    for (const release of waiting.splice(0)) release();
+  app.onError((_error, c) => c.json({ error: "internal error" }, 500));
+  const log = captureLogger({ app: "booksvc" });
+  const registry = new Registry();
+  const fetch = shedOverload(app.fetch, {
+    maxInFlight,
+    workPath: "/",
+    logger: log.logger,
+    httpMetrics: createHttpMetrics(registry),
+    tracer: idOnlyTracer(),
+    readiness: { draining },
+    onShed: () => shed++,
+  });
+  const request = (path: string, headers: Record<string, string> = {}) => fetch(new Request(`http://booksvc${path}`, { headers }));
+  const release = (outcome: "answer" | "throw" = "answer") => {
+    for (const resolve of waiting.splice(0)) resolve(outcome);
   };
-  return { app, shed: () => shed, waiting, releaseAll };
+  return { request, shed: () => shed, waiting, release, lines: log.lines, registry };
 }
 
 describe("shedOverload", () => {
-  test("beyond maxInFlight, answers 503 with Retry-After: 1 at once and counts it", async () => {
-    const { app, shed, waiting, releaseAll } = setup(2);
-    const admitted = [app.request("/work"), app.request("/work")];
-    const refused = await app.request("/work"); // answered while the other two still wait
+  test("beyond maxInFlight, answers 503 with Retry-After: 1 at once, counted and logged like any answer", async () => {
+    const { request, shed, waiting, release, lines, registry } = setup(2);
+    const admitted = [request("/"), request("/?limit=2")];
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    // Answered synchronously, while the other two still wait: no router, no await.
+    const refused = request("/?after=3", { "X-Request-Id": "caller-id-1", traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+    expect(refused).toBeInstanceOf(Response);
+    const answer = await refused;
     expect(waiting).toHaveLength(2);
-    expect(refused.status).toBe(503);
-    expect(refused.headers.get("Retry-After")).toBe("1");
-    expect(await refused.json()).toEqual({ error: "overloaded, try again shortly" });
+    expect(answer.status).toBe(503);
+    expect(answer.headers.get("Retry-After")).toBe("1");
+    expect(answer.headers.get("Content-Type")).toBe("application/json");
+    expect(answer.headers.get("X-Request-Id")).toBe("caller-id-1");
+    expect(answer.headers.get("Connection")).toBeNull();
+    expect(await answer.json()).toEqual({ error: "overloaded, try again shortly" });
     expect(shed()).toBe(1);
-    releaseAll();
+    expect(lines.filter((line) => line.msg === "request")).toEqual([
+      expect.objectContaining({ request_id: "caller-id-1", trace_id: traceId, method: "GET", path: "/", status: 503, shed: true }),
+    ]);
+    expect(await registry.metrics()).toMatch(/^http_requests_total\{method="GET",route="\/",status="503"\} 1$/m);
+    release();
     for (const response of await Promise.all(admitted)) expect(response.status).toBe(200);
   });
 
-  test("admits again as soon as a request in flight ends", async () => {
-    const { app, waiting, releaseAll } = setup(1);
-    const first = app.request("/work");
-    expect((await app.request("/work")).status).toBe(503);
-    releaseAll();
-    await first;
-    const second = app.request("/work");
+  test("a refusal without an acceptable X-Request-Id or traceparent gets new ones", async () => {
+    const { request, release, lines } = setup(1);
+    const held = request("/");
+    const answer = await request("/", { "X-Request-Id": "not acceptable: spaces", traceparent: "garbage" });
+    expect(answer.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(lines[0]).toMatchObject({ request_id: answer.headers.get("X-Request-Id"), trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    release();
+    await held;
+  });
+
+  test("admits again as soon as a request in flight ends, whether it answered or failed", async () => {
+    const { request, waiting, release } = setup(1);
+    const first = request("/");
+    expect((await request("/")).status).toBe(503);
+    release("throw");
+    expect((await first).status).toBe(500);
+    const second = request("/");
     await Promise.resolve();
     expect(waiting).toHaveLength(1);
-    releaseAll();
+    release();
     expect((await second).status).toBe(200);
   });
 
-  test("routes it is not mounted on are never shed", async () => {
-    const { app, releaseAll } = setup(1);
-    const held = app.request("/work");
-    expect((await app.request("/healthz")).status).toBe(200);
-    releaseAll();
+  test("other paths are neither shed nor counted", async () => {
+    const { request, release, shed } = setup(1);
+    const held = request("/");
+    expect((await request("/healthz")).status).toBe(200);
+    expect((await request("/healthz?x=/")).status).toBe(200);
+    expect((await request("/nowhere")).status).toBe(404);
+    expect(shed()).toBe(0);
+    release();
     await held;
+  });
+
+  test("while draining, a refusal carries Connection: close", async () => {
+    const { request, release } = setup(1, { draining: true });
+    const held = request("/");
+    expect((await request("/")).headers.get("Connection")).toBe("close");
+    release();
+    await held;
+  });
+});
+
+describe("pathOf", () => {
+  test.each([
+    ["http://booksvc/", "/"],
+    ["http://booksvc:8081/?limit=2", "/"],
+    ["http://booksvc:8081/healthz", "/healthz"],
+    ["http://booksvc/healthz?next=/", "/healthz"],
+    ["http://booksvc/a#frag", "/a"],
+    ["http://booksvc", "/"],
+    ["/readyz", "/readyz"],
+    ["http://[::1]:8081/metrics?x", "/metrics"],
+  ])("%s → %s", (url, path) => {
+    expect(pathOf(url)).toBe(path);
   });
 });

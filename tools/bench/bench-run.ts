@@ -43,6 +43,13 @@ export class BenchRun {
     return proc;
   }
 
+  /** Stops `proc` alone. */
+  async stop(proc: BenchProcess): Promise<void> {
+    const index = this.#running.indexOf(proc);
+    if (index !== -1) this.#running.splice(index, 1);
+    await proc.child.stop(5_000);
+  }
+
   /** Stops every process started so far but `keep`. */
   async stopAllBut(keep: BenchProcess): Promise<void> {
     for (const proc of this.#running.splice(0).filter((p) => p !== keep).reverse()) await proc.child.stop(5_000);

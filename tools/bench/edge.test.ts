@@ -41,6 +41,24 @@ describe("open-loop generator", () => {
   });
 });
 
+describe("closed loop honouring Retry-After", () => {
+  const refusing = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: () => Response.json({ error: "overloaded" }, { status: 503, headers: { "Retry-After": "1" } }),
+  });
+  afterAll(() => refusing.stop(true));
+  const refusingUrl = `http://127.0.0.1:${refusing.port}/`;
+
+  test("a client answered 503 with Retry-After: 1 waits that second before asking again; an impatient one does not", async () => {
+    const polite = await runOpenLoop({ url: refusingUrl, clients: 3, durationMs: 300, honourRetryAfter: true });
+    expect(polite.sent).toBe(3);
+    expect(polite.unanswered).toBe(0);
+    const impatient = await runOpenLoop({ url: refusingUrl, clients: 3, durationMs: 300 });
+    expect(impatient.sent).toBeGreaterThan(30);
+  });
+});
+
 describe("bench:edge on the command line", () => {
   async function runEdge(args: string[]) {
     const child = Bun.spawn([process.execPath, join(import.meta.dir, "edge.ts"), ...args], { stdout: "pipe", stderr: "pipe" });

@@ -6,8 +6,9 @@
  *   backoff) while the upstream answers 500 throughout: upstream calls per request, with the retry
  *   budget at its defaults and without it.
  * - overload: booksvc's capacity (closed loop), then twice that offered open loop, and 2,000
- *   closed-loop clients, with MAX_IN_FLIGHT at its default and off: admitted p99, 503 latency,
- *   requests never answered, the worst /healthz answer.
+ *   closed-loop clients, with MAX_IN_FLIGHT at its default, sized, and off: admitted p99, 503
+ *   latency, requests never answered, the worst /healthz answer; behind a slow dependency and
+ *   CPU-bound, with the most refusals booksvc can answer.
  * - revalidate: bytes of a 200 and of the 304 that replaces it, for the first page and a page of
  *   100 books.
  */
@@ -18,6 +19,8 @@ import { DEFAULT_MAX_IN_FLIGHT } from "../../internal/booksvc/config.ts";
 import { listFlag, numberFlag, parseFlags, UsageError } from "../kit/args.ts";
 import { binaryPath, ensureBinaries } from "../kit/binaries.ts";
 import { startFakeUpstream } from "../kit/fake-upstream.ts";
+import { startPooledUpstream } from "../kit/pooled-upstream.ts";
+import { waitUntil } from "../kit/wait.ts";
 import { booksvcCounters, readMetric } from "../kit/metrics.ts";
 import { runTool } from "../kit/run-tool.ts";
 import { seedBooks } from "../kit/seed-books.ts";
@@ -155,9 +158,112 @@ function pinBooksvcApart(): string[] {
   return ["taskset", "-c", "0"];
 }
 
-/** Capacity, then twice it open loop, then 2,000 closed-loop clients, with shedding at its default and off. */
+/** One place held by a request that never ends: every other request to `/` is refused. */
+async function refusalCeiling(run: BenchRun, onCpu0: string[], signal: AbortSignal): Promise<number> {
+  const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  try {
+    const booksvc = await run.start({
+      name: "booksvc-refusals",
+      command: [...onCpu0, binaryPath("booksvc")],
+      env: {
+        STORAGESVC_URL: `http://127.0.0.1:${silent.port}/books`,
+        RESILIENCE_STRATEGY: "none",
+        MAX_IN_FLIGHT: "1",
+        REQUEST_TIMEOUT_MS: "240000",
+        UPSTREAM_TIMEOUT_MS: "240000",
+        LOG_LEVEL: "info",
+      },
+      readyPath: "/readyz",
+      signal,
+    });
+    const held = fetch(booksvc.url, { signal }).catch(() => undefined);
+    await waitUntil(
+      "the held request to reach upstream",
+      async () => ((await readMetric(booksvc.url, "booksvc_upstream_calls_total")) >= 1 ? true : "no upstream call yet"),
+      { timeoutMs: 5_000, signal, intervalMs: 20 },
+    );
+    const measured = await runLoadProcess({ url: booksvc.url, concurrency: 64, warmupMs: 1_000, durationMs: 5_000 }, signal);
+    await run.stopAll();
+    await held;
+    return Math.round(measured.requests / measured.seconds);
+  } finally {
+    silent.stop(true);
+  }
+}
+
+interface OverloadVariant {
+  label: string;
+  env: Record<string, string>;
+}
+
+interface OverloadScenario {
+  title: string;
+  storagesvcUrl: string;
+  env: Record<string, string>;
+  /** The shedding settings to compare, given the capacity measured with shedding off. */
+  variants: (capacity: number) => OverloadVariant[];
+}
+
+const SHEDDING_OFF: OverloadVariant = { label: "MAX_IN_FLIGHT=0 (off)", env: { MAX_IN_FLIGHT: "0" } };
+
+/** Capacity (64 closed-loop clients, shedding off), then for each variant `factor` × it open loop and 2,000 polite clients. */
+async function overloadScenario(run: BenchRun, options: EdgeOptions, onCpu0: string[], scenario: OverloadScenario, signal: AbortSignal) {
+  const start = (name: string, env: Record<string, string>) =>
+    run.start({
+      name,
+      command: [...onCpu0, binaryPath("booksvc")],
+      env: { STORAGESVC_URL: scenario.storagesvcUrl, LOG_LEVEL: "info", ...scenario.env, ...env },
+      readyPath: "/readyz",
+      signal,
+    });
+  const measuring = await start("booksvc-capacity", SHEDDING_OFF.env);
+  const measured = await runLoadProcess({ url: measuring.url, concurrency: 64, warmupMs: 1_000, durationMs: 5_000 }, signal);
+  await run.stop(measuring);
+  const capacity = Math.round(measured.requests / measured.seconds);
+  const variants = [...scenario.variants(capacity), SHEDDING_OFF];
+  log(`${scenario.title}: capacity (64 closed-loop clients) ${capacity} req/s`);
+  const rows: string[][] = [];
+  for (const [i, variant] of variants.entries()) {
+    const booksvc = await start(`booksvc-overload-${i}`, variant.env);
+    const common = { url: booksvc.url, durationMs: options.seconds * 1000, probeUrl: `${booksvc.url}/healthz` };
+    const rate = Math.round(options.factor * capacity);
+    rows.push(overloadRow(`${variant.label}, ${rate} req/s open loop`, await runOpenLoopProcess({ ...common, ratePerS: rate }, signal)));
+    rows.push(overloadRow(`${variant.label}, 2,000 clients honouring Retry-After`, await runOpenLoopProcess({ ...common, clients: 2_000, honourRetryAfter: true }, signal)));
+    await run.stop(booksvc);
+  }
+  return { rows, capacity };
+}
+
+const OVERLOAD_COLUMNS = ["run", "sent", "2xx", "2xx p99 ms", "503", "503 p99 ms", "503 max ms", "unanswered", "not sent (all connections busy)", "/healthz max ms", "generator lag max ms"];
+
+/**
+ * Two overloads. A slow dependency: storagesvc's pool (not booksvc) sets the capacity, the case
+ * MAX_IN_FLIGHT is for, at its default and sized by Little's law for 25 ms. booksvc CPU-bound
+ * (defaults, collapsing on, a real storagesvc): then a refusal costs CPU like an answer does, and
+ * the refusal ceiling (booksvc refusing everything) says how far past capacity any in-process
+ * shedding can keep up.
+ */
 async function overloadSection(run: BenchRun, options: EdgeOptions, signal: AbortSignal): Promise<string> {
   const onCpu0 = pinBooksvcApart();
+  const pinning = onCpu0.length === 0 ? "not pinned" : "booksvc alone on CPU 0, the rest on the others";
+  const pool = startPooledUpstream({ slots: 16, serviceMs: 4 });
+  let slow: Awaited<ReturnType<typeof overloadScenario>>;
+  try {
+    slow = await overloadScenario(run, options, onCpu0, {
+      title: "slow dependency",
+      storagesvcUrl: pool.url,
+      env: { RESILIENCE_STRATEGY: "none", COLLAPSE_REQUESTS: "false" },
+      variants: (capacity) => {
+        const sized = Math.max(1, Math.round(capacity * 0.025));
+        return [
+          { label: `MAX_IN_FLIGHT=${DEFAULT_MAX_IN_FLIGHT} (default)`, env: {} as Record<string, string> },
+          { label: `MAX_IN_FLIGHT=${sized} (capacity × 25 ms)`, env: { MAX_IN_FLIGHT: String(sized) } },
+        ];
+      },
+    }, signal);
+  } finally {
+    await pool.close();
+  }
   const storagesvc = await run.start({
     name: "storagesvc",
     command: [binaryPath("storagesvc")],
@@ -165,34 +271,23 @@ async function overloadSection(run: BenchRun, options: EdgeOptions, signal: Abor
     readyPath: "/readyz",
     signal,
   });
-  const rows: string[][] = [];
-  let capacity = 0;
-  for (const maxInFlight of [DEFAULT_MAX_IN_FLIGHT, 0]) {
-    const booksvc = await run.start({
-      name: `booksvc-overload-${maxInFlight}`,
-      command: [...onCpu0, binaryPath("booksvc")],
-      env: { STORAGESVC_URL: `${storagesvc.url}/books`, MAX_IN_FLIGHT: String(maxInFlight), LOG_LEVEL: "info" },
-      readyPath: "/readyz",
-      signal,
-    });
-    if (capacity === 0) {
-      const measured = await runLoadProcess({ url: booksvc.url, concurrency: 64, warmupMs: 1_000, durationMs: 5_000 }, signal);
-      capacity = Math.round(measured.requests / measured.seconds);
-      log(`capacity (64 closed-loop clients): ${capacity} req/s`);
-    }
-    const label = maxInFlight === 0 ? "MAX_IN_FLIGHT=0 (off)" : `MAX_IN_FLIGHT=${maxInFlight}`;
-    const common = { url: booksvc.url, durationMs: options.seconds * 1000, probeUrl: `${booksvc.url}/healthz` };
-    const rate = Math.round(options.factor * capacity);
-    rows.push(overloadRow(`${label}, ${rate} req/s open loop`, await runOpenLoopProcess({ ...common, ratePerS: rate }, signal)));
-    rows.push(overloadRow(`${label}, 2,000 clients closed loop`, await runOpenLoopProcess({ ...common, clients: 2_000 }, signal)));
-    await run.stopAllBut(storagesvc);
-  }
-  const pinning = onCpu0.length === 0 ? "not pinned" : "booksvc alone on CPU 0, the rest on the others";
-  return `overload: booksvc defaults (combined, collapsing on) over storagesvc, ${pinning}; capacity ${capacity} req/s with 64 closed-loop clients; ${options.seconds} s per run\n\n${formatTable(
-    ["run", "sent", "2xx", "2xx p99 ms", "503", "503 p99 ms", "503 max ms", "unanswered", "not sent (all connections busy)", "/healthz max ms", "generator lag max ms"],
-    rows,
-    { style: "markdown" },
-  )}`;
+  const cpuBound = await overloadScenario(run, options, onCpu0, {
+    title: "booksvc CPU-bound",
+    storagesvcUrl: `${storagesvc.url}/books`,
+    env: {},
+    variants: () => [{ label: `MAX_IN_FLIGHT=${DEFAULT_MAX_IN_FLIGHT} (default)`, env: {} }],
+  }, signal);
+  await run.stopAll();
+  const ceiling = await refusalCeiling(run, onCpu0, signal);
+  const table = (rows: string[][]) => formatTable(OVERLOAD_COLUMNS, rows, { style: "markdown" });
+  return [
+    `overload: ${pinning}; ${options.factor} × capacity open loop, and 2,000 closed-loop clients; ${options.seconds} s per run`,
+    `slow dependency: a stand-in storagesvc with a pool of 16 × 4 ms (${pool.capacityPerS} req/s), RESILIENCE_STRATEGY=none, COLLAPSE_REQUESTS=false; booksvc capacity ${slow.capacity} req/s (64 closed-loop clients); MAX_IN_FLIGHT at its default, at capacity × 25 ms, and off`,
+    table(slow.rows),
+    `booksvc CPU-bound: booksvc defaults (combined, collapsing on) over storagesvc and PostgreSQL; capacity ${cpuBound.capacity} req/s (64 closed-loop clients)`,
+    table(cpuBound.rows),
+    `refusal ceiling: booksvc refusing every request (MAX_IN_FLIGHT=1, its place held), 64 closed-loop clients: ${ceiling} req/s, ${(ceiling / cpuBound.capacity).toFixed(2)} × its CPU-bound capacity. Offered more than that, no shedding inside booksvc can answer every request.`,
+  ].join("\n\n");
 }
 
 /** The bytes of one whole answer (status line, headers, body) to `path` with `headers`. */

@@ -19,6 +19,8 @@ export interface OpenLoopOptions {
   ratePerS?: number;
   /** Instead of `ratePerS`: this many closed-loop clients. */
   clients?: number;
+  /** Closed loop: a client answered `503` with `Retry-After: n` waits n s before asking again, as a polite client does. */
+  honourRetryAfter?: boolean;
   durationMs: number;
   /** Asked every 100 ms throughout (e.g. `/healthz`); its worst latency and statuses are reported. */
   probeUrl?: string;
@@ -56,8 +58,10 @@ interface Connection {
   pending: Buffer | undefined;
   /** When the request in flight was due; undefined when idle. */
   dueAt: number | undefined;
-  onAnswer: (status: number, dueAt: number) => void;
+  onAnswer: (status: number, dueAt: number, head: string) => void;
 }
+
+const RETRY_AFTER = /\r\nretry-after: *(\d+)/;
 
 function requestBytes(url: URL): Buffer {
   return Buffer.from(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nAccept: application/json\r\n\r\n`);
@@ -81,7 +85,7 @@ function openConnection(url: URL, request: Buffer, connection: Connection, onBro
           if (parsed === "incomplete") break;
           const dueAt = connection.dueAt;
           connection.dueAt = undefined;
-          if (dueAt !== undefined) connection.onAnswer(parsed.status, dueAt);
+          if (dueAt !== undefined) connection.onAnswer(parsed.status, dueAt, parsed.head);
           buffer = buffer.subarray(parsed.length);
           if (buffer.length === 0) break;
         }
@@ -117,7 +121,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   let firstError: string | undefined;
 
   let sending = true;
-  const onAnswer = function (this: Connection, status: number, dueAt: number): void {
+  const onAnswer = function (this: Connection, status: number, dueAt: number, head: string): void {
     answered++;
     statuses[status] = (statuses[status] ?? 0) + 1;
     const now = performance.now();
@@ -125,10 +129,19 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     if (status >= 200 && status < 300) admitted.record(ms);
     else if (status === 503) shed.record(ms);
     if (options.clients !== undefined && sending) {
-      // Closed loop: this client asks again at once.
-      this.dueAt = now;
-      sent++;
-      this.socket?.write(request);
+      // Closed loop: this client asks again at once, or after Retry-After when it honours it.
+      const retryAfterS = options.honourRetryAfter && status === 503 ? Number(RETRY_AFTER.exec(head)?.[1] ?? 0) : 0;
+      const askAgain = (): void => {
+        if (!sending) {
+          idle.push(this);
+          return;
+        }
+        this.dueAt = performance.now();
+        sent++;
+        this.socket?.write(request);
+      };
+      if (retryAfterS > 0) setTimeout(askAgain, retryAfterS * 1000);
+      else askAgain();
       return;
     }
     idle.push(this);
