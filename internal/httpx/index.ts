@@ -6,6 +6,5 @@ export * from "./readiness.ts";
 export * from "./request-context.ts";
 export * from "./serve.ts";
 export * from "./service-app.ts";
-export * from "./trace-requests.ts";
 export * from "./shed-overload.ts";
 export * from "./cacheable-answers.ts";

@@ -2,13 +2,16 @@ import type { MiddlewareHandler } from "hono";
 import type { RequestIdVariables } from "hono/request-id";
 import { routePath } from "hono/route";
 import type { Logger } from "../logging/logger.ts";
+import { parseTraceparent, type TraceContext, type Tracer } from "../tracing/index.ts";
 import type { HttpMetrics } from "./http-metrics.ts";
 import type { Readiness } from "./readiness.ts";
-import type { TraceVariables } from "./trace-requests.ts";
+
+/** What the middleware gives handlers: `trace`, the request's span, the parent of every span the handler starts. */
+export type TraceVariables = { trace: TraceContext };
 
 /**
- * What the middleware gives handlers: `requestId`, and `logFields`, extra fields a handler puts on
- * its request's log line (booksvc: `collapsed_into`).
+ * What the middleware gives handlers: `requestId`, `trace`, and `logFields`, extra fields a handler
+ * puts on its request's log line (booksvc: `collapsed_into`).
  */
 export type RequestContextVariables = RequestIdVariables & Partial<TraceVariables> & { logFields?: Record<string, unknown> };
 
@@ -17,6 +20,8 @@ export interface RequestContextOptions {
   metrics: HttpMetrics;
   /** Once draining, every answer carries `Connection: close`. */
   readiness: Pick<Readiness, "draining">;
+  /** Spans of each request (W3C Trace Context). */
+  tracer: Tracer;
 }
 
 /**
@@ -27,30 +32,48 @@ export const ACCEPTED_REQUEST_ID = /^[\w\-=]{1,255}$/;
 
 /**
  * What the services do around each request, after hono/request-id has set `c.get("requestId")`:
- * one metric sample and one log line. While the service drains, the answer carries
+ * a server span that continues the caller's `traceparent` (or starts a trace), put in
+ * `c.get("trace")` for the handler's own spans and for what is sent upstream; then one metric
+ * sample and one log line with the span's `trace_id`. While the service drains, the answer carries
  * `Connection: close`: a keep-alive client then reconnects (to another replica, once the load
  * balancer has seen readiness 503) instead of reusing a connection about to close.
+ *
+ * One middleware rather than one for traces and one for the rest: each Hono middleware layer is
+ * an async call around the handler, and the route is looked up once for the metric and the span.
  *
  * Unmatched paths (404, 405) share the route label `unmatched`, so a scanner probing random
  * URLs cannot blow up the metric's cardinality.
  */
-export function requestContext({ logger, metrics, readiness }: RequestContextOptions): MiddlewareHandler<{
+export function requestContext({ logger, metrics, readiness, tracer }: RequestContextOptions): MiddlewareHandler<{
   Variables: RequestContextVariables;
 }> {
   return async function requestContext(c, next) {
     const started = performance.now();
-    await next();
+    const span = tracer.startSpan(c.req.method, { parent: parseTraceparent(c.req.header("traceparent")), kind: "server" });
+    c.set("trace", span.context);
+    try {
+      await next();
+    } catch (error) {
+      span.end(error);
+      throw error;
+    }
 
     // Checked after the handler: a request that began before the drain is answered after it.
     if (readiness.draining) c.res.headers.set("Connection", "close");
     const seconds = (performance.now() - started) / 1000;
     const status = c.res.status;
     const route = status === 404 || status === 405 ? "unmatched" : routePath(c, -1) || "unmatched";
+    if (span.recording) {
+      span.setAttribute("http.request.method", c.req.method);
+      span.setAttribute("http.route", route);
+      span.setAttribute("http.response.status_code", status);
+    }
+    span.end(status >= 500 ? `answered ${status}` : undefined);
     metrics.observe({ method: c.req.method, route, status }, seconds);
     logger.info(
       {
         request_id: c.get("requestId"),
-        trace_id: c.get("trace")?.traceId,
+        trace_id: span.context.traceId,
         method: c.req.method,
         path: c.req.path,
         status,

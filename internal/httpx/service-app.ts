@@ -6,7 +6,6 @@ import { allowedMethodsOf } from "./allowed-methods.ts";
 import { createHttpMetrics, type HttpMetrics } from "./http-metrics.ts";
 import type { Readiness } from "./readiness.ts";
 import { requestContext, type RequestContextVariables } from "./request-context.ts";
-import { traceRequests } from "./trace-requests.ts";
 import { idOnlyTracer, type Tracer } from "../tracing/index.ts";
 
 export type ServiceEnv = { Variables: RequestContextVariables };
@@ -36,8 +35,7 @@ export function createServiceApp({
 }: ServiceAppOptions): ServiceApp {
   const app = new Hono<ServiceEnv>();
   app.use(requestId());
-  app.use(traceRequests({ tracer }));
-  app.use(requestContext({ logger, metrics: httpMetrics, readiness }));
+  app.use(requestContext({ logger, metrics: httpMetrics, readiness, tracer }));
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) =>

@@ -49,9 +49,11 @@ export function shedOverload(fetch: FetchHandler, options: ShedOverloadOptions):
     const callerId = request.headers.get("x-request-id");
     const requestId = callerId !== null && ACCEPTED_REQUEST_ID.test(callerId) ? callerId : crypto.randomUUID();
     const span = tracer.startSpan(request.method, { parent: parseTraceparent(request.headers.get("traceparent")), kind: "server" });
-    span.setAttribute("http.request.method", request.method);
-    span.setAttribute("http.route", workPath);
-    span.setAttribute("http.response.status_code", 503);
+    if (span.recording) {
+      span.setAttribute("http.request.method", request.method);
+      span.setAttribute("http.route", workPath);
+      span.setAttribute("http.response.status_code", 503);
+    }
     span.end("shed: overloaded");
     httpMetrics.observe({ method: request.method, route: workPath, status: 503 }, 0);
     logger.info(

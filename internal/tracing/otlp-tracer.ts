@@ -48,6 +48,7 @@ export function otlpTracer({ endpoint, serviceName, exportDelayMs = 1_000, shutd
       const { traceId, spanId, traceFlags } = span.spanContext();
       return {
         context: { traceId, spanId, flags: traceFlags },
+        recording: span.isRecording(),
         setAttribute: (key, value) => void span.setAttribute(key, value),
         end(error) {
           if (error !== undefined) {

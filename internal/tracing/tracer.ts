@@ -16,6 +16,8 @@ export interface SpanOptions {
 export interface Span {
   /** This span's place in the trace: what goes out as `traceparent` for its children. */
   readonly context: TraceContext;
+  /** Whether anything records this span's attributes: false with no exporter, so callers can skip computing them. */
+  readonly recording: boolean;
   setAttribute(key: string, value: string | number | boolean): void;
   /** Ends the span; `error` marks it failed (its message is recorded). */
   end(error?: unknown): void;
@@ -40,7 +42,7 @@ export function idOnlyTracer(ids: RandomIds = new RandomIds()): Tracer {
         spanId: ids.spanId(),
         flags: parent?.flags ?? SAMPLED,
       };
-      return { context, setAttribute() {}, end() {} };
+      return { context, recording: false, setAttribute() {}, end() {} };
     },
     async shutdown() {},
   };

@@ -473,10 +473,10 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     id: "trace-parent-ignored",
     breaks: "a request continues the caller's traceparent",
-    file: "internal/httpx/trace-requests.ts",
-    find: 'const parent = parseTraceparent(c.req.header("traceparent"));',
-    replace: "const parent = undefined;",
-    tests: ["internal/httpx/trace-requests.test.ts"],
+    file: "internal/httpx/request-context.ts",
+    find: '{ parent: parseTraceparent(c.req.header("traceparent")), kind: "server" }',
+    replace: '{ parent: undefined, kind: "server" }',
+    tests: ["internal/httpx/request-traces.test.ts"],
   },
   {
     id: "upstream-traceparent-not-sent",

@@ -34,7 +34,7 @@ function setup() {
   return { app, lines, spans };
 }
 
-describe("traceRequests", () => {
+describe("request traces", () => {
   test("continues the caller's traceparent: same trace id, a new span id, logged as trace_id", async () => {
     const { app, lines, spans } = setup();
     const response = await app.request("/things", { headers: { traceparent: CALLER } });
