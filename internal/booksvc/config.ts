@@ -65,8 +65,8 @@ function redisUrlVar(): EnvVar<string | undefined> {
 export const DEFAULT_STALE_AFTER_MS = 100;
 /**
  * MAX_IN_FLIGHT's default: 256 closed-loop clients (the most the bench and drills use) can never
- * pass it, and an admitted request waits behind at most 256 others: at the ~7,000 req/s one booksvc
- * serves on the reference machine, under 40 ms (docs/edge.md).
+ * pass it. An admitted request waits behind at most 256 others: 64 ms at 4,000 req/s; an operator
+ * who knows the rate sizes it by Little's law (docs/edge.md).
  */
 export const DEFAULT_MAX_IN_FLIGHT = 256;
 
@@ -139,7 +139,7 @@ export const booksvcEnvVars = {
   ),
   MAX_IN_FLIGHT: setting(
     intVar(DEFAULT_MAX_IN_FLIGHT, 0, 1_000_000),
-    "Most requests to `/` in flight at once; beyond it booksvc answers `503` with `Retry-After: 1` at once (counted `shed`) so the admitted requests keep their latency. `/healthz`, `/readyz` and `/metrics` are never shed. `0` turns it off.",
+    "Most requests to `/` in flight at once; beyond it booksvc answers `503` with `Retry-After: 1` at once (counted `shed`) so the admitted requests keep their latency. `/healthz`, `/readyz` and `/metrics` are never shed. `0` turns it off. An admitted request waits behind at most this many: size it as the rate booksvc sustains × the wait you accept (Little's law), e.g. 4,000 req/s × 25 ms = 100 (docs/edge.md).",
   ),
   OTEL_EXPORTER_OTLP_ENDPOINT: setting(optionalVar(urlVar("http://localhost:4318", ["http:", "https:"])), SHARED_ENV_MEANINGS.OTEL_EXPORTER_OTLP_ENDPOINT),
   SHUTDOWN_DELAY_MS: setting(shutdownDelayVar(), SHARED_ENV_MEANINGS.SHUTDOWN_DELAY_MS),
