@@ -113,7 +113,7 @@ describe("booksvc on Redis Cluster with the default CACHE_KEY", () => {
     expect(during.filter((r) => r.status !== 200)).toEqual([]);
     expect(Math.max(...during.map((r) => r.ms))).toBeLessThan(BUDGET_WITH_SLACK_MS);
     expect(await cacheErrors(h)).toBeGreaterThan(errorsBefore); // visible in the metrics
-    expect((await h.booksvc.app.request("/readyz")).status).toBe(200); // readiness does not depend on Redis (contract)
+    expect((await h.booksvc.fetch(new Request("http://booksvc/readyz"))).status).toBe(200); // readiness does not depend on Redis (contract)
 
     // storagesvc back with new answers: they reach the promoted master.
     const resumedMs = await waitUntil(

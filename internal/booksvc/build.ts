@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Registry } from "prom-client";
-import { cacheableAnswers, createHttpMetrics, type FetchHandler, Readiness, type ServiceApp, shedOverload } from "../httpx/index.ts";
+import { cacheableAnswers, createHttpMetrics, type FetchHandler, Readiness, shedOverload } from "../httpx/index.ts";
 import type { Logger } from "../logging/logger.ts";
 import { redactUrl } from "../logging/redact.ts";
 import { throttle } from "../logging/throttle.ts";
@@ -41,8 +41,7 @@ export interface BooksvcDeps {
 }
 
 export interface Booksvc {
-  app: ServiceApp;
-  /** What the server calls: the app, behind MAX_IN_FLIGHT's shedding when it is on. */
+  /** What the server (and a test) calls: the app, behind MAX_IN_FLIGHT's shedding when it is on. */
   fetch: FetchHandler;
   readiness: Readiness;
   registry: Registry;
@@ -208,7 +207,6 @@ export function buildBooksvc(config: BooksvcConfig, deps: BooksvcDeps): Booksvc 
       : app.fetch;
 
   return {
-    app,
     fetch,
     readiness,
     registry,

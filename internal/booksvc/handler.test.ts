@@ -338,7 +338,7 @@ describe("client gone", () => {
   async function leaveDuring(h: BooksvcHarness, leaveWhen: Promise<void>, requestId: string): Promise<Response> {
     const client = new AbortController();
     const answer = Promise.resolve(
-      h.booksvc.app.request(new Request("http://booksvc/", { signal: client.signal, headers: { "X-Request-Id": requestId } })),
+      h.booksvc.fetch(new Request("http://booksvc/", { signal: client.signal, headers: { "X-Request-Id": requestId } })),
     );
     await leaveWhen;
     client.abort();
@@ -406,7 +406,7 @@ describe("client gone", () => {
     const { up, h } = await setup({ RESILIENCE_STRATEGY: "breaker" });
     up.hang();
     const client = new AbortController();
-    const answer = Promise.resolve(h.booksvc.app.request(new Request("http://booksvc/", { signal: client.signal })));
+    const answer = Promise.resolve(h.booksvc.fetch(new Request("http://booksvc/", { signal: client.signal })));
     await up.waitForAttempts(1);
     client.abort();
     await answer.catch(() => undefined);
@@ -500,7 +500,7 @@ describe("observability", () => {
     const missing = await h.get("/nope");
     expect(missing.response.status).toBe(404);
     expect(missing.response.headers.get("Content-Type")).toStartWith("application/json");
-    const post = await h.booksvc.app.request("/", { method: "POST" });
+    const post = await h.booksvc.fetch(new Request("http://booksvc/", { method: "POST" }));
     expect(post.status).toBe(405);
     expect(post.headers.get("Content-Type")).toStartWith("application/json");
   });

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { RequestIdVariables } from "hono/request-id";
 import { routePath } from "hono/route";
 import type { Logger } from "../logging/logger.ts";
-import { parseTraceparent, type TraceContext, type Tracer } from "../tracing/index.ts";
+import { parseTraceparent, type Span, type TraceContext, type Tracer } from "../tracing/index.ts";
 import type { HttpMetrics } from "./http-metrics.ts";
 import type { Readiness } from "./readiness.ts";
 
@@ -60,27 +60,54 @@ export function requestContext({ logger, metrics, readiness, tracer }: RequestCo
 
     // Checked after the handler: a request that began before the drain is answered after it.
     if (readiness.draining) c.res.headers.set("Connection", "close");
-    const seconds = (performance.now() - started) / 1000;
     const status = c.res.status;
-    const route = status === 404 || status === 405 ? "unmatched" : routePath(c, -1) || "unmatched";
-    if (span.recording) {
-      span.setAttribute("http.request.method", c.req.method);
-      span.setAttribute("http.route", route);
-      span.setAttribute("http.response.status_code", status);
-    }
-    span.end(status >= 500 ? `answered ${status}` : undefined);
-    metrics.observe({ method: c.req.method, route, status }, seconds);
-    logger.info(
+    recordAnswer(
+      { logger, metrics },
       {
-        request_id: c.get("requestId"),
-        trace_id: span.context.traceId,
+        span,
+        requestId: c.get("requestId"),
         method: c.req.method,
         path: c.req.path,
+        route: status === 404 || status === 405 ? "unmatched" : routePath(c, -1) || "unmatched",
         status,
-        duration_ms: Math.round(seconds * 10_000) / 10,
-        ...c.get("logFields"),
+        started,
+        logFields: c.get("logFields"),
       },
-      "request",
     );
   };
+}
+
+/** One answered request, as `recordAnswer` records it. */
+export interface AnsweredRequest {
+  span: Span;
+  requestId: string;
+  method: string;
+  path: string;
+  /** The route pattern (the metric's label), or `unmatched`. */
+  route: string;
+  status: number;
+  /** `performance.now()` when the request arrived. */
+  started: number;
+  /** Extra fields for the log line. */
+  logFields?: Record<string, unknown> | undefined;
+}
+
+/**
+ * What every answer leaves behind, whoever gave it (the app, or shedding in front of it): the
+ * server span's attributes and end, one metric sample, one log line with its trace id.
+ */
+export function recordAnswer({ logger, metrics }: Pick<RequestContextOptions, "logger" | "metrics">, answer: AnsweredRequest): void {
+  const { span, requestId, method, path, route, status, started, logFields } = answer;
+  const seconds = (performance.now() - started) / 1000;
+  if (span.recording) {
+    span.setAttribute("http.request.method", method);
+    span.setAttribute("http.route", route);
+    span.setAttribute("http.response.status_code", status);
+  }
+  span.end(status >= 500 ? `answered ${status}` : undefined);
+  metrics.observe({ method, route, status }, seconds);
+  logger.info(
+    { request_id: requestId, trace_id: span.context.traceId, method, path, status, duration_ms: Math.round(seconds * 10_000) / 10, ...logFields },
+    "request",
+  );
 }

@@ -10,13 +10,18 @@ const CALLER = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 /** The id-only tracer, recording what each span was started with and how it ended. */
 function recordingTracer() {
   const inner = idOnlyTracer();
-  const spans: { name: string; options: SpanOptions; ended?: { error: unknown } }[] = [];
+  const spans: { name: string; options: SpanOptions; attributes: Record<string, unknown>; ended?: { error: unknown } }[] = [];
   const tracer: Tracer = {
     startSpan(name, options = {}) {
       const span = inner.startSpan(name, options);
-      const record: (typeof spans)[number] = { name, options };
+      const record: (typeof spans)[number] = { name, options, attributes: {} };
       spans.push(record);
-      return { ...span, end: (error) => void (record.ended = { error }) };
+      return {
+        ...span,
+        recording: true,
+        setAttribute: (key, value) => void (record.attributes[key] = value),
+        end: (error) => void (record.ended = { error }),
+      };
     },
     shutdown: () => inner.shutdown(),
   };
@@ -64,6 +69,16 @@ describe("request traces", () => {
     expect(requests).toHaveLength(2);
     for (const line of requests) expect(line.trace_id).toMatch(/^[0-9a-f]{32}$/);
     expect(spans.map((s) => s.ended?.error === undefined)).toEqual([true, false]);
+  });
+
+  test("a recorded span carries the method, the route (not the path) and the status", async () => {
+    const { app, spans } = setup();
+    await app.request("/things?x=1");
+    await app.request("/nope");
+    expect(spans.map((s) => s.attributes)).toEqual([
+      { "http.request.method": "GET", "http.route": "/things", "http.response.status_code": 200 },
+      { "http.request.method": "GET", "http.route": "unmatched", "http.response.status_code": 404 },
+    ]);
   });
 
   test("what a handler forwards reads back as the request's span", async () => {

@@ -104,6 +104,40 @@ describe("shedOverload", () => {
   });
 });
 
+describe("shedOverload with a tracer that records", () => {
+  test("a refusal ends a server span under the caller's, with the route and 503 as attributes, failed", async () => {
+    const attributes: Record<string, unknown> = {};
+    let ended: unknown = "not ended";
+    let parentSpanId: string | undefined;
+    const inner = idOnlyTracer();
+    const tracer = {
+      startSpan(name: string, options: Parameters<typeof inner.startSpan>[1] = {}) {
+        parentSpanId = options.parent?.spanId;
+        const span = inner.startSpan(name, options);
+        return { ...span, recording: true, setAttribute: (key: string, value: unknown) => void (attributes[key] = value), end: (error?: unknown) => void (ended = error) };
+      },
+      shutdown: () => inner.shutdown(),
+    };
+    let release = () => {};
+    const fetch = shedOverload(() => new Promise<Response>((resolve) => (release = () => resolve(new Response("{}")))), {
+      maxInFlight: 1,
+      workPath: "/",
+      logger: captureLogger({ app: "booksvc" }).logger,
+      httpMetrics: createHttpMetrics(new Registry()),
+      tracer,
+      readiness: { draining: false },
+    });
+    const held = fetch(new Request("http://booksvc/"));
+    const refused = await fetch(new Request("http://booksvc/", { headers: { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" } }));
+    expect(refused.status).toBe(503);
+    expect(parentSpanId).toBe("00f067aa0ba902b7");
+    expect(attributes).toEqual({ "http.request.method": "GET", "http.route": "/", "http.response.status_code": 503 });
+    expect(ended).toBe("answered 503");
+    release();
+    await held;
+  });
+});
+
 describe("pathOf", () => {
   test.each([
     ["http://booksvc/", "/"],
@@ -113,6 +147,7 @@ describe("pathOf", () => {
     ["http://booksvc/a#frag", "/a"],
     ["http://booksvc", "/"],
     ["/readyz", "/readyz"],
+    ["/healthz?next=http://x/", "/healthz"],
     ["http://[::1]:8081/metrics?x", "/metrics"],
   ])("%s → %s", (url, path) => {
     expect(pathOf(url)).toBe(path);

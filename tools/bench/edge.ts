@@ -128,6 +128,12 @@ async function retrySection(run: BenchRun, options: EdgeOptions, signal: AbortSi
   }
 }
 
+/** Answers neither 2xx nor 503 (a 502 or 504 when the dependency's queue outlasts the timeout), by status. */
+function otherStatuses(statuses: Record<string, number>): string {
+  const other = Object.entries(statuses).filter(([status]) => !status.startsWith("2") && status !== "503");
+  return other.length === 0 ? "0" : other.map(([status, count]) => `${count} × ${status}`).join(", ");
+}
+
 function overloadRow(name: string, result: OpenLoopResult): string[] {
   const admitted = LatencyHistogram.fromJSON(result.admitted);
   const shed = LatencyHistogram.fromJSON(result.shed);
@@ -139,6 +145,7 @@ function overloadRow(name: string, result: OpenLoopResult): string[] {
     String(shed.count),
     shed.count === 0 ? "-" : ms(shed.percentile(0.99)),
     shed.count === 0 ? "-" : ms(shed.maxMs),
+    otherStatuses(result.statuses),
     String(result.unanswered),
     String(result.notSent),
     ms(result.probe.maxMs),
@@ -234,7 +241,7 @@ async function overloadScenario(run: BenchRun, options: EdgeOptions, onCpu0: str
   return { rows, capacity };
 }
 
-const OVERLOAD_COLUMNS = ["run", "sent", "2xx", "2xx p99 ms", "503", "503 p99 ms", "503 max ms", "unanswered", "not sent (all connections busy)", "/healthz max ms", "generator lag max ms"];
+const OVERLOAD_COLUMNS = ["run", "sent", "2xx", "2xx p99 ms", "503", "503 p99 ms", "503 max ms", "other answers", "unanswered", "not sent (all connections busy)", "/healthz max ms", "generator lag max ms"];
 
 /**
  * Two overloads. A slow dependency: storagesvc's pool (not booksvc) sets the capacity, the case
@@ -281,7 +288,7 @@ async function overloadSection(run: BenchRun, options: EdgeOptions, signal: Abor
   const ceiling = await refusalCeiling(run, onCpu0, signal);
   const table = (rows: string[][]) => formatTable(OVERLOAD_COLUMNS, rows, { style: "markdown" });
   return [
-    `overload: ${pinning}; ${options.factor} × capacity open loop, and 2,000 closed-loop clients; ${options.seconds} s per run`,
+    `overload: ${pinning}; ${options.factor} × capacity open loop, and 2,000 closed-loop clients honouring Retry-After; ${options.seconds} s per run`,
     `slow dependency: a stand-in storagesvc with a pool of 16 × 4 ms (${pool.capacityPerS} req/s), RESILIENCE_STRATEGY=none, COLLAPSE_REQUESTS=false; booksvc capacity ${slow.capacity} req/s (64 closed-loop clients); MAX_IN_FLIGHT at its default, at capacity × 25 ms, and off`,
     table(slow.rows),
     `booksvc CPU-bound: booksvc defaults (combined, collapsing on) over storagesvc and PostgreSQL; capacity ${cpuBound.capacity} req/s (64 closed-loop clients)`,

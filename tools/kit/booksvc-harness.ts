@@ -72,7 +72,7 @@ export function startBooksvcInProcess(
     },
     async get(path = "/", headers = {}) {
       const started = performance.now();
-      const response = await booksvc.app.request(path, { headers });
+      const response = await booksvc.fetch(new Request(new URL(path, "http://booksvc").href, { headers }));
       const body = await response.text();
       return { response, ms: performance.now() - started, body };
     },
