@@ -29,6 +29,11 @@ source "$HERE/podman-root.sh"
 
 step "tools"
 install_missing podman=podman podman-compose=podman-compose runc=runc curl=curl
+# Services find each other by name on the compose network: podman's CNI backend needs the dnsname
+# plugin for that (netavark has aardvark-dns instead). Without it, migrate cannot resolve `database`.
+if [[ ! -x /usr/lib/cni/dnsname ]] && ! command -v netavark >/dev/null && [[ ! -x /usr/lib/podman/netavark ]]; then
+  install_packages golang-github-containernetworking-plugin-dnsname
+fi
 command -v bun >/dev/null || fail "bun is not on PATH (the Bun stand-in image is made from it)"
 [[ -x "$(find /usr/lib/postgresql -path '*/bin/postgres' 2>/dev/null | head -1)" ]] || fail "no PostgreSQL server under /usr/lib/postgresql (the postgres stand-in is made from it)"
 command -v redis-server >/dev/null || fail "no redis-server on PATH (the redis stand-in is made from it)"

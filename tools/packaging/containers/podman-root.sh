@@ -32,11 +32,13 @@ install_missing() {
   for pair in "$@"; do
     command -v "${pair%%=*}" >/dev/null || missing+=("${pair#*=}")
   done
-  if ((${#missing[@]} > 0)); then
-    echo "installing ${missing[*]} from Debian's packages"
-    apt-get -o DPkg::Lock::Timeout=600 update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
+  if ((${#missing[@]} > 0)); then install_packages "${missing[@]}"; fi
+}
+
+install_packages() {
+  echo "installing $* from Debian's packages"
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 podman_root() {
