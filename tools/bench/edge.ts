@@ -20,8 +20,7 @@ import { listFlag, numberFlag, parseFlags, UsageError } from "../kit/args.ts";
 import { binaryPath, ensureBinaries } from "../kit/binaries.ts";
 import { startFakeUpstream } from "../kit/fake-upstream.ts";
 import { startPooledUpstream } from "../kit/pooled-upstream.ts";
-import { waitUntil } from "../kit/wait.ts";
-import { booksvcCounters, readMetric } from "../kit/metrics.ts";
+import { booksvcCounters, readMetric, untilMetric } from "../kit/metrics.ts";
 import { runTool } from "../kit/run-tool.ts";
 import { seedBooks } from "../kit/seed-books.ts";
 import { formatTable } from "../kit/table.ts";
@@ -165,15 +164,22 @@ function pinBooksvcApart(): string[] {
   return ["taskset", "-c", "0"];
 }
 
-/** One place held by a request that never ends: every other request to `/` is refused. */
+/** Requests a second 64 closed-loop clients get from `url` (after a 1 s warm-up, over 5 s). */
+async function closedLoopRate(url: string, signal: AbortSignal): Promise<number> {
+  const measured = await runLoadProcess({ url, concurrency: 64, warmupMs: 1_000, durationMs: 5_000 }, signal);
+  return Math.round(measured.requests / measured.seconds);
+}
+
+/** One place held by a request that never ends (the upstream hangs): every other request to `/` is refused. */
 async function refusalCeiling(run: BenchRun, onCpu0: string[], signal: AbortSignal): Promise<number> {
-  const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const upstream = await startFakeUpstream();
   try {
+    upstream.hang();
     const booksvc = await run.start({
       name: "booksvc-refusals",
       command: [...onCpu0, binaryPath("booksvc")],
       env: {
-        STORAGESVC_URL: `http://127.0.0.1:${silent.port}/books`,
+        STORAGESVC_URL: upstream.url,
         RESILIENCE_STRATEGY: "none",
         MAX_IN_FLIGHT: "1",
         REQUEST_TIMEOUT_MS: "240000",
@@ -184,17 +190,13 @@ async function refusalCeiling(run: BenchRun, onCpu0: string[], signal: AbortSign
       signal,
     });
     const held = fetch(booksvc.url, { signal }).catch(() => undefined);
-    await waitUntil(
-      "the held request to reach upstream",
-      async () => ((await readMetric(booksvc.url, "booksvc_upstream_calls_total")) >= 1 ? true : "no upstream call yet"),
-      { timeoutMs: 5_000, signal, intervalMs: 20 },
-    );
-    const measured = await runLoadProcess({ url: booksvc.url, concurrency: 64, warmupMs: 1_000, durationMs: 5_000 }, signal);
+    await untilMetric(booksvc.url, "booksvc_upstream_calls_total", 1, 5_000);
+    const ceiling = await closedLoopRate(booksvc.url, signal);
     await run.stopAll();
     await held;
-    return Math.round(measured.requests / measured.seconds);
+    return ceiling;
   } finally {
-    silent.stop(true);
+    await upstream.close();
   }
 }
 
@@ -224,9 +226,8 @@ async function overloadScenario(run: BenchRun, options: EdgeOptions, onCpu0: str
       signal,
     });
   const measuring = await start("booksvc-capacity", SHEDDING_OFF.env);
-  const measured = await runLoadProcess({ url: measuring.url, concurrency: 64, warmupMs: 1_000, durationMs: 5_000 }, signal);
+  const capacity = await closedLoopRate(measuring.url, signal);
   await run.stop(measuring);
-  const capacity = Math.round(measured.requests / measured.seconds);
   const variants = [...scenario.variants(capacity), SHEDDING_OFF];
   log(`${scenario.title}: capacity (64 closed-loop clients) ${capacity} req/s`);
   const rows: string[][] = [];
